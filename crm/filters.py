@@ -1,0 +1,184 @@
+"""The one FilterSet over contacts: the contact list page and the segment criteria both use it (SPEC 4.3).
+
+A criteria is a plain dict of these parameters, exactly the list page's query string. `filter_contacts`
+validates it strictly: an unknown parameter or a bad value is a ValidationError, never silently ignored.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import django_filters
+from django import forms
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from .models import Contact, CorrespondenceType, IndustryGroup, JobResponsibility, MailingGroup, Salesperson
+
+# The interaction parameters share one EXISTS: "has at least one non-canceled entry matching all of them".
+INTERACTION_PARAMS = ("interaction_template", "interaction_date_after", "interaction_date_before", "logged_segment")
+
+# Query-string keys the list page uses for itself, not criteria.
+PAGE_PARAMS = frozenset({"page", "sort", "per_page", "columns"})
+
+
+class CodeChoiceFilter(django_filters.CharFilter):
+    """A code (salesperson, mailing group …) that must exist: a typo is an error, not an empty result."""
+
+    def __init__(self, *args, model=None, **kwargs):
+        self.code_model = model
+        super().__init__(*args, **kwargs)
+
+
+class ContactFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            model = getattr(field, "code_model", None)
+            value = cleaned.get(name)
+            if model is not None and value and not model.objects.filter(code=value).exists():
+                self.add_error(name, f"There is no {model._meta.verbose_name} with the code “{value}”.")
+        after, before = cleaned.get("interaction_date_after"), cleaned.get("interaction_date_before")
+        if after and before and after > before:
+            self.add_error("interaction_date_before", "The end date is before the start date.")
+        return cleaned
+
+
+class ContactFilter(django_filters.FilterSet):
+    no = django_filters.CharFilter(label="No.", lookup_expr="iexact")
+    name = django_filters.CharFilter(label="Name contains", lookup_expr="icontains")
+    type = django_filters.ChoiceFilter(choices=Contact.Type.choices)
+    city = django_filters.CharFilter(lookup_expr="iexact")
+    post_code = django_filters.CharFilter(lookup_expr="istartswith", label="Post code starts with")
+    country_code = django_filters.CharFilter(lookup_expr="iexact", max_length=2)
+    language_code = django_filters.CharFilter(lookup_expr="iexact")
+    salesperson = CodeChoiceFilter(field_name="salesperson__code", model=Salesperson, label="Salesperson (code)")
+    mailing_group = CodeChoiceFilter(method="filter_mailing_group", model=MailingGroup, label="Mailing group")
+    industry_group = CodeChoiceFilter(method="filter_industry_group", model=IndustryGroup, label="Industry group")
+    job_responsibility = CodeChoiceFilter(
+        method="filter_job_responsibility", model=JobResponsibility, label="Job responsibility"
+    )
+    has_email = django_filters.ChoiceFilter(
+        method="filter_has_email", label="Has e-mail", choices=[("true", "Yes"), ("false", "No")], empty_label="Any"
+    )
+    correspondence_type = django_filters.ChoiceFilter(
+        choices=[c for c in CorrespondenceType.choices if c[0]], label="Correspondence type"
+    )
+    interaction_template = django_filters.CharFilter(method="filter_noop", label="Interaction template (code)")
+    interaction_date_after = django_filters.DateFilter(
+        method="filter_noop", label="Interaction on or after", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    interaction_date_before = django_filters.DateFilter(
+        method="filter_noop", label="Interaction on or before", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    logged_segment = django_filters.NumberFilter(method="filter_noop", label="Logged segment (entry no.)")
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+        form = ContactFilterForm
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name, filter_ in self.filters.items():
+            model = getattr(filter_, "code_model", None)
+            if model is not None:
+                self.form.fields[name].code_model = model
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def filter_mailing_group(self, queryset, name, value):
+        through = Contact.mailing_groups.through
+        return queryset.filter(
+            Exists(through.objects.filter(contact_id=OuterRef("pk"), mailinggroup__code=value))
+        )
+
+    def filter_job_responsibility(self, queryset, name, value):
+        through = Contact.job_responsibilities.through
+        return queryset.filter(
+            Exists(through.objects.filter(contact_id=OuterRef("pk"), jobresponsibility__code=value))
+        )
+
+    def filter_industry_group(self, queryset, name, value):
+        # Industry groups belong to companies; a person matches through its company.
+        through = Contact.industry_groups.through
+        own = Exists(through.objects.filter(contact_id=OuterRef("pk"), industrygroup__code=value))
+        via_company = Exists(through.objects.filter(contact_id=OuterRef("company_id"), industrygroup__code=value))
+        return queryset.filter(Q(own, type=Contact.Type.COMPANY) | Q(via_company, type=Contact.Type.PERSON))
+
+    def filter_has_email(self, queryset, name, value):
+        return queryset.exclude(email="") if value == "true" else queryset.filter(email="")
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        entry_filter: dict[str, Any] = {}
+        if data.get("interaction_template"):
+            entry_filter["template__code"] = data["interaction_template"]
+        if data.get("interaction_date_after"):
+            entry_filter["date__gte"] = data["interaction_date_after"]
+        if data.get("interaction_date_before"):
+            entry_filter["date__lte"] = data["interaction_date_before"]
+        if data.get("logged_segment") is not None:
+            entry_filter["logged_segment_id"] = int(data["logged_segment"])
+        if entry_filter:
+            # Looked up by name: crm must not import interactions (dependency direction crm <- interactions).
+            entry_model = apps.get_model("interactions", "InteractionLogEntry")
+            entries = entry_model.objects.filter(contact_id=OuterRef("pk"), canceled=False, **entry_filter)
+            queryset = queryset.filter(Exists(entries))
+        return queryset
+
+
+def criteria_errors(criteria: Mapping[str, Any]) -> list[str]:
+    """Every problem with a criteria dict, as sentences; empty when it is valid."""
+    errors = []
+    unknown = sorted(set(criteria) - set(ContactFilter.base_filters))
+    if unknown:
+        errors.append(
+            "Unknown criteria: " + ", ".join(unknown) + ". Use: " + ", ".join(ContactFilter.base_filters) + "."
+        )
+    known = {k: v for k, v in criteria.items() if k in ContactFilter.base_filters}
+    filterset = ContactFilter(data=_as_strings(known), queryset=Contact.objects.none())
+    if not filterset.is_valid():
+        for field, messages in filterset.form.errors.items():
+            label = filterset.form.fields[field].label if field in filterset.form.fields else field
+            errors += [f"{label}: {message}" for message in messages]
+    return errors
+
+
+def clean_criteria(criteria: Mapping[str, Any]) -> dict[str, str]:
+    """Validate and normalise a criteria dict (empty values dropped). Raises ValidationError."""
+    errors = criteria_errors(criteria)
+    if errors:
+        raise ValidationError(errors)
+    return {k: v for k, v in _as_strings(criteria).items() if v != ""}
+
+
+def filter_contacts(criteria: Mapping[str, Any], queryset: QuerySet | None = None) -> QuerySet:
+    """The contacts matching a criteria dict. Raises ValidationError for unknown parameters or bad values."""
+    cleaned = clean_criteria(criteria)
+    filterset = ContactFilter(data=cleaned, queryset=queryset if queryset is not None else Contact.objects.all())
+    filterset.is_valid()
+    return filterset.qs
+
+
+def describe_criteria(criteria: Mapping[str, Any]) -> str:
+    """Readable criteria: 'city = Berlin, mailing group = GIFT'."""
+    parts = []
+    for name, value in criteria.items():
+        if value in ("", None):
+            continue
+        filter_ = ContactFilter.base_filters.get(name)
+        label = (filter_.label or name.replace("_", " ")) if filter_ else name
+        parts.append(f"{label.lower()} = {value}")
+    return ", ".join(parts) or "all contacts"
+
+
+def _as_strings(criteria: Mapping[str, Any]) -> dict[str, str]:
+    result = {}
+    for key, value in criteria.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        result[key] = "" if value is None else str(value)
+    return result

@@ -1,0 +1,270 @@
+"""Contacts, salespeople, contact groups and sales documents.
+
+Business rules that span several rows live in `crm/services.py`; the models hold data and simple invariants.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+
+class CorrespondenceType(models.TextChoices):
+    BLANK = "", "—"
+    HARD_COPY = "hard_copy", "Hard copy"
+    EMAIL = "email", "E-mail"
+
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()./-]{3,30}$", "Enter a phone number with digits, spaces and + ( ) . / - only (no letters)."
+)
+
+
+class NumberSeries(models.Model):
+    """Counters for the human-readable numbers (CT000001, SEG00001, INV-000001 …).
+
+    Incremented under a row lock (see `crm.numbering`) so concurrent creators never get the same number, and a
+    bulk insert can reserve a whole range at once.
+    """
+
+    code = models.CharField(max_length=20, unique=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.last_value}"
+
+
+class CodeDescription(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    description = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.description}" if self.description else self.code
+
+
+class MailingGroup(CodeDescription):
+    class Meta(CodeDescription.Meta):
+        pass
+
+
+class IndustryGroup(CodeDescription):
+    class Meta(CodeDescription.Meta):
+        pass
+
+
+class JobResponsibility(CodeDescription):
+    class Meta(CodeDescription.Meta):
+        verbose_name_plural = "job responsibilities"
+
+
+class Salesperson(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="salesperson"
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "salespeople"
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class ContactQuerySet(models.QuerySet):
+    def companies(self):
+        return self.filter(type=Contact.Type.COMPANY)
+
+    def persons(self):
+        return self.filter(type=Contact.Type.PERSON)
+
+    def for_list(self):
+        return self.select_related("company", "salesperson")
+
+
+class Contact(models.Model):
+    class Type(models.TextChoices):
+        COMPANY = "company", "Company"
+        PERSON = "person", "Person"
+
+    no = models.CharField("No.", max_length=20, unique=True, editable=False)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.COMPANY)
+    name = models.CharField(max_length=100)
+    company = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="persons",
+        limit_choices_to={"type": "company"},
+        help_text="The company a person works for. Companies have none.",
+    )
+    job_title = models.CharField(max_length=60, blank=True)
+    salutation = models.CharField(max_length=100, blank=True, help_text='For example "Dear Ms Smith".')
+    email = models.EmailField("E-mail", blank=True)
+    phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    mobile = models.CharField(max_length=30, blank=True, validators=[phone_validator])
+    address = models.CharField(max_length=100, blank=True)
+    address_2 = models.CharField("Address 2", max_length=100, blank=True)
+    city = models.CharField(max_length=50, blank=True)
+    post_code = models.CharField(max_length=20, blank=True)
+    country_code = models.CharField(
+        max_length=2, blank=True, validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter country code, e.g. DE.")]
+    )
+    language_code = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^[a-z]{2}(-[A-Za-z]{2,4})?$", "Use a language code such as en, de or pt-BR.")],
+    )
+    salesperson = models.ForeignKey(
+        Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    correspondence_type = models.CharField(
+        max_length=10, choices=CorrespondenceType.choices, blank=True, default=CorrespondenceType.BLANK
+    )
+    exclude_from_segment = models.BooleanField(default=False)
+    privacy_blocked = models.BooleanField(default=False)
+    mailing_groups = models.ManyToManyField(MailingGroup, blank=True, related_name="contacts")
+    industry_groups = models.ManyToManyField(
+        IndustryGroup, blank=True, related_name="contacts", help_text="Set on companies; persons inherit them."
+    )
+    job_responsibilities = models.ManyToManyField(JobResponsibility, blank=True, related_name="contacts")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["no"]
+        indexes = [
+            models.Index(fields=["name"]),
+            models.Index(fields=["type", "name"]),
+            models.Index(fields=["city"]),
+            models.Index(fields=["post_code"]),
+            models.Index(fields=["country_code"]),
+            models.Index(fields=["language_code"]),
+            models.Index(fields=["correspondence_type"]),
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["email"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(type="person") | Q(company__isnull=True), name="contact_company_only_for_persons"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.no} {self.name}"
+
+    @property
+    def is_company(self) -> bool:
+        return self.type == self.Type.COMPANY
+
+    @property
+    def company_or_self(self) -> "Contact":
+        return self if self.is_company or self.company_id is None else self.company
+
+    @property
+    def company_name(self) -> str:
+        if self.is_company:
+            return self.name
+        return self.company.name if self.company_id else ""
+
+    @property
+    def address_lines(self) -> list[str]:
+        """The postal address, one line per row, as printed on letters and documents."""
+        lines = []
+        if not self.is_company and self.company_id:
+            lines.append(self.company.name)
+        lines.append(self.name)
+        lines += [self.address, self.address_2, " ".join(p for p in (self.post_code, self.city) if p)]
+        if self.country_code:
+            lines.append(self.country_code)
+        return [line for line in lines if line]
+
+    def get_absolute_url(self) -> str:
+        return f"/contacts/{self.pk}/"
+
+
+class SalesDocument(models.Model):
+    class Kind(models.TextChoices):
+        QUOTE = "quote", "Quote"
+        BLANKET_ORDER = "blanket_order", "Blanket order"
+        ORDER = "order", "Order confirmation"
+        INVOICE = "invoice", "Invoice"
+        CREDIT_MEMO = "credit_memo", "Credit memo"
+
+    # Kinds whose every real print is a new archived version (reference 2.14).
+    VERSIONED_KINDS = {Kind.QUOTE, Kind.BLANKET_ORDER, Kind.ORDER}
+    NUMBER_PREFIX = {
+        Kind.QUOTE: "SQ",
+        Kind.BLANKET_ORDER: "SB",
+        Kind.ORDER: "SO",
+        Kind.INVOICE: "SI",
+        Kind.CREDIT_MEMO: "SC",
+    }
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    no = models.CharField("No.", max_length=20, unique=True, editable=False)
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="sales_documents")
+    salesperson = models.ForeignKey(Salesperson, null=True, blank=True, on_delete=models.SET_NULL)
+    date = models.DateField()
+    due_date = models.DateField(null=True, blank=True)
+    your_reference = models.CharField(max_length=60, blank=True)
+    vat_percent = models.DecimalField(
+        "VAT %", max_digits=5, decimal_places=2, default=Decimal("20.00"), validators=[MinValueValidator(0)]
+    )
+    printed_versions = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Versions printed so far (quotes, blanket orders and orders)."
+    )
+    no_printed = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["kind", "date"]), models.Index(fields=["date"])]
+        permissions = [("print_salesdocument", "Can print and e-mail sales documents")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.no}"
+
+    def get_absolute_url(self) -> str:
+        return f"/documents/{self.pk}/"
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines.all()), Decimal("0.00"))
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return (self.subtotal * self.vat_percent / 100).quantize(Decimal("0.01"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.vat_amount
+
+
+class SalesDocumentLine(models.Model):
+    document = models.ForeignKey(SalesDocument, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(default=0)
+    description = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["document", "line_no", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))

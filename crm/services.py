@@ -1,0 +1,81 @@
+"""Every change to contacts goes through these functions (keyword-only, one transaction each)."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+
+from .models import Contact
+from .numbering import next_number
+
+CONTACT_M2M = ("mailing_groups", "industry_groups", "job_responsibilities")
+
+
+def _check_company(contact: Contact) -> None:
+    if contact.type == Contact.Type.COMPANY:
+        contact.company = None
+    elif contact.company_id and contact.company.type != Contact.Type.COMPANY:
+        raise ValidationError({"company": "A person's company must be a contact of type company."})
+
+
+@transaction.atomic
+def contact_create(*, user=None, **fields: Any) -> Contact:
+    m2m = {name: fields.pop(name) for name in CONTACT_M2M if name in fields}
+    contact = Contact(**fields)
+    _check_company(contact)
+    contact.no = next_number("contact")
+    contact.full_clean()
+    contact.save()
+    for name, values in m2m.items():
+        getattr(contact, name).set(values)
+    return contact
+
+
+@transaction.atomic
+def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
+    """Apply changes, enforcing the rules of SPEC 3.1 (type and company changes)."""
+    m2m = {name: fields.pop(name) for name in CONTACT_M2M if name in fields}
+    stored = Contact.objects.select_for_update().get(pk=contact.pk)
+    new_type = fields.get("type", stored.type)
+    if new_type != stored.type and stored.interaction_entries.exists():
+        raise ValidationError(
+            {"type": "Type cannot be changed because one or more interaction log entries are linked to the contact."}
+        )
+    new_company = fields.get("company", stored.company)
+    new_company_id = new_company.pk if new_company else None
+    if (
+        stored.type == Contact.Type.PERSON
+        and new_company_id != stored.company_id
+        and stored.segment_lines.exists()
+    ):
+        raise ValidationError(
+            {"company": "You cannot change the company because one or more unlogged segments are assigned to the contact."}
+        )
+    if new_type == Contact.Type.PERSON and stored.type == Contact.Type.COMPANY and stored.persons.exists():
+        raise ValidationError({"type": "A company with persons cannot become a person."})
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    _check_company(contact)
+    contact.full_clean()
+    contact.save()
+    for name, values in m2m.items():
+        getattr(contact, name).set(values)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(contact: Contact, *, user=None) -> None:
+    """Delete a contact. A person's log entries move to its company; a company's keep their data, detached."""
+    if contact.segment_lines.exists():
+        raise ValidationError(
+            f"You cannot delete contact {contact.no} because the contact is assigned one or more unlogged segments."
+        )
+    if contact.type == Contact.Type.COMPANY and contact.persons.exists():
+        raise ValidationError(f"You cannot delete company {contact.no} while persons belong to it.")
+    if contact.type == Contact.Type.PERSON and contact.company_id:
+        contact.interaction_entries.update(contact=contact.company_id)
+    try:
+        contact.delete()
+    except ProtectedError as error:
+        raise ValidationError(f"You cannot delete contact {contact.no}: other records still refer to it.") from error

@@ -1,0 +1,131 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from .. import services
+from ..access import add_validation_error, require_perm
+from ..filters import PAGE_PARAMS, ContactFilter
+from ..forms import ContactForm
+from ..models import Contact
+from ..tables import ContactTable
+
+HISTORY_ROWS = 50
+
+
+class ContactListView(SingleTableMixin, FilterView):
+    model = Contact
+    table_class = ContactTable
+    filterset_class = ContactFilter
+    template_name = "crm/contact_list.html"
+    # LazyPaginator: no COUNT(*) over the whole table for every page.
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def dispatch(self, request, *args, **kwargs):
+        require_perm(request, "crm.view_contact")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return Contact.objects.for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filterset = context["filter"]
+        unknown = sorted(set(self.request.GET) - set(filterset.filters) - PAGE_PARAMS)
+        context["unknown_params"] = unknown
+        context["criteria_query"] = self.request.GET.urlencode()
+        return context
+
+    def get(self, request, *args, **kwargs):
+        filterset_class = self.get_filterset_class()
+        self.filterset = self.get_filterset(filterset_class)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            self.object_list = self.filterset.queryset.none()
+        else:
+            self.object_list = self.filterset.qs
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        return self.render_to_response(context)
+
+
+def contact_detail(request, pk: int):
+    require_perm(request, "crm.view_contact")
+    contact = get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=pk)
+    persons = contact.persons.order_by("name")[:200] if contact.is_company else []
+    # A company's history includes its persons' entries (contact_company is the company for both).
+    history_source = contact.company_interaction_entries if contact.is_company else contact.interaction_entries
+    history = (
+        history_source.select_related("contact", "template", "salesperson")
+        .order_by("-date", "-id")[:HISTORY_ROWS]
+    )
+    totals = history_source.filter(canceled=False).aggregate(count=Count("id"))
+    return render(
+        request,
+        "crm/contact_detail.html",
+        {
+            "contact": contact,
+            "persons": persons,
+            "history": history,
+            "history_rows": HISTORY_ROWS,
+            "interaction_count": totals["count"],
+            "mailing_groups": contact.mailing_groups.all(),
+            "industry_groups": contact.industry_groups.all()
+            if contact.is_company or not contact.company_id
+            else contact.company.industry_groups.all(),
+            "job_responsibilities": contact.job_responsibilities.all(),
+        },
+    )
+
+
+def contact_create(request):
+    require_perm(request, "crm.add_contact")
+    form = ContactForm(request.POST or None, initial={"type": request.GET.get("type", "company")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = services.contact_create(user=request.user, **form.service_fields())
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, f"Contact {contact.no} {contact.name} was created.")
+            return redirect(contact)
+    return render(request, "crm/contact_form.html", {"form": form, "title": "New contact"})
+
+
+def contact_edit(request, pk: int):
+    require_perm(request, "crm.change_contact")
+    contact = get_object_or_404(Contact, pk=pk)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(Contact.objects.get(pk=pk), user=request.user, **form.service_fields())
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, f"Contact {contact.no} was saved.")
+            return redirect(contact)
+    return render(request, "crm/contact_form.html", {"form": form, "title": f"Edit {contact.no}", "contact": contact})
+
+
+@require_POST
+def contact_delete(request, pk: int):
+    require_perm(request, "crm.delete_contact")
+    contact = get_object_or_404(Contact, pk=pk)
+    try:
+        services.contact_delete(contact, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(contact)
+    messages.success(request, f"Contact {contact.no} was deleted.")
+    return redirect("contact_list")
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = "company_no" if field == "company" else field
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -1,0 +1,312 @@
+"""Interaction groups and templates, template setup, stored documents, logged segments and log entries."""
+
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from crm.models import Contact, CorrespondenceType, SalesDocument, Salesperson
+
+
+class InformationFlow(models.TextChoices):
+    BLANK = "", "—"
+    OUTBOUND = "outbound", "Outbound"
+    INBOUND = "inbound", "Inbound"
+
+
+class InitiatedBy(models.TextChoices):
+    BLANK = "", "—"
+    US = "us", "Us"
+    THEM = "them", "Them"
+
+
+class Evaluation(models.TextChoices):
+    BLANK = "", "—"
+    VERY_POSITIVE = "very_positive", "Very positive"
+    POSITIVE = "positive", "Positive"
+    NEUTRAL = "neutral", "Neutral"
+    NEGATIVE = "negative", "Negative"
+    VERY_NEGATIVE = "very_negative", "Very negative"
+
+
+class DeliveryStatus(models.TextChoices):
+    DONE = "", "Done / not applicable"
+    IN_PROGRESS = "in_progress", "In progress"
+    ERROR = "error", "Error"
+
+
+class DocumentType(models.TextChoices):
+    BLANK = "", "—"
+    SALES_QUOTE = "sales_quote", "Sales quote"
+    SALES_BLANKET_ORDER = "sales_blanket_order", "Sales blanket order"
+    SALES_ORDER_CONFIRMATION = "sales_order_confirmation", "Sales order confirmation"
+    SALES_INVOICE = "sales_invoice", "Sales invoice"
+    SALES_CREDIT_MEMO = "sales_credit_memo", "Sales credit memo"
+    COVER_SHEET = "cover_sheet", "Cover sheet"
+
+
+# Which document type a printed sales document of each kind is logged as.
+DOCUMENT_TYPE_FOR_KIND = {
+    SalesDocument.Kind.QUOTE: DocumentType.SALES_QUOTE,
+    SalesDocument.Kind.BLANKET_ORDER: DocumentType.SALES_BLANKET_ORDER,
+    SalesDocument.Kind.ORDER: DocumentType.SALES_ORDER_CONFIRMATION,
+    SalesDocument.Kind.INVOICE: DocumentType.SALES_INVOICE,
+    SalesDocument.Kind.CREDIT_MEMO: DocumentType.SALES_CREDIT_MEMO,
+}
+
+
+class InteractionGroup(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    description = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.description}" if self.description else self.code
+
+
+def template_upload_to(instance, filename: str) -> str:
+    return f"templates/{filename}"
+
+
+class InteractionTemplate(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    group = models.ForeignKey(InteractionGroup, on_delete=models.PROTECT, related_name="templates")
+    description = models.CharField(max_length=100, blank=True)
+    information_flow = models.CharField(max_length=10, choices=InformationFlow.choices, blank=True)
+    initiated_by = models.CharField(max_length=10, choices=InitiatedBy.choices, blank=True)
+    unit_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    unit_duration_minutes = models.PositiveIntegerField("Unit duration (min.)", default=0)
+    correspondence_type = models.CharField(
+        "Correspondence type (default)",
+        max_length=10,
+        choices=CorrespondenceType.choices,
+        blank=True,
+        default=CorrespondenceType.EMAIL,
+    )
+    ignore_contact_correspondence_type = models.BooleanField(default=False)
+    language_code = models.CharField("Language code (default)", max_length=10, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    attachment = models.FileField(
+        upload_to=template_upload_to,
+        blank=True,
+        help_text="A Word .docx letter or an .html e-mail body, with merge fields such as {{ contact.name }}.",
+    )
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.description}" if self.description else self.code
+
+
+class InteractionTemplateLanguage(models.Model):
+    template = models.ForeignKey(InteractionTemplate, on_delete=models.CASCADE, related_name="languages")
+    language_code = models.CharField(max_length=10)
+    description = models.CharField(max_length=100, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    attachment = models.FileField(upload_to=template_upload_to, blank=True)
+
+    class Meta:
+        ordering = ["template", "language_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "language_code"], name="template_language_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.code} ({self.language_code})"
+
+
+class InteractionTemplateSetup(models.Model):
+    """Which template logs each automatically recorded event. No row or no template: not logged."""
+
+    class Event(models.TextChoices):
+        SALES_QUOTE = "sales_quote", "Sales quotes"
+        SALES_BLANKET_ORDER = "sales_blanket_order", "Sales blanket orders"
+        SALES_ORDER_CONFIRMATION = "sales_order_confirmation", "Sales order confirmations"
+        SALES_INVOICE = "sales_invoice", "Sales invoices"
+        SALES_CREDIT_MEMO = "sales_credit_memo", "Sales credit memos"
+        EMAIL = "email", "E-mails"
+        PHONE_CALL = "phone_call", "Outgoing phone calls"
+        COVER_SHEET = "cover_sheet", "Cover sheets"
+
+    event = models.CharField(max_length=30, choices=Event.choices, unique=True)
+    template = models.ForeignKey(
+        InteractionTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="setup_events"
+    )
+
+    class Meta:
+        ordering = ["event"]
+        verbose_name = "interaction template setup"
+        verbose_name_plural = "interaction template setup"
+
+    def __str__(self) -> str:
+        return self.get_event_display()
+
+
+def stored_document_path(instance, filename: str) -> str:
+    return f"documents/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class StoredDocument(models.Model):
+    """An immutable file, stored once by content (SHA-256) through Django's storage API.
+
+    Log entries point at the exact bytes the contact got (a printed PDF, an uploaded letter), or at the
+    template snapshot plus merge values from which the letter is re-rendered byte for byte.
+    """
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    file = models.FileField(upload_to=stored_document_path)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @staticmethod
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    def read(self) -> bytes:
+        with self.file.open("rb") as handle:
+            return handle.read()
+
+
+class LoggedSegment(models.Model):
+    """A segment after it was logged: the register of the entries it produced.
+
+    It lives in `interactions` (not `segments`) because log entries point at it and the dependency direction is
+    segments -> interactions -> crm.
+    """
+
+    segment_no = models.CharField(max_length=20, db_index=True)
+    description = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    canceled = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    canceled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["canceled"])]
+
+    def __str__(self) -> str:
+        return f"Logged segment {self.pk} ({self.segment_no})"
+
+    def get_absolute_url(self) -> str:
+        return f"/segments/logged/{self.pk}/"
+
+
+class InteractionLogEntryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(canceled=False)
+
+    def for_list(self):
+        return self.select_related("contact", "contact_company", "template", "group", "salesperson", "user")
+
+
+class InteractionLogEntry(models.Model):
+    """One interaction with one contact. The id is the entry number (ascending, gaps allowed).
+
+    Never edited after logging, except: canceled (with who and when), evaluation and delivery status.
+    """
+
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interaction_entries"
+    )
+    contact_company = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="company_interaction_entries"
+    )
+    date = models.DateField()
+    time = models.TimeField(null=True, blank=True)
+    template = models.ForeignKey(
+        InteractionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    group = models.ForeignKey(
+        InteractionGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    language_code = models.CharField(max_length=10, blank=True)
+    description = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200, blank=True)
+    information_flow = models.CharField(max_length=10, choices=InformationFlow.choices, blank=True)
+    initiated_by = models.CharField(max_length=10, choices=InitiatedBy.choices, blank=True)
+    attempt_failed = models.BooleanField(default=False)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    duration_minutes = models.PositiveIntegerField("Duration (min.)", default=0)
+    correspondence_type = models.CharField(max_length=10, choices=CorrespondenceType.choices, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True)
+    delivery_error = models.TextField(blank=True)
+    evaluation = models.CharField(max_length=15, choices=Evaluation.choices, blank=True)
+    salesperson = models.ForeignKey(
+        Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="interaction_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    segment_no = models.CharField(max_length=20, blank=True)
+    logged_segment = models.ForeignKey(
+        LoggedSegment, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+    )
+    document_type = models.CharField(max_length=30, choices=DocumentType.choices, blank=True)
+    document_no = models.CharField(max_length=20, blank=True)
+    version_no = models.PositiveIntegerField(default=0)
+    # The stored document: either the exact bytes (document), or the template snapshot and the values it was
+    # merged with (merge_template + merge_values), which the deterministic engine renders to the same bytes.
+    document = models.ForeignKey(
+        StoredDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    merge_template = models.ForeignKey(
+        StoredDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="merged_entries"
+    )
+    merge_values = models.JSONField(null=True, blank=True)
+    canceled = models.BooleanField(default=False)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    canceled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InteractionLogEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "interaction log entry"
+        verbose_name_plural = "interaction log entries"
+        permissions = [("cancel_interactionlogentry", "Can cancel, un-cancel and evaluate interaction log entries")]
+        indexes = [
+            # Each sort the log entries page offers, and the filters it and the criteria use.
+            models.Index(fields=["date", "id"], name="ile_date_id"),
+            models.Index(fields=["contact", "date"], name="ile_contact_date"),
+            models.Index(fields=["contact_company", "date"], name="ile_company_date"),
+            models.Index(fields=["template", "date"], name="ile_template_date"),
+            models.Index(fields=["group", "date"], name="ile_group_date"),
+            models.Index(fields=["salesperson", "date"], name="ile_salesperson_date"),
+            models.Index(fields=["logged_segment"], name="ile_logged_segment"),
+            models.Index(fields=["canceled", "date"], name="ile_canceled_date"),
+            models.Index(fields=["document_type", "document_no"], name="ile_document"),
+            models.Index(fields=["description"], name="ile_description"),
+            models.Index(
+                fields=["delivery_status"], name="ile_delivery_pending", condition=~Q(delivery_status="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Entry {self.pk}: {self.description}"
+
+    def get_absolute_url(self) -> str:
+        return f"/interactions/{self.pk}/"
+
+    @property
+    def has_document(self) -> bool:
+        return bool(self.document_id or self.merge_template_id)

@@ -1,0 +1,1 @@
+"""Receivers for crm's signals. They only call services (STYLE.md 8)."""

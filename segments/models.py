@@ -1,0 +1,168 @@
+"""Segment worksheets: header, lines, criteria steps with their undo history, saved criteria.
+
+A logged segment is `interactions.models.LoggedSegment` (re-exported here): log entries point at it, and
+interactions must not depend on segments.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from crm.models import Contact, CorrespondenceType, Salesperson
+from interactions.models import InformationFlow, InitiatedBy, InteractionTemplate, LoggedSegment, StoredDocument
+
+__all__ = [
+    "Segment",
+    "SegmentLine",
+    "SegmentCriteriaAction",
+    "SegmentHistory",
+    "SavedSegmentCriteria",
+    "SavedSegmentCriteriaStep",
+    "LoggedSegment",
+]
+
+
+class Segment(models.Model):
+    no = models.CharField("No.", max_length=20, unique=True, editable=False)
+    description = models.CharField(max_length=100, blank=True)
+    template = models.ForeignKey(
+        InteractionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="segments"
+    )
+    correspondence_type = models.CharField(max_length=10, choices=CorrespondenceType.choices, blank=True)
+    ignore_contact_correspondence_type = models.BooleanField(default=False)
+    subject = models.CharField(max_length=200, blank=True)
+    language_code = models.CharField(max_length=10, blank=True)
+    salesperson = models.ForeignKey(Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    date = models.DateField(null=True, blank=True)
+    unit_cost = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
+    unit_duration_minutes = models.PositiveIntegerField(default=0)
+    information_flow = models.CharField(max_length=10, choices=InformationFlow.choices, blank=True)
+    initiated_by = models.CharField(max_length=10, choices=InitiatedBy.choices, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [("log_segment", "Can log segments")]
+
+    def __str__(self) -> str:
+        return f"{self.no} {self.description}".strip()
+
+    def get_absolute_url(self) -> str:
+        return f"/segments/{self.pk}/"
+
+
+class SegmentLineValues(models.Model):
+    """Per-line overrides. Blank/null means "as the segment header says" (resolved when logging)."""
+
+    description = models.CharField(max_length=100, blank=True)
+    template = models.ForeignKey(
+        InteractionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    correspondence_type = models.CharField(max_length=10, choices=CorrespondenceType.choices, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    language_code = models.CharField(max_length=10, blank=True)
+    salesperson = models.ForeignKey(Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    date = models.DateField(null=True, blank=True)
+    unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    unit_duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    personal_note = models.TextField(blank=True)
+    letter = models.ForeignKey(
+        StoredDocument,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A letter that replaces the template letter for this contact only.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class SegmentLine(SegmentLineValues):
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="lines")
+    # PROTECT: a contact on an unlogged segment cannot be deleted (SPEC 3.1); logged segments have no lines.
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="segment_lines")
+
+    class Meta:
+        ordering = ["segment", "id"]
+        indexes = [models.Index(fields=["segment", "contact"]), models.Index(fields=["contact"])]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}: {self.contact_id}"
+
+
+class SegmentCriteriaAction(models.Model):
+    """One undoable step on a worksheet. Its history rows say exactly which lines it inserted and deleted."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "Add contacts"
+        REDUCE = "reduce", "Reduce contacts"
+        REFINE = "refine", "Refine contacts"
+        ADD_LINE = "add_line", "Add line"
+        REMOVE_LINE = "remove_line", "Remove line"
+        REUSE_LOGGED = "reuse_logged", "Reuse logged segment"
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="criteria_actions")
+    step = models.PositiveIntegerField()
+    action = models.CharField(max_length=20, choices=Action.choices)
+    criteria = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    affected = models.PositiveIntegerField(default=0, help_text="Lines inserted or deleted by this step.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["segment", "step"]
+        constraints = [models.UniqueConstraint(fields=["segment", "step"], name="segment_step_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} step {self.step}: {self.get_action_display()}"
+
+
+class SegmentHistory(SegmentLineValues):
+    """Undo log of one step. A deletion row keeps the removed line's overrides, so Go back restores them."""
+
+    class Kind(models.TextChoices):
+        INSERTION = "insertion", "Insertion"
+        DELETION = "deletion", "Deletion"
+
+    action = models.ForeignKey(SegmentCriteriaAction, on_delete=models.CASCADE, related_name="history")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    line_id = models.BigIntegerField(help_text="The id of the line inserted or deleted.")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["action", "kind"])]
+        verbose_name_plural = "segment history"
+
+
+class SavedSegmentCriteria(models.Model):
+    code = models.CharField(max_length=20, unique=True)
+    description = models.CharField(max_length=100, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "saved segment criteria"
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.description}" if self.description else self.code
+
+
+class SavedSegmentCriteriaStep(models.Model):
+    saved = models.ForeignKey(SavedSegmentCriteria, on_delete=models.CASCADE, related_name="steps")
+    step = models.PositiveIntegerField()
+    action = models.CharField(max_length=20, choices=SegmentCriteriaAction.Action.choices)
+    criteria = models.JSONField(default=dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["saved", "step"]
+        constraints = [models.UniqueConstraint(fields=["saved", "step"], name="saved_step_unique")]

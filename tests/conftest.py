@@ -1,0 +1,69 @@
+"""Shared fixtures: the personas (marketer, salesperson, viewer, stranger) and their logged-in clients."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def _user_in(role: str | None, username: str):
+    from tests.factories import UserFactory
+
+    return UserFactory(username=username, role=role)
+
+
+@pytest.fixture
+def marketer(db):
+    return _user_in("Marketing", "marketer")
+
+
+@pytest.fixture
+def salesperson_user(db):
+    return _user_in("Sales", "seller")
+
+
+@pytest.fixture
+def viewer(db):
+    return _user_in("Viewer", "viewer")
+
+
+@pytest.fixture
+def stranger(db):
+    """Logged in, but in no role: sees nothing."""
+    return _user_in(None, "stranger")
+
+
+def _client_for(client_class, user):
+    client = client_class()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def marketer_client(marketer):
+    from django.test import Client
+
+    return _client_for(Client, marketer)
+
+
+@pytest.fixture
+def sales_client(salesperson_user):
+    from django.test import Client
+
+    return _client_for(Client, salesperson_user)
+
+
+@pytest.fixture
+def viewer_client(viewer):
+    from django.test import Client
+
+    return _client_for(Client, viewer)
+
+
+@pytest.fixture
+def stranger_client(stranger):
+    from django.test import Client
+
+    return _client_for(Client, stranger)
