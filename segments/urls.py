@@ -1,3 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("logged/", include("segments.urls_logged")),
+    path("", include("segments.urls_worksheet")),
+]

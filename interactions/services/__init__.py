@@ -1,0 +1,6 @@
+"""Every change to interactions goes through these functions (SPEC 4.2). One module per area."""
+
+from .create import *  # noqa: F401,F403
+from .delivery import *  # noqa: F401,F403
+from .document_logging import *  # noqa: F401,F403
+from .entries import *  # noqa: F401,F403

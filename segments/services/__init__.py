@@ -1,0 +1,5 @@
+"""Every change to segments goes through these functions (SPEC 4.2). One module per area."""
+
+from .criteria import *  # noqa: F401,F403
+from .logging import *  # noqa: F401,F403
+from .worksheet import *  # noqa: F401,F403
