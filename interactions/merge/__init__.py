@@ -1,0 +1,23 @@
+"""Pure-Python mail merge for Word .docx and HTML templates (no Django here)."""
+
+from .docx_engine import CompiledDocx, MergeTemplateError, compile_docx, docx_fields
+from .fields import KNOWN_FIELDS, clean_value, normalise_field_name
+from .html_engine import CompiledHtml, compile_html, html_fields
+from .package import combine_docx, letter_filename, write_zip_letters, zip_letters
+
+__all__ = [
+    "KNOWN_FIELDS",
+    "normalise_field_name",
+    "clean_value",
+    "MergeTemplateError",
+    "CompiledDocx",
+    "compile_docx",
+    "docx_fields",
+    "CompiledHtml",
+    "compile_html",
+    "html_fields",
+    "zip_letters",
+    "write_zip_letters",
+    "letter_filename",
+    "combine_docx",
+]

@@ -1,0 +1,183 @@
+"""Build real Word documents for merge-engine tests.
+
+python-docx does runs, tables, headers and footers; raw XML covers what it
+cannot: fldSimple, complex fields, proofErr/bookmarks between runs, text boxes.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = {"w": W_NS}
+
+
+def new_document() -> docx.document.Document:
+    return docx.Document()
+
+
+def to_bytes(document) -> bytes:
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def read(data: bytes) -> docx.document.Document:
+    return docx.Document(io.BytesIO(data))
+
+
+def add_runs(paragraph, pieces):
+    """``pieces``: (text, {"bold": True, "italic": True, ...}) or plain str."""
+    runs = []
+    for piece in pieces:
+        text, fmt = (piece, {}) if isinstance(piece, str) else piece
+        run = paragraph.add_run(text)
+        for attr, value in fmt.items():
+            setattr(run, attr, value)
+        runs.append(run)
+    return runs
+
+
+def insert_before(run, xml: str) -> None:
+    """Put raw paragraph-level XML (proofErr, bookmarkStart …) just before ``run``."""
+    run._r.addprevious(parse_xml(xml))
+
+
+def proof_err(kind: str = "spellStart") -> str:
+    return f'<w:proofErr {nsdecls("w")} w:type="{kind}"/>'
+
+
+def bookmark_start(name: str = "_GoBack", id_: int = 0) -> str:
+    return f'<w:bookmarkStart {nsdecls("w")} w:id="{id_}" w:name="{name}"/>'
+
+
+def add_fld_simple(paragraph, field: str, *, bold: bool = False, switches: str = r"\* MERGEFORMAT") -> None:
+    bold_xml = "<w:b/>" if bold else ""
+    paragraph._p.append(
+        parse_xml(
+            f'<w:fldSimple {nsdecls("w")} w:instr=" MERGEFIELD {field} {switches} ">'
+            f"<w:r><w:rPr>{bold_xml}<w:noProof/></w:rPr><w:t>«{field}»</w:t></w:r></w:fldSimple>"
+        )
+    )
+
+
+def add_complex_field(
+    paragraph, field: str, *, instr_pieces=None, italic_result: bool = True, switches: str = r"\* MERGEFORMAT"
+) -> None:
+    """begin / instrText (split over ``instr_pieces`` runs) / separate / result / end."""
+    instr = f" MERGEFIELD {field} {switches} "
+    pieces = instr_pieces or [instr]
+    assert "".join(pieces) == instr
+    result_rpr = "<w:rPr><w:i/></w:rPr>" if italic_result else ""
+    xml = ['<w:r><w:fldChar w:fldCharType="begin"/></w:r>']
+    xml += [f'<w:r><w:instrText xml:space="preserve">{p}</w:instrText></w:r>' for p in pieces]
+    xml += [
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>',
+        f"<w:r>{result_rpr}<w:t>«{field}»</w:t></w:r>",
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>',
+    ]
+    wrapper = parse_xml(f"<w:p {nsdecls('w')}>{''.join(xml)}</w:p>")
+    for run in list(wrapper):
+        paragraph._p.append(run)
+
+
+TEXT_BOX_NS = (
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+    'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+    'xmlns:v="urn:schemas-microsoft-com:vml"'
+)
+
+
+def add_text_box(paragraph, text: str) -> None:
+    """A text box as Word writes it: mc:AlternateContent, DrawingML Choice + VML Fallback."""
+    body = f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+    xml = f"""
+<w:r {nsdecls("w", "wp", "a")} {TEXT_BOX_NS}>
+  <mc:AlternateContent>
+    <mc:Choice Requires="wps">
+      <w:drawing>
+        <wp:anchor distT="0" distB="0" distL="114300" distR="114300" simplePos="0"
+                   relativeHeight="1" behindDoc="0" locked="0" layoutInCell="1" allowOverlap="1">
+          <wp:simplePos x="0" y="0"/>
+          <wp:positionH relativeFrom="column"><wp:posOffset>0</wp:posOffset></wp:positionH>
+          <wp:positionV relativeFrom="paragraph"><wp:posOffset>0</wp:posOffset></wp:positionV>
+          <wp:extent cx="2000000" cy="500000"/>
+          <wp:effectExtent l="0" t="0" r="0" b="0"/>
+          <wp:wrapNone/>
+          <wp:docPr id="1" name="Text Box 1"/>
+          <wp:cNvGraphicFramePr/>
+          <a:graphic>
+            <a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">
+              <wps:wsp>
+                <wps:cNvSpPr txBox="1"/>
+                <wps:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="2000000" cy="500000"/></a:xfrm>
+                  <a:prstGeom prst="rect"><a:avLst/></a:prstGeom></wps:spPr>
+                <wps:txbx><w:txbxContent>{body}</w:txbxContent></wps:txbx>
+                <wps:bodyPr/>
+              </wps:wsp>
+            </a:graphicData>
+          </a:graphic>
+        </wp:anchor>
+      </w:drawing>
+    </mc:Choice>
+    <mc:Fallback>
+      <w:pict>
+        <v:shape id="Text Box 1" type="#_x0000_t202" style="width:157pt;height:39pt">
+          <v:textbox><w:txbxContent>{body}</w:txbxContent></v:textbox>
+        </v:shape>
+      </w:pict>
+    </mc:Fallback>
+  </mc:AlternateContent>
+</w:r>"""
+    paragraph._p.append(parse_xml(xml))
+
+
+def text_box_texts(document) -> list[str]:
+    """Text of every paragraph inside text boxes (Choice and Fallback copies)."""
+    out = []
+    for p in document.element.body.iter(qn("w:txbxContent")):
+        for para in p.iter(qn("w:p")):
+            out.append(_xml_text(para))
+    return out
+
+
+def _xml_text(p) -> str:
+    parts = []
+    for el in p.iter(qn("w:t"), qn("w:br")):
+        parts.append("\n" if el.tag == qn("w:br") else (el.text or ""))
+    return "".join(parts)
+
+
+def make_zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def letter_template() -> bytes:
+    """A one-page letter with ~10 fields, some split across runs, one MERGEFIELD."""
+    d = new_document()
+    d.sections[0].header.paragraphs[0].text = "{{ company.name }} - {{ today }}"
+    d.add_paragraph("{{ contact.address_block }}")
+    d.add_paragraph("")
+    p = d.add_paragraph()
+    add_runs(p, ["Our ref: ", ("{{ inter", {"bold": True}), "action.entry_no }}"])
+    d.add_paragraph("Dear {{ contact.salutation }} {{ contact.name }},")
+    for _ in range(6):
+        d.add_paragraph(
+            "Thank you for your interest in our products. This paragraph is filler text "
+            "that stands for the body of a real one-page letter, about so long."
+        )
+    d.add_paragraph("Regarding: {{ interaction.subject }}")
+    d.add_paragraph("{{ personal_note }}")
+    p = d.add_paragraph("Kind regards, ")
+    add_fld_simple(p, "salesperson_name")
+    d.add_paragraph("{{ salesperson.email }} / {{ salesperson.phone }}")
+    return to_bytes(d)
