@@ -45,13 +45,14 @@ class ContactFilterForm(forms.Form):
 
 
 class ContactFilter(django_filters.FilterSet):
-    no = django_filters.CharFilter(label="No.", lookup_expr="iexact")
+    no = django_filters.CharFilter(label="No.", method="filter_upper")
     name = django_filters.CharFilter(label="Name contains", lookup_expr="icontains")
     type = django_filters.ChoiceFilter(choices=Contact.Type.choices)
-    city = django_filters.CharFilter(lookup_expr="iexact")
+    # Exact (not iexact) so the index is used: SQLite cannot use an index for a case-insensitive LIKE.
+    city = django_filters.CharFilter(lookup_expr="exact")
     post_code = django_filters.CharFilter(lookup_expr="istartswith", label="Post code starts with")
-    country_code = django_filters.CharFilter(lookup_expr="iexact", max_length=2)
-    language_code = django_filters.CharFilter(lookup_expr="iexact")
+    country_code = django_filters.CharFilter(method="filter_upper", max_length=2)
+    language_code = django_filters.CharFilter(lookup_expr="exact")
     salesperson = CodeChoiceFilter(field_name="salesperson__code", model=Salesperson, label="Salesperson (code)")
     mailing_group = CodeChoiceFilter(method="filter_mailing_group", model=MailingGroup, label="Mailing group")
     industry_group = CodeChoiceFilter(method="filter_industry_group", model=IndustryGroup, label="Industry group")
@@ -84,6 +85,10 @@ class ContactFilter(django_filters.FilterSet):
             model = getattr(filter_, "code_model", None)
             if model is not None:
                 self.form.fields[name].code_model = model
+
+    def filter_upper(self, queryset, name, value):
+        # Numbers and country codes are stored in upper case: compare exactly, so the index is used.
+        return queryset.filter(**{name: value.strip().upper()})
 
     def filter_noop(self, queryset, name, value):
         return queryset  # applied together in filter_queryset

@@ -79,3 +79,4 @@ def contact_delete(contact: Contact, *, user=None) -> None:
         contact.delete()
     except ProtectedError as error:
         raise ValidationError(f"You cannot delete contact {contact.no}: other records still refer to it.") from error
+from .document_printing import document_create, document_email, document_print, document_update  # noqa: E402,F401

@@ -4,11 +4,14 @@ import hashlib
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from crm.models import Contact, CorrespondenceType, SalesDocument, Salesperson
+
+from .validators import validate_template_attachment
 
 
 class InformationFlow(models.TextChoices):
@@ -96,6 +99,7 @@ class InteractionTemplate(models.Model):
     attachment = models.FileField(
         upload_to=template_upload_to,
         blank=True,
+        validators=[validate_template_attachment],
         help_text="A Word .docx letter or an .html e-mail body, with merge fields such as {{ contact.name }}.",
     )
 
@@ -111,7 +115,7 @@ class InteractionTemplateLanguage(models.Model):
     language_code = models.CharField(max_length=10)
     description = models.CharField(max_length=100, blank=True)
     subject = models.CharField(max_length=200, blank=True)
-    attachment = models.FileField(upload_to=template_upload_to, blank=True)
+    attachment = models.FileField(upload_to=template_upload_to, blank=True, validators=[validate_template_attachment])
 
     class Meta:
         ordering = ["template", "language_code"]
@@ -148,6 +152,28 @@ class InteractionTemplateSetup(models.Model):
 
     def __str__(self) -> str:
         return self.get_event_display()
+
+    def clean(self) -> None:
+        # Reference 1.6: automatically logged events use plain templates (no language rows, no attachment).
+        template = self.template
+        if template is None or template.pk is None:
+            return
+        language = template.languages.order_by("language_code").values_list("language_code", flat=True).first()
+        if language is not None:
+            raise ValidationError(
+                {
+                    "template": f"Interaction Template {template.code} has assigned Interaction Template Language "
+                    f"{language}. It is not allowed to have languages assigned to templates used for system "
+                    "document logging."
+                }
+            )
+        if template.attachment:
+            raise ValidationError(
+                {
+                    "template": f"Interaction Template {template.code} has an attachment. Templates used for "
+                    "automatically logged events must not have one."
+                }
+            )
 
 
 def stored_document_path(instance, filename: str) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "SavedSegmentCriteria",
     "SavedSegmentCriteriaStep",
     "LoggedSegment",
+    "LogJob",
 ]
 
 
@@ -166,3 +167,45 @@ class SavedSegmentCriteriaStep(models.Model):
     class Meta:
         ordering = ["saved", "step"]
         constraints = [models.UniqueConstraint(fields=["saved", "step"], name="saved_step_unique")]
+
+
+class LogJob(models.Model):
+    """The slow part of logging a segment (merging letters, sending e-mail), run as a background task.
+
+    Logging itself commits in one short transaction; this row then tracks the task's progress so the logged
+    segment page can show it, and a failed job can be run again (it only does what is still left to do).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")
+    stage = models.CharField(max_length=100, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Log job {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.done / self.total))

@@ -1,1 +1,200 @@
-__all__: list[str] = []
+"""Creating one interaction for one contact (SPEC 3.4, reference 2.1)."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Contact, CorrespondenceType, Salesperson
+
+from ..letters import contact_merge_values, render_letter, resolve_correspondence_type, resolve_language, template_attachment
+from ..models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, StoredDocument
+from .delivery import entries_deliver_after_commit
+
+__all__ = ["interaction_create", "interaction_preview", "OPTIONAL_FIELDS"]
+
+# What a caller may set besides the mandatory arguments. None (or leaving it out) means "the default".
+OPTIONAL_FIELDS = (
+    "salesperson", "date", "time", "correspondence_type", "information_flow", "initiated_by", "evaluation",
+    "attempt_failed", "cost", "duration_minutes", "language_code", "subject", "personal_note",
+)
+# Entry fields full_clean() must not check: foreign keys (one query each, and we resolved them already).
+_NOT_CLEANED = (
+    "contact", "contact_company", "template", "group", "salesperson", "user", "logged_segment", "document",
+    "merge_template", "canceled_by",
+)
+
+TEMPLATE_MANDATORY = "Interaction Template Code is mandatory."
+DESCRIPTION_MANDATORY = "Description is mandatory."
+CONTACT_MANDATORY = "You must select a contact to interact with."
+PRIVACY_BLOCKED = "You cannot use contact {no} {name} because they are marked as blocked due to privacy."
+EMAIL_NEEDS_ATTACHMENT = (
+    "The correspondence type for this interaction is Email, which requires an interaction template with an "
+    "attachment or Word template."
+)
+EMAIL_NEEDS_ADDRESS = "Make sure that the E-Mail field is specified for contact no. {no} ({name})."
+
+
+@dataclass
+class _Draft:
+    entry: InteractionLogEntry  # not saved yet
+    letter: StoredDocument | None  # the template snapshot to merge, if the template has an attachment
+    personal_note: str
+
+
+def _now_rounded_up() -> datetime.time:
+    # Reference 2.1: the time starts at "now rounded up to the next minute".
+    now = timezone.localtime()
+    if now.second or now.microsecond:
+        now += datetime.timedelta(minutes=1)
+    return now.time().replace(second=0, microsecond=0)
+
+
+def _default_salesperson(user, contact: Contact) -> Salesperson | None:
+    if user is not None and getattr(user, "is_authenticated", False):
+        own = Salesperson.objects.filter(user=user).first()
+        if own is not None:
+            return own
+    return contact.salesperson
+
+
+def _prepare(*, contact, template, description, user, fields: dict[str, Any]) -> _Draft:
+    """Validate and resolve everything without writing a log entry. Raises ValidationError."""
+    unknown = set(fields) - set(OPTIONAL_FIELDS)
+    if unknown:
+        raise TypeError(f"interaction_create() got unexpected fields: {', '.join(sorted(unknown))}")
+    values = {name: value for name, value in fields.items() if value is not None}
+    description = (description or "").strip()
+    errors: dict[str, str] = {}
+    if template is None:
+        errors["template"] = TEMPLATE_MANDATORY
+    if not description:
+        errors["description"] = DESCRIPTION_MANDATORY
+    if contact is None:
+        errors["contact"] = CONTACT_MANDATORY
+    if errors:
+        raise ValidationError(errors)
+    # Fresh rows: the privacy flag or the template may have changed since the page was shown.
+    contact = Contact.objects.select_related("company", "salesperson").get(pk=contact.pk)
+    template = InteractionTemplate.objects.select_related("group").prefetch_related("languages").get(pk=template.pk)
+    if contact.privacy_blocked:
+        raise ValidationError(PRIVACY_BLOCKED.format(no=contact.no, name=contact.name), code="privacy_blocked")
+
+    languages = {row.language_code: row for row in template.languages.all()}
+    language = values.get("language_code") or resolve_language(template, contact.language_code)
+    if language and language != template.language_code and language not in languages:
+        raise ValidationError(
+            {"language_code": f"Interaction template {template.code} has no language {language}."}
+        )
+    letter, kind = template_attachment(template, language)
+    variant = languages.get(language)
+    subject = values.get("subject") or (variant.subject if variant else "") or template.subject or description
+
+    chosen_type = values.get("correspondence_type")
+    if chosen_type is None:
+        correspondence_type = resolve_correspondence_type(
+            template_type=template.correspondence_type,
+            template_ignores_contact=template.ignore_contact_correspondence_type,
+            contact_type=contact.correspondence_type,
+        )
+        # Reference 2.2: resolved to e-mail but no address -> blank (nothing is sent), silently.
+        if correspondence_type == CorrespondenceType.EMAIL and not contact.email:
+            correspondence_type = CorrespondenceType.BLANK
+    else:
+        correspondence_type = chosen_type
+    if correspondence_type == CorrespondenceType.EMAIL:
+        if not kind:
+            raise ValidationError(EMAIL_NEEDS_ATTACHMENT, code="email_needs_attachment")
+        if not contact.email:
+            # The user chose to send by e-mail: refusing beats logging an entry that can never be delivered.
+            raise ValidationError(
+                {"correspondence_type": EMAIL_NEEDS_ADDRESS.format(no=contact.no, name=contact.name)}
+            )
+
+    personal_note = (values.get("personal_note") or "").strip()
+    if personal_note and not letter:
+        raise ValidationError(
+            {"personal_note": f"Interaction template {template.code} has no letter to put a personal note in."}
+        )
+    salesperson = values["salesperson"] if "salesperson" in values else _default_salesperson(user, contact)
+    entry = InteractionLogEntry(
+        contact=contact,
+        contact_company=contact.company_or_self,
+        date=values.get("date") or timezone.localdate(),
+        time=values.get("time") or _now_rounded_up(),
+        template=template,
+        group=template.group,
+        language_code=language,
+        description=description,
+        subject=subject,
+        information_flow=values.get("information_flow", template.information_flow),
+        initiated_by=values.get("initiated_by", template.initiated_by),
+        attempt_failed=bool(values.get("attempt_failed", False)),
+        cost=values.get("cost", template.unit_cost),
+        duration_minutes=values.get("duration_minutes", template.unit_duration_minutes),
+        correspondence_type=correspondence_type,
+        delivery_status=DeliveryStatus.IN_PROGRESS if correspondence_type == CorrespondenceType.EMAIL else "",
+        evaluation=values.get("evaluation", ""),
+        salesperson=salesperson,
+        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        merge_template=letter,
+    )
+    if Decimal(entry.cost) < 0:
+        raise ValidationError({"cost": "Cost cannot be negative."})
+    if int(entry.duration_minutes) < 0:
+        raise ValidationError({"duration_minutes": "Duration cannot be negative."})
+    entry.full_clean(exclude=_NOT_CLEANED, validate_unique=False, validate_constraints=False)
+    return _Draft(entry=entry, letter=letter, personal_note=personal_note)
+
+
+def _merge_values(draft: _Draft, *, entry_no: int | None) -> dict[str, str]:
+    entry = draft.entry
+    return contact_merge_values(
+        entry.contact,
+        salesperson=entry.salesperson,
+        date=entry.date,
+        description=entry.description,
+        subject=entry.subject,
+        entry_no=entry_no,
+        personal_note=draft.personal_note,
+    )
+
+
+def interaction_create(*, contact, template, description, user, **fields: Any) -> InteractionLogEntry:
+    """Log one interaction with one contact (SPEC 3.4); e-mail it after commit when its type is e-mail.
+
+    1. Validate and resolve (outside the transaction): template defaults, overrides, language variant,
+       correspondence type (reference 2.2), the refusals of reference 2.1. The template's letter is
+       snapshotted as a content-addressed StoredDocument here, because that reads and writes files.
+    2. One transaction: lock the contact row (so it cannot become privacy blocked or be deleted half-way),
+       insert the entry, then store the merge values, which include the new entry number. The letter itself
+       is not rendered here: merge_template + merge_values reproduce it byte for byte on demand.
+    3. After commit, an e-mail entry is handed to the delivery task, which sets delivery_status.
+    """
+    draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
+    entry = draft.entry
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().only("privacy_blocked").get(pk=entry.contact.pk)
+        if locked.privacy_blocked:
+            raise ValidationError(PRIVACY_BLOCKED.format(no=entry.contact.no, name=entry.contact.name))
+        entry.save()
+        if draft.letter is not None:
+            entry.merge_values = _merge_values(draft, entry_no=entry.pk)
+            entry.save(update_fields=["merge_values"])
+        if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
+            entries_deliver_after_commit([entry.pk])
+    return entry
+
+
+def interaction_preview(*, contact, template, description, user, **fields: Any) -> tuple[bytes, str, str]:
+    """The letter this interaction would produce, (bytes, filename, content type), logging nothing."""
+    draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
+    if draft.letter is None:
+        raise ValidationError(
+            {"template": f"Interaction template {draft.entry.template.code} has no letter to preview."}
+        )
+    return render_letter(draft.letter, _merge_values(draft, entry_no=None))

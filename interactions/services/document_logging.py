@@ -1,1 +1,83 @@
-__all__: list[str] = []
+"""Automatic recording of printed and e-mailed sales documents (SPEC 3.7, reference 2.14 LogDocument).
+
+Called by the `document_printed` receiver inside the print's transaction: raising ValidationError refuses the
+print and nothing is recorded.
+"""
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from crm.models import Contact, CorrespondenceType, SalesDocument
+
+from ..models import DOCUMENT_TYPE_FOR_KIND, InteractionLogEntry, InteractionTemplateSetup
+from ..storage import store_document
+
+__all__ = ["log_printed_document"]
+
+LANGUAGE_REFUSED = (
+    "Interaction Template {template} has assigned Interaction Template Language {language}. It is not allowed to "
+    "have languages assigned to templates used for system document logging."
+)
+ATTACHMENT_REFUSED = (
+    "Interaction Template {template} has an attachment. It is not allowed to have attachments on templates used "
+    "for system document logging."
+)
+PRIVACY_REFUSED = "You cannot use contact {no} {name} because they are marked as blocked due to privacy."
+
+
+def log_printed_document(
+    *, document: SalesDocument, user, pdf: bytes, version_no: int, emailed: bool = False
+) -> InteractionLogEntry | None:
+    """Log one real print (or e-mail) of a sales document. Returns the entry, or None when not set up.
+
+    1. The template is the setup row's for the document's kind; no row or no template: nothing, no error.
+    2. Refuse (ValidationError, nothing written) a template with language variants or an attachment, and a
+       privacy-blocked contact.
+    3. Store the PDF (content-addressed) and insert the entry against the bill-to contact, its company as the
+       contact company, today's date and the current time, the document's salesperson (else the contact's),
+       and the template's group, cost, duration, flow and initiated-by. Printing is hard copy, e-mailing e-mail.
+    """
+    document_type = DOCUMENT_TYPE_FOR_KIND[SalesDocument.Kind(document.kind)]
+    setup = InteractionTemplateSetup.objects.select_related("template").filter(event=document_type).first()
+    template = setup.template if setup else None
+    if template is None:
+        return None
+    language = template.languages.order_by("language_code").values_list("language_code", flat=True).first()
+    if language is not None:
+        raise ValidationError(LANGUAGE_REFUSED.format(template=template.code, language=language))
+    if template.attachment:
+        raise ValidationError(ATTACHMENT_REFUSED.format(template=template.code))
+
+    contact = Contact.objects.select_related("company").get(pk=document.contact_id)
+    if contact.privacy_blocked:
+        raise ValidationError(PRIVACY_REFUSED.format(no=contact.no, name=contact.name))
+
+    now = timezone.localtime()
+    kind_label = document.get_kind_display()
+    stored = store_document(
+        pdf,
+        filename=f"{document.no}{f'-v{version_no}' if version_no else ''}.pdf",
+        content_type="application/pdf",
+    )
+    return InteractionLogEntry.objects.create(
+        contact=contact,
+        contact_company=contact.company_or_self,
+        date=now.date(),
+        time=now.time().replace(microsecond=0),
+        template=template,
+        group_id=template.group_id,
+        language_code=template.language_code,
+        description=(template.description or f"{kind_label} {document.no}")[:100],
+        subject=f"{kind_label} {document.no}" if emailed else "",
+        information_flow=template.information_flow,
+        initiated_by=template.initiated_by,
+        cost=template.unit_cost,
+        duration_minutes=template.unit_duration_minutes,
+        correspondence_type=CorrespondenceType.EMAIL if emailed else CorrespondenceType.HARD_COPY,
+        salesperson_id=document.salesperson_id or contact.salesperson_id,
+        user=user if getattr(user, "pk", None) else None,
+        document_type=document_type,
+        document_no=document.no,
+        version_no=version_no,
+        document=stored,
+    )

@@ -1,1 +1,292 @@
-__all__: list[str] = []
+"""Changes to logged interactions: cancel / un-cancel, evaluate, queue a resend, delete canceled entries.
+
+Entries are never edited after logging except for these (SPEC 3.3). Every function here is one transaction and
+acts on the rows set-based (one UPDATE / DELETE per statement), never a Python loop of save().
+"""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, router, transaction
+from django.db.models import Q, QuerySet
+from django.db.models.fields.related import ForeignObjectRel, ManyToManyRel
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from crm.models import Contact, Salesperson
+
+from ..models import (
+    DeliveryStatus,
+    Evaluation,
+    InteractionGroup,
+    InteractionLogEntry,
+    InteractionTemplate,
+    LoggedSegment,
+    StoredDocument,
+)
+
+__all__ = [
+    "log_entries_set_canceled",
+    "log_entries_evaluate",
+    "log_entries_queue_resend",
+    "log_entries_delete_canceled",
+    "canceled_entries_to_delete",
+]
+
+# How many entries an error message names before it says "and N more".
+NAMED_IN_MESSAGES = 10
+# Stored documents are checked for remaining references in chunks of this many ids (bound parameters).
+DOCUMENT_CHUNK = 500
+
+
+def _entries_queryset(entries) -> QuerySet:
+    """Entries given as a queryset, model instances or ids, as a queryset (never loaded row by row)."""
+    if isinstance(entries, QuerySet):
+        if entries.model is not InteractionLogEntry:
+            raise TypeError("Expected a queryset of interaction log entries.")
+        # A sliced or ordered queryset can't be used in UPDATE … WHERE id IN (…): use its ids as a subquery.
+        return InteractionLogEntry.objects.filter(pk__in=entries.order_by().values("pk"))
+    ids = [getattr(entry, "pk", entry) for entry in entries]
+    return InteractionLogEntry.objects.filter(pk__in=[int(pk) for pk in ids])
+
+
+def _name_entries(ids: list[int], total: int) -> str:
+    named = ", ".join(str(pk) for pk in ids[:NAMED_IN_MESSAGES])
+    return named + (f" and {total - NAMED_IN_MESSAGES} more" if total > NAMED_IN_MESSAGES else "")
+
+
+def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
+    """Cancel (or un-cancel) the given entries; returns how many changed. Records who and when.
+
+    1. Un-canceling: lock the logged segments of the entries (so one cannot be canceled under us), and refuse
+       (nothing changes) when any entry's logged segment is canceled: the reference's rule, with the reason.
+    2. One UPDATE of the entries whose flag differs (canceled, canceled_at, canceled_by = the last switch).
+    """
+    with transaction.atomic():
+        queryset = _entries_queryset(entries)
+        if not canceled:
+            under_canceled = queryset.filter(canceled=True, logged_segment__canceled=True)
+            segment_ids = list(
+                LoggedSegment.objects.select_for_update()
+                .filter(pk__in=queryset.exclude(logged_segment=None).values("logged_segment_id"))
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            if segment_ids:
+                blocked = list(under_canceled.order_by("pk").values_list("pk", "logged_segment_id")[: NAMED_IN_MESSAGES + 1])
+                if blocked:
+                    total = under_canceled.count()
+                    segments = sorted({segment for _, segment in blocked})
+                    raise ValidationError(
+                        f"Interaction log {'entry' if total == 1 else 'entries'} "
+                        f"{_name_entries([pk for pk, _ in blocked], total)} cannot be un-canceled while "
+                        f"{'its logged segment' if len(segments) == 1 else 'their logged segments'} "
+                        f"{', '.join(str(s) for s in segments)} "
+                        f"{'is' if len(segments) == 1 else 'are'} canceled. "
+                        "Un-cancel the logged segment instead.",
+                        code="logged_segment_canceled",
+                    )
+        return queryset.exclude(canceled=canceled).update(
+            canceled=canceled, canceled_at=timezone.now(), canceled_by=user
+        )
+
+
+def log_entries_evaluate(entries, *, evaluation: str, user) -> int:
+    """Set the evaluation (very positive … very negative, or blank to clear) on the entries; returns how many
+    changed."""
+    if evaluation not in Evaluation.values:
+        choices = ", ".join(label for value, label in Evaluation.choices if value)
+        raise ValidationError(f"Choose an evaluation: {choices}.", code="bad_evaluation")
+    with transaction.atomic():
+        return _entries_queryset(entries).exclude(evaluation=evaluation).update(evaluation=evaluation)
+
+
+def log_entries_queue_resend(entries, *, user) -> list[int]:
+    """Put the failed e-mails among the entries back to "in progress" for delivery; returns their ids.
+
+    Canceled entries are not resent. The caller hands the ids to the delivery service after this commits.
+    """
+    with transaction.atomic():
+        queryset = _entries_queryset(entries).filter(canceled=False, delivery_status=DeliveryStatus.ERROR)
+        ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        if not ids:
+            raise ValidationError(
+                "There is nothing to resend: only entries whose e-mail failed (delivery status Error) and that "
+                "are not canceled can be resent.",
+                code="nothing_to_resend",
+            )
+        InteractionLogEntry.objects.filter(pk__in=ids).update(
+            delivery_status=DeliveryStatus.IN_PROGRESS, delivery_error=""
+        )
+        return ids
+
+
+# --- deleting canceled entries ----------------------------------------------------------------------------------
+
+
+def _resolve(model, value, *, key: str, label: str):
+    if value in (None, ""):
+        return None
+    if isinstance(value, model):
+        return value
+    text = str(value).strip()
+    found = model.objects.filter(**{key: text}).first() or model.objects.filter(**{key: text.upper()}).first()
+    if found is None:
+        raise ValidationError(f"There is no {label} “{text}”.", code="unknown_code")
+    return found
+
+
+def _as_date(value, *, label: str) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        parsed = parse_date(str(value))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationError(f"{label}: “{value}” is not a date. Use YYYY-MM-DD.", code="bad_date")
+    return parsed
+
+
+def canceled_entries_to_delete(
+    *, before=None, after=None, template=None, group=None, contact=None, salesperson=None, entries=None
+) -> QuerySet:
+    """The canceled entries `log_entries_delete_canceled` would delete with these arguments.
+
+    `before` / `after` are exclusive (entries dated before / after that day). template, group and salesperson
+    are instances or codes, contact an instance or a contact number; `entries` narrows further (e.g. the
+    filtered queryset of the log entries page). Unknown codes or bad dates raise ValidationError.
+    """
+    filters: dict[str, Any] = {"canceled": True}
+    before_date = _as_date(before, label="Before")
+    after_date = _as_date(after, label="After")
+    if before_date:
+        filters["date__lt"] = before_date
+    if after_date:
+        filters["date__gt"] = after_date
+    for name, value, model, key, label in (
+        ("template", template, InteractionTemplate, "code", "interaction template with the code"),
+        ("group", group, InteractionGroup, "code", "interaction group with the code"),
+        ("contact", contact, Contact, "no", "contact with the number"),
+        ("salesperson", salesperson, Salesperson, "code", "salesperson with the code"),
+    ):
+        found = _resolve(model, value, key=key, label=label)
+        if found is not None:
+            filters[f"{name}_id"] = found.pk
+    queryset = InteractionLogEntry.objects.filter(**filters)
+    if entries is not None:
+        queryset = queryset.filter(pk__in=_entries_queryset(entries).values("pk"))
+    return queryset
+
+
+def _references_to(model) -> list[tuple[type[models.Model], str, Any]]:
+    """Every (model, column attname, on_delete) that points at `model`, including hidden (related_name="+")
+    relations and many-to-many through tables; found through _meta so a new FK elsewhere is covered too."""
+    found = []
+    for rel in model._meta.get_fields(include_hidden=True):
+        if not isinstance(rel, ForeignObjectRel):
+            continue
+        if isinstance(rel, ManyToManyRel):
+            through = rel.through
+            for field in through._meta.concrete_fields:
+                if field.is_relation and field.related_model is model:
+                    found.append((through, field.attname, models.CASCADE))
+        else:
+            found.append((rel.related_model, rel.field.attname, rel.on_delete))
+    return found
+
+
+def _detach_references_to_entries(doomed: QuerySet) -> None:
+    """Whatever points at the doomed entries is handled set-based before the raw DELETE (which skips Django's
+    collector): SET_NULL → one UPDATE, CASCADE → one DELETE, PROTECT/RESTRICT → refused."""
+    for related_model, attname, on_delete in _references_to(InteractionLogEntry):
+        if related_model is InteractionLogEntry:
+            continue
+        rows = related_model._base_manager.filter(**{f"{attname}__in": doomed.values("pk")})
+        if on_delete is models.SET_NULL:
+            rows.update(**{attname: None})
+        elif on_delete is models.CASCADE:
+            rows._raw_delete(rows.db)
+        elif on_delete in (models.PROTECT, models.RESTRICT) and rows.exists():
+            raise ValidationError(
+                f"Some of these entries are still used by {related_model._meta.verbose_name_plural}; "
+                "nothing was deleted.",
+                code="protected",
+            )
+
+
+def _delete_orphaned_documents(candidate_ids: set[int]) -> list[str]:
+    """Delete those candidate StoredDocuments that nothing references any more; returns their file names."""
+    references = _references_to(StoredDocument)
+    file_names: list[str] = []
+    ids = sorted(candidate_ids)
+    for start in range(0, len(ids), DOCUMENT_CHUNK):
+        chunk = ids[start : start + DOCUMENT_CHUNK]
+        orphans = StoredDocument.objects.filter(pk__in=chunk)
+        for related_model, attname, _ in references:
+            orphans = orphans.exclude(
+                pk__in=related_model._base_manager.filter(**{f"{attname}__in": chunk}).values(attname)
+            )
+        rows = list(orphans.values_list("pk", "file"))
+        if rows:
+            file_names += [name for _, name in rows if name]
+            doomed = StoredDocument.objects.filter(pk__in=[pk for pk, _ in rows])
+            doomed._raw_delete(doomed.db)
+    return file_names
+
+
+def _delete_files(names: list[str]) -> None:
+    storage = StoredDocument._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            pass  # already gone; the row is what matters
+
+
+def log_entries_delete_canceled(
+    *,
+    user=None,
+    before=None,
+    after=None,
+    template=None,
+    group=None,
+    contact=None,
+    salesperson=None,
+    entries=None,
+    dry_run: bool = False,
+) -> int:
+    """Delete the canceled entries matching every given filter; returns how many were deleted.
+
+    Only canceled entries ever go: `canceled=True` is part of every statement. With `dry_run`, only counts.
+
+    1. Resolve the arguments (unknown codes, bad dates → ValidationError, nothing deleted).
+    2. Note the stored documents the doomed entries use (their ids only).
+    3. Detach or delete whatever points at the entries, then one raw DELETE (no rows loaded, no per-row signals).
+    4. Delete the noted documents nothing references any more; their files go after commit, so a rollback never
+       leaves rows pointing at missing files.
+    """
+    doomed = canceled_entries_to_delete(
+        before=before, after=after, template=template, group=group, contact=contact, salesperson=salesperson,
+        entries=entries,
+    )
+    if dry_run:
+        return doomed.count()
+    with transaction.atomic():
+        candidates: set[int] = set()
+        for column in ("document_id", "merge_template_id"):
+            candidates.update(
+                doomed.exclude(**{column: None}).order_by().values_list(column, flat=True).distinct().iterator()
+            )
+        _detach_references_to_entries(doomed)
+        deleted = doomed._raw_delete(router.db_for_write(InteractionLogEntry))
+        if candidates:
+            names = _delete_orphaned_documents(candidates)
+            if names:
+                transaction.on_commit(lambda: _delete_files(names))
+        return deleted or 0

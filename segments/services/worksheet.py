@@ -1,1 +1,246 @@
-__all__: list[str] = []
+"""The worksheet itself: create, edit the header (and push it to the lines), edit lines, delete (SPEC 3.5).
+
+Adding and removing a line by hand are undoable steps, like the criteria steps in `criteria.py`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+
+from crm.numbering import next_number
+from interactions.merge import MergeTemplateError, compile_docx
+from interactions.storage import store_document
+
+from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
+from .criteria import OVERRIDE_FIELDS, _add, _lock, _new_step, _finish_step
+
+__all__ = [
+    "segment_create",
+    "segment_update_header",
+    "segment_line_add",
+    "segment_line_remove",
+    "segment_line_update",
+    "segment_line_set_letter",
+    "segment_delete",
+    "HEADER_FIELDS",
+    "LINE_FIELDS",
+]
+
+# Header fields a user edits (SPEC 3.5).
+HEADER_FIELDS = (
+    "description",
+    "template",
+    "correspondence_type",
+    "ignore_contact_correspondence_type",
+    "subject",
+    "language_code",
+    "salesperson",
+    "date",
+    "unit_cost",
+    "unit_duration_minutes",
+    "information_flow",
+    "initiated_by",
+)
+# What a template gives the header as defaults (reference 1.8: "changing it copies from the template").
+TEMPLATE_DEFAULTS = {
+    "language_code": "language_code",
+    "unit_cost": "unit_cost",
+    "unit_duration_minutes": "unit_duration_minutes",
+    "information_flow": "information_flow",
+    "initiated_by": "initiated_by",
+    "correspondence_type": "correspondence_type",
+    "ignore_contact_correspondence_type": "ignore_contact_correspondence_type",
+    "subject": "subject",
+}
+# Header field -> the line override it can be pushed to (header-only fields have none).
+PUSHABLE = {
+    "description": "description",
+    "correspondence_type": "correspondence_type",
+    "subject": "subject",
+    "language_code": "language_code",
+    "salesperson": "salesperson",
+    "date": "date",
+    "unit_cost": "unit_cost",
+    "unit_duration_minutes": "unit_duration_minutes",
+}
+LINE_FIELDS = (
+    "description",
+    "template",
+    "correspondence_type",
+    "subject",
+    "language_code",
+    "salesperson",
+    "date",
+    "unit_cost",
+    "unit_duration_minutes",
+    "personal_note",
+)
+MAX_LETTER_BYTES = 10 * 1024 * 1024
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _unknown(fields: dict[str, Any], allowed) -> None:
+    unknown = sorted(set(fields) - set(allowed))
+    if unknown:
+        raise ValidationError(f"Unknown field: {', '.join(unknown)}.")
+
+
+def template_defaults(template) -> dict[str, Any]:
+    """The header values a template suggests (the form pre-fills them; segment_create applies them)."""
+    if template is None:
+        return {}
+    return {header: getattr(template, attr) for header, attr in TEMPLATE_DEFAULTS.items()}
+
+
+@transaction.atomic
+def segment_create(*, user, criteria: dict | None = None, **fields: Any) -> Segment:
+    """Create a worksheet. Header values not given come from the template, the user's salesperson and today.
+
+    With `criteria`, a first Add step adds the matching contacts (the contact list's "New segment from these
+    filters"), in the same transaction: a bad criteria creates nothing.
+    """
+    _unknown(fields, HEADER_FIELDS)
+    values = {**template_defaults(fields.get("template")), **fields}
+    if "salesperson" not in values and user is not None:
+        values["salesperson"] = getattr(user, "salesperson", None)
+    values.setdefault("date", datetime.date.today())
+    segment = Segment(created_by=user, **values)
+    segment.no = next_number("segment")
+    segment.full_clean()
+    segment.save()
+    if criteria:
+        _add(segment, criteria=criteria, options={}, user=user)
+    return segment
+
+
+@transaction.atomic
+def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False, **fields: Any) -> Segment:
+    """Change header values. With `push_to_lines`, the lines that still use the header template drop their
+    overrides of the changed fields, so they follow the new header value (the page asks first).
+
+    "Still use the header template": lines without a template of their own, or with the (old) header template.
+    When the template itself changes, those lines follow the new one too.
+    """
+    _unknown(fields, HEADER_FIELDS)
+    stored = _lock(segment)
+    old_template_id = stored.template_id
+    changed = [name for name, value in fields.items() if getattr(stored, name) != value]
+    for name, value in fields.items():
+        setattr(stored, name, value)
+    stored.full_clean()
+    stored.save()
+    if push_to_lines and changed:
+        following = SegmentLine.objects.filter(segment=stored).filter(
+            Q(template__isnull=True) | Q(template_id=old_template_id)
+        )
+        clear: dict[str, Any] = {}
+        for name in changed:
+            target = PUSHABLE.get(name)
+            if target is None:
+                continue
+            field = SegmentLine._meta.get_field(target)
+            clear[target] = None if field.null else ""
+        if "template" in changed:
+            clear["template"] = None
+        if clear:
+            following.update(**clear)
+    return stored
+
+
+@transaction.atomic
+def segment_line_add(segment: Segment, *, contact, user, allow_existing: bool = False) -> SegmentLine:
+    """Add one contact by hand: an undoable step ("Add line"), with the same rules as Add contacts."""
+    segment = _lock(segment)
+    if contact.privacy_blocked:
+        raise ValidationError(
+            f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to privacy."
+        )
+    if not allow_existing and segment.lines.filter(contact=contact).exists():
+        raise ValidationError(f"Contact {contact.no} {contact.name} is already on segment {segment.no}.")
+    step = _new_step(
+        segment,
+        action=SegmentCriteriaAction.Action.ADD_LINE,
+        criteria={"no": contact.no},
+        options={"allow_existing": allow_existing, "ignore_exclusion": True},
+        user=user,
+    )
+    line = SegmentLine.objects.create(segment=segment, contact=contact)
+    SegmentHistory.objects.create(action=step, kind=SegmentHistory.Kind.INSERTION, line_id=line.pk, contact=contact)
+    _finish_step(step, 1)
+    return line
+
+
+@transaction.atomic
+def segment_line_remove(line: SegmentLine, *, user) -> None:
+    """Remove one line by hand: an undoable step; go back restores it with its overrides."""
+    segment = _lock(line.segment)
+    try:
+        line = SegmentLine.objects.select_related("contact").get(pk=line.pk, segment=segment)
+    except SegmentLine.DoesNotExist:
+        raise ValidationError("This line is no longer on the segment.")
+    step = _new_step(
+        segment,
+        action=SegmentCriteriaAction.Action.REMOVE_LINE,
+        criteria={"no": line.contact.no},
+        options={},
+        user=user,
+    )
+    SegmentHistory.objects.create(
+        action=step,
+        kind=SegmentHistory.Kind.DELETION,
+        line_id=line.pk,
+        contact_id=line.contact_id,
+        **{name: getattr(line, name) for name in OVERRIDE_FIELDS},
+    )
+    line.delete()
+    _finish_step(step, 1)
+
+
+@transaction.atomic
+def segment_line_update(line: SegmentLine, *, user, **fields: Any) -> SegmentLine:
+    """Set a line's overrides and personal note. Blank / None means "as the header says"."""
+    _unknown(fields, LINE_FIELDS)
+    line = SegmentLine.objects.select_for_update().get(pk=line.pk)
+    for name, value in fields.items():
+        field = SegmentLine._meta.get_field(name)
+        if value is None and not field.null:
+            value = ""
+        setattr(line, name, value)
+    line.full_clean()
+    line.save(update_fields=[SegmentLine._meta.get_field(name).attname for name in fields] or None)
+    return line
+
+
+def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: str = "", user) -> SegmentLine:
+    """Give one line its own Word letter (replacing the template letter for that contact only), or remove it
+    with `data=None`. The upload is validated like a template upload: a real .docx, within the size limit,
+    every merge field known. Validation and storing the file happen before the (short) transaction."""
+    document = None
+    if data is not None:
+        if filename and not filename.lower().endswith(".docx"):
+            raise ValidationError({"letter": "Upload a Word .docx document."})
+        try:
+            compile_docx(data, max_bytes=MAX_LETTER_BYTES)
+        except MergeTemplateError as error:
+            raise ValidationError({"letter": str(error)})
+        document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_TYPE)
+    with transaction.atomic():
+        line = SegmentLine.objects.select_for_update().get(pk=line.pk)
+        line.letter = document
+        line.save(update_fields=["letter"])
+    return line
+
+
+@transaction.atomic
+def segment_delete(segment: Segment, *, user) -> None:
+    """Delete a worksheet with its lines, steps and history (logged segments are not worksheets)."""
+    segment = _lock(segment)
+    SegmentHistory.objects.filter(action__segment=segment).delete()
+    segment.lines.all().delete()
+    segment.criteria_actions.all().delete()
+    segment.delete()

@@ -1,0 +1,102 @@
+"""HTML to PDF with WeasyPrint. Pure: takes rendered HTML, returns bytes; knows nothing of the ORM.
+
+WeasyPrint is imported lazily: it needs Pango at import time, and a server without it must still start (it
+then refuses to print with a clear message instead of failing at boot).
+"""
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+
+# WeasyPrint logs every layout step at INFO; keep the server log for what matters.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+UNAVAILABLE_MESSAGE = "PDF printing is not available on this server: {reason}"
+
+
+class PdfUnavailableError(RuntimeError):
+    """WeasyPrint (or the Pango library it needs) cannot be loaded here."""
+
+
+# Built once per process: font discovery is the slow part of WeasyPrint's start-up.
+FONT_CONFIG = None
+_lock = threading.Lock()
+_stylesheets: dict[tuple[str, float], object] = {}
+_fetcher = None
+
+
+def _weasyprint():
+    try:
+        import weasyprint
+    except (ImportError, OSError) as error:  # OSError: the shared library (Pango) is missing
+        raise PdfUnavailableError(UNAVAILABLE_MESSAGE.format(reason=error)) from error
+    return weasyprint
+
+
+def pdf_unavailable_reason() -> str | None:
+    """None when PDFs can be printed here, else the sentence saying why not."""
+    try:
+        _weasyprint()
+    except PdfUnavailableError as error:
+        return str(error)
+    return None
+
+
+def _font_config(weasyprint):
+    global FONT_CONFIG
+    if FONT_CONFIG is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        FONT_CONFIG = FontConfiguration()
+    return FONT_CONFIG
+
+
+def _refusing_fetcher():
+    """Documents load nothing from outside: a contact's data can never make the renderer read a file or URL."""
+    global _fetcher
+    if _fetcher is not None:
+        return _fetcher
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint < 68 takes a plain function
+
+        def refuse(url, *args, **kwargs):
+            raise ValueError(f"External resources are not loaded in documents: {url}")
+
+        _fetcher = refuse
+    else:
+
+        class RefusingFetcher(URLFetcher):
+            def fetch(self, url, headers=None):
+                raise ValueError(f"External resources are not loaded in documents: {url}")
+
+        _fetcher = RefusingFetcher()
+    return _fetcher
+
+
+def _stylesheet(weasyprint, path: str):
+    """Parsed once per file version (parsing the CSS costs more than laying out a one-page document)."""
+    key = (path, os.path.getmtime(path))
+    sheet = _stylesheets.get(key)
+    if sheet is None:
+        with open(path, encoding="utf-8") as handle:
+            css = handle.read()
+        sheet = weasyprint.CSS(string=css, font_config=_font_config(weasyprint), url_fetcher=_refusing_fetcher())
+        _stylesheets[key] = sheet
+    return sheet
+
+
+def render_pdf(html: str, *, base_url, stylesheets: Sequence[str] = ()) -> bytes:
+    """Render an HTML document (and the CSS files at `stylesheets`) to PDF bytes.
+
+    Raises PdfUnavailableError when WeasyPrint cannot run on this server.
+    """
+    weasyprint = _weasyprint()
+    # FontConfiguration and the stylesheet cache are shared; WeasyPrint's layout is not known to be thread-safe
+    # with a shared font configuration, so renders in one process take turns (one render is ~0.1 s).
+    with _lock:
+        font_config = _font_config(weasyprint)
+        sheets = [_stylesheet(weasyprint, path) for path in stylesheets]
+        document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
+        return document.write_pdf(stylesheets=sheets, font_config=font_config)

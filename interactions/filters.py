@@ -1,0 +1,142 @@
+"""The Interaction Log Entries page's filters (also used by its CSV export and "delete canceled").
+
+Related objects are typed as codes / numbers, never offered as a <select> (there may be a million contacts).
+The form resolves each code to its row once (one indexed lookup), so the entries are then filtered by id on
+the composite indexes; an unknown code is a form error, never an empty page that looks like "no entries".
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from crm.models import Contact, CorrespondenceType, Salesperson
+
+from .models import (
+    DeliveryStatus,
+    DocumentType,
+    Evaluation,
+    InteractionGroup,
+    InteractionLogEntry,
+    InteractionTemplate,
+    LoggedSegment,
+)
+
+# Query-string keys the page uses for itself, not filters.
+PAGE_PARAMS = frozenset({"page", "sort", "per_page", "columns"})
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+# filter name -> (model, lookup field, what the error calls it)
+RELATED_LOOKUPS = {
+    "contact": (Contact, "no", "contact with the number"),
+    "company": (Contact, "no", "company with the number"),
+    "template": (InteractionTemplate, "code", "interaction template with the code"),
+    "group": (InteractionGroup, "code", "interaction group with the code"),
+    "salesperson": (Salesperson, "code", "salesperson with the code"),
+}
+
+
+def resolve_code(model, key: str, text: str):
+    """The row with this code: exactly as typed, else upper-cased (codes are usually upper case)."""
+    return model.objects.filter(**{key: text}).first() or (
+        model.objects.filter(**{key: text.upper()}).first() if text.upper() != text else None
+    )
+
+
+class LogEntryFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        for name, (model, key, label) in RELATED_LOOKUPS.items():
+            text = (cleaned.get(name) or "").strip()
+            if not text:
+                continue
+            found = resolve_code(model, key, text)
+            if found is None:
+                self.add_error(name, f"There is no {label} “{text}”.")
+            elif name == "company" and found.type != Contact.Type.COMPANY:
+                self.add_error(name, f"{found.no} {found.name} is a person, not a company. Use the contact filter.")
+            else:
+                cleaned[name] = found
+        segment = cleaned.get("logged_segment")
+        if segment is not None:
+            found = LoggedSegment.objects.filter(pk=int(segment)).first()
+            if found is None:
+                self.add_error("logged_segment", f"There is no logged segment with the entry number {int(segment)}.")
+            else:
+                cleaned["logged_segment"] = found
+        after, before = cleaned.get("date_after"), cleaned.get("date_before")
+        if after and before and after > before:
+            self.add_error("date_before", "The end date is before the start date.")
+        return cleaned
+
+
+class RelatedCodeFilter(django_filters.CharFilter):
+    """A code or number typed by the user; the form turns it into the row (see LogEntryFilterForm)."""
+
+    def filter(self, qs, value):
+        if value in (None, "") or isinstance(value, str):
+            return qs  # unresolved: the form reported it
+        return qs.filter(**{f"{self.field_name}_id": value.pk})
+
+
+class LogEntryFilter(django_filters.FilterSet):
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From date", widget=DATE_WIDGET)
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="To date", widget=DATE_WIDGET)
+    q = django_filters.CharFilter(method="filter_text", label="Description or subject contains")
+    contact = RelatedCodeFilter(field_name="contact", label="Contact no.")
+    company = RelatedCodeFilter(field_name="contact_company", label="Company no.")
+    template = RelatedCodeFilter(field_name="template", label="Template (code)")
+    group = RelatedCodeFilter(field_name="group", label="Group (code)")
+    salesperson = RelatedCodeFilter(field_name="salesperson", label="Salesperson (code)")
+    canceled = django_filters.ChoiceFilter(
+        method="filter_canceled", choices=[("no", "Not canceled"), ("yes", "Canceled")], empty_label="Any"
+    )
+    correspondence_type = django_filters.ChoiceFilter(
+        choices=[c for c in CorrespondenceType.choices if c[0]] + [("none", "None")],
+        method="filter_blankable",
+        label="Correspondence type",
+        empty_label="Any",
+    )
+    delivery_status = django_filters.ChoiceFilter(
+        choices=[("done", "Done / not applicable"), *[c for c in DeliveryStatus.choices if c[0]]],
+        method="filter_delivery_status",
+        empty_label="Any",
+    )
+    evaluation = django_filters.ChoiceFilter(
+        choices=[c for c in Evaluation.choices if c[0]], empty_label="Any"
+    )
+    document_type = django_filters.ChoiceFilter(
+        choices=[c for c in DocumentType.choices if c[0]], label="Document type", empty_label="Any"
+    )
+    document_no = django_filters.CharFilter(label="Document no.", method="filter_document_no")
+    logged_segment = django_filters.NumberFilter(method="filter_logged_segment", label="Logged segment (entry no.)")
+
+    class Meta:
+        model = InteractionLogEntry
+        fields: list[str] = []
+        form = LogEntryFilterForm
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(description__icontains=value) | Q(subject__icontains=value)) if value else queryset
+
+    def filter_canceled(self, queryset, name, value):
+        return queryset.filter(canceled=value == "yes")
+
+    def filter_blankable(self, queryset, name, value):
+        return queryset.filter(**{name: "" if value == "none" else value})
+
+    def filter_delivery_status(self, queryset, name, value):
+        return queryset.filter(delivery_status="" if value == "done" else value)
+
+    def filter_document_no(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(document_no__in={value, value.upper()}) if value else queryset
+
+    def filter_logged_segment(self, queryset, name, value):
+        if isinstance(value, LoggedSegment):
+            return queryset.filter(logged_segment_id=value.pk)
+        return queryset
+
+    def unknown_params(self, params) -> list[str]:
+        return sorted(set(params) - set(self.filters) - PAGE_PARAMS - {"csrfmiddlewaretoken", "next"})

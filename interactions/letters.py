@@ -1,0 +1,250 @@
+"""Glue between the ORM and the pure merge engine (`interactions.merge`).
+
+Everything here that touches the database is a read (or the content-addressed `store_document`); the merge
+engine itself never sees a model. Segment logging and the Create Interaction page use the same functions, so a
+letter merged from a worksheet and one merged from a contact are built from the same values.
+"""
+
+import datetime
+import os
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.utils import timezone
+
+from .merge import CompiledDocx, CompiledHtml, compile_docx, compile_html, letter_filename
+from .models import InteractionLogEntry, InteractionTemplate, StoredDocument
+from .storage import store_document
+
+__all__ = [
+    "DOCX_CONTENT_TYPE",
+    "HTML_CONTENT_TYPE",
+    "attachment_kind",
+    "compiled_docx",
+    "compiled_html",
+    "contact_merge_values",
+    "entry_document_bytes",
+    "format_letter_date",
+    "render_letter",
+    "resolve_correspondence_type",
+    "resolve_language",
+    "store_document",
+    "template_attachment",
+]
+
+DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+_PARTY_FIELDS = (
+    "no", "name", "salutation", "address", "address_2", "city", "post_code", "country_code", "email", "phone",
+    "mobile", "job_title",
+)
+# When a contact has no salutation the letter still needs one; the contact's language picks it.
+_DEFAULT_SALUTATION = {"de": "Sehr geehrte Damen und Herren", "fr": "Madame, Monsieur"}
+_MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"),
+}
+_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+
+
+def format_letter_date(value: datetime.date | None, language_code: str = "") -> str:
+    """'12 March 2025' (or '12. März 2025'): fixed names, never the server locale, so re-renders match."""
+    if value is None:
+        return ""
+    language = (language_code or "").split("-")[0].lower()
+    if language in _MONTHS:
+        return f"{value.day}. {_MONTHS[language][value.month - 1]} {value.year}"
+    return f"{value.day} {_EN_MONTHS[value.month - 1]} {value.year}"
+
+
+def _party_values(prefix: str, party, values: dict[str, str]) -> None:
+    for name in _PARTY_FIELDS:
+        values[f"{prefix}.{name}"] = "" if party is None else str(getattr(party, name) or "")
+    values[f"{prefix}.address_block"] = "" if party is None else "\n".join(party.address_lines)
+
+
+def contact_merge_values(
+    contact,
+    *,
+    salesperson=None,
+    date: datetime.date | None = None,
+    description: str = "",
+    subject: str = "",
+    entry_no: int | None = None,
+    segment_no: str = "",
+    segment_description: str = "",
+    personal_note: str = "",
+) -> dict[str, str]:
+    """Every merge field (interactions.merge.KNOWN_FIELDS) for one contact, as plain strings.
+
+    `contact` must come with `company` and `salesperson` loaded (select_related) or this costs queries per
+    contact. `salesperson` defaults to the contact's own.
+    """
+    language = contact.language_code or ""
+    values: dict[str, str] = {}
+    _party_values("contact", contact, values)
+    company = contact.company_or_self
+    _party_values("company", company, values)
+    if not values["contact.salutation"]:
+        values["contact.salutation"] = _DEFAULT_SALUTATION.get(language.split("-")[0], "Dear Sir or Madam")
+    if company is not None and not values["company.salutation"]:
+        values["company.salutation"] = _DEFAULT_SALUTATION.get(language.split("-")[0], "Dear Sir or Madam")
+    salesperson = salesperson if salesperson is not None else contact.salesperson
+    for name in ("code", "name", "email", "phone"):
+        values[f"salesperson.{name}"] = "" if salesperson is None else str(getattr(salesperson, name) or "")
+    values["interaction.date"] = format_letter_date(date, language)
+    values["interaction.description"] = description or ""
+    values["interaction.subject"] = subject or description or ""
+    values["interaction.entry_no"] = "" if entry_no is None else str(entry_no)
+    values["segment.no"] = segment_no or ""
+    values["segment.description"] = segment_description or ""
+    values["personal_note"] = personal_note or ""
+    values["today"] = format_letter_date(timezone.localdate(), language)
+    return values
+
+
+def resolve_correspondence_type(
+    *,
+    segment_type: str = "",
+    segment_ignores_contact: bool = False,
+    template_type: str,
+    template_ignores_contact: bool,
+    contact_type: str,
+) -> str:
+    """Reference 2.2: the first rule that applies wins.
+
+    1. The segment ignores the contact's type and has a default -> the segment's.
+    2. The template ignores the contact's type, or the contact has none and the template has one -> template's.
+    3. The contact's own preference.
+    4. Otherwise the previous value, which on a segment line is the header default copied first.
+
+    The segments app mirrors these rules in SQL (CASE WHEN …) for set-based logging; keep the two in step.
+    The e-mail address check (a contact without an address gets blank) is applied by the caller, which knows
+    whether the user chose to send.
+    """
+    if segment_ignores_contact and segment_type:
+        return segment_type
+    if template_ignores_contact or (not contact_type and template_type):
+        return template_type
+    if contact_type:
+        return contact_type
+    return segment_type
+
+
+def _template_languages(template: InteractionTemplate) -> list:
+    # Use a prefetch when the caller made one (segment logging), else one query.
+    cache = getattr(template, "_prefetched_objects_cache", {})
+    if "languages" in cache:
+        return list(cache["languages"])
+    return list(template.languages.all())
+
+
+def resolve_language(template: InteractionTemplate, contact_language: str) -> str:
+    """Reference 2.3 (wizard): the contact's language if the template has a variant for it, else the default."""
+    if contact_language and contact_language != template.language_code:
+        if any(row.language_code == contact_language for row in _template_languages(template)):
+            return contact_language
+    return template.language_code
+
+
+def attachment_kind(name: str) -> str:
+    extension = os.path.splitext(name or "")[1].lower()
+    return {".docx": "docx", ".html": "html", ".htm": "html"}.get(extension, "")
+
+
+def template_attachment(template: InteractionTemplate, language_code: str) -> tuple[StoredDocument | None, str]:
+    """The snapshot of the attachment for that language variant, else the template default: (document, kind).
+
+    The snapshot is content-addressed, so logging a thousand entries with the same template stores the file
+    once, and later edits of the template in the admin never change a letter already logged. Call it outside
+    transactions that hold locks: it reads (and may write) a file.
+    """
+    field = template.attachment
+    if language_code and language_code != template.language_code:
+        variant = next((row for row in _template_languages(template) if row.language_code == language_code), None)
+        if variant is not None and variant.attachment:
+            field = variant.attachment
+    elif language_code:
+        # A variant row for the default language itself may carry the letter too.
+        variant = next((row for row in _template_languages(template) if row.language_code == language_code), None)
+        if variant is not None and variant.attachment and not field:
+            field = variant.attachment
+    if not field:
+        return None, ""
+    kind = attachment_kind(field.name)
+    if not kind:
+        return None, ""
+    with field.open("rb") as handle:
+        data = handle.read()
+    content_type = DOCX_CONTENT_TYPE if kind == "docx" else HTML_CONTENT_TYPE
+    return store_document(data, filename=os.path.basename(field.name), content_type=content_type), kind
+
+
+class _CompiledCache:
+    """A small in-process LRU of compiled templates, keyed by the content hash (which never changes meaning)."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], build):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = build()  # compiling happens outside the lock; a rare duplicate compile is harmless
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_compiled = _CompiledCache()
+
+
+def compiled_docx(stored_document: StoredDocument) -> CompiledDocx:
+    """The compiled Word template for a snapshot, compiled once per process and content hash."""
+    return _compiled.get(
+        ("docx", stored_document.sha256),
+        lambda: compile_docx(stored_document.read(), max_bytes=settings.MAX_TEMPLATE_BYTES),
+    )
+
+
+def compiled_html(stored_document: StoredDocument) -> CompiledHtml:
+    return _compiled.get(
+        ("html", stored_document.sha256), lambda: compile_html(stored_document.read().decode("utf-8"))
+    )
+
+
+def render_letter(stored_document: StoredDocument, values: dict[str, str]) -> tuple[bytes, str, str]:
+    """Merge a template snapshot with values: (bytes, filename, content type). Deterministic."""
+    company, name = values.get("company.name", ""), values.get("contact.name", "")
+    filename = letter_filename(company, name)
+    if stored_document.content_type.startswith("text/html"):
+        html = compiled_html(stored_document).render(values)
+        return html.encode("utf-8"), filename[: -len(".docx")] + ".html", HTML_CONTENT_TYPE
+    return compiled_docx(stored_document).render(values), filename, DOCX_CONTENT_TYPE
+
+
+def entry_document_bytes(entry: InteractionLogEntry) -> tuple[bytes, str, str] | None:
+    """The entry's document as the contact got it: (bytes, filename, content type), or None.
+
+    Either the stored bytes (a printed PDF, an uploaded letter) or the re-render of the template snapshot with
+    the values stored on the entry, which the deterministic engine turns into the same bytes every time.
+    """
+    if entry.document_id:
+        document = entry.document
+        return document.read(), document.filename, document.content_type
+    if entry.merge_template_id and entry.merge_values is not None:
+        return render_letter(entry.merge_template, entry.merge_values)
+    return None
