@@ -20,9 +20,9 @@ class ContactTable(BaseTable):
     city = tables.Column()
     post_code = tables.Column("Post code")
     country_code = tables.Column("Country")
-    email = tables.EmailColumn("E-mail", orderable=False)
+    email = tables.EmailColumn(verbose_name="E-mail", orderable=False)
     phone = tables.Column(orderable=False)
-    salesperson = tables.Column(accessor="salesperson__code", orderable=False)
+    salesperson = tables.Column("Salesperson", accessor="salesperson__code", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Contact
@@ -34,12 +34,22 @@ class SalesDocumentTable(BaseTable):
     no = tables.Column("No.", linkify=True)
     kind = tables.Column("Type")
     date = tables.DateColumn(format="Y-m-d")
-    contact = tables.Column("Bill-to contact", accessor="contact__name", order_by=("contact__name",), orderable=False)
-    salesperson = tables.Column(accessor="salesperson__code", orderable=False)
-    printed_versions = tables.Column("Versions", orderable=False)
-    no_printed = tables.Column("Printed", orderable=False)
+    contact_no = tables.Column("Contact no.", accessor="contact__no", orderable=False)
+    contact = tables.Column(
+        "Bill-to contact",
+        accessor="contact__name",
+        orderable=False,
+        linkify=lambda record: record.contact.get_absolute_url(),
+    )
+    your_reference = tables.Column("Your reference", orderable=False)
+    salesperson = tables.Column("Salesperson", accessor="salesperson__code", orderable=False)
+    printed_versions = tables.Column("Versions", orderable=False, attrs={"td": {"class": "numeric"}, "th": {"class": "numeric"}})
+    no_printed = tables.Column("Printed", orderable=False, attrs={"td": {"class": "numeric"}, "th": {"class": "numeric"}})
 
     class Meta(BaseTable.Meta):
         model = SalesDocument
-        fields = ("no", "kind", "date", "contact", "salesperson", "printed_versions", "no_printed")
+        fields = (
+            "no", "kind", "date", "contact_no", "contact", "your_reference", "salesperson", "printed_versions",
+            "no_printed",
+        )
         order_by = ("-date",)
