@@ -268,3 +268,37 @@ class SalesDocumentLine(models.Model):
     @property
     def amount(self) -> Decimal:
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+
+class AuditEvent(models.Model):
+    """Who did what to which records, and when: logging, canceling, un-canceling and deleting (SPEC 6).
+
+    Written by the services in the same transaction as the change they describe, so an event exists exactly when
+    its change was committed.
+    """
+
+    class Action(models.TextChoices):
+        SEGMENT_LOGGED = "segment_logged", "Segment logged"
+        LOGGED_SEGMENT_CANCELED = "logged_segment_canceled", "Logged segment canceled"
+        LOGGED_SEGMENT_UNCANCELED = "logged_segment_uncanceled", "Logged segment un-canceled"
+        LOGGED_SEGMENTS_DELETED = "logged_segments_deleted", "Canceled logged segments deleted"
+        ENTRIES_CANCELED = "entries_canceled", "Interactions canceled"
+        ENTRIES_UNCANCELED = "entries_uncanceled", "Interactions un-canceled"
+        ENTRIES_DELETED = "entries_deleted", "Canceled interactions deleted"
+        INTERACTION_CREATED = "interaction_created", "Interaction created"
+        DOCUMENT_PRINTED = "document_printed", "Document printed"
+
+    action = models.CharField(max_length=40, choices=Action.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    object_repr = models.CharField("Object", max_length=200, blank=True)
+    object_url = models.CharField(max_length=200, blank=True)
+    count = models.PositiveIntegerField(default=0, help_text="Records affected.")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["action", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.object_repr}"

@@ -6,7 +6,7 @@ every model's permissions exist) and by tests. Re-running it brings the groups b
 
 APPS = ("crm", "interactions", "segments")
 
-VIEW_ALL = [("*", "view")]
+PRIVATE_VIEWS = ("view_auditevent",)
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Viewer": [],
@@ -19,6 +19,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     "Marketing": [
         "crm.add_contact", "crm.change_contact",
         "crm.add_mailinggroup", "crm.change_mailinggroup",
+        "crm.view_auditevent",
         "interactions.add_interactiongroup", "interactions.change_interactiongroup",
         "interactions.delete_interactiongroup",
         "interactions.add_interactiontemplate", "interactions.change_interactiontemplate",
@@ -40,7 +41,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 def sync_roles(group_model, permission_model) -> None:
     """Create or reset the role groups: every role may view everything, plus its own permissions."""
-    view_all = list(permission_model.objects.filter(content_type__app_label__in=APPS, codename__startswith="view_"))
+    # Everyone may view everything except the audit trail, which is Marketing's (SPEC 6).
+    view_all = list(
+        permission_model.objects.filter(content_type__app_label__in=APPS, codename__startswith="view_").exclude(
+            codename__in=PRIVATE_VIEWS
+        )
+    )
     for role, perms in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = list(view_all)

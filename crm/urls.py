@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from .views import health
+from .views import audit, health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="contact_list"), name="home"),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("documents/", include("crm.urls_documents")),
     path("interactions/", include("interactions.urls")),
     path("segments/", include("segments.urls")),
+    path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
     path("admin/", admin.site.urls),
 ]
 
