@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crm.middleware.RequestLogMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,18 +175,24 @@ EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "20")
 
 # Background work (merging, sending, large segments) through Django's Tasks API (django-tasks backport).
 # Default: run in-process right after the request commits, so the embedded setup stays one command.
-# Production: TASKS_BACKEND=database and run `manage.py db_worker` on one or more machines.
+# Production: TASKS_BACKEND=database and run `manage.py db_worker` on one or more machines (they share the
+# queue through the database: each claims a task with SELECT … FOR UPDATE SKIP LOCKED), plus
+# `manage.py recover_tasks --every 60` somewhere, which re-queues (or fails, with the reason) the task of a
+# worker that died mid-job. The database backend holds a lease (a PostgreSQL advisory lock) while a task runs,
+# which is how recover_tasks tells a dead worker from a slow one. See docs/DEPLOY.md.
+TASKS_BACKEND = os.getenv("TASKS_BACKEND", "immediate")
 TASKS = {
     "default": {
         "BACKEND": {
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-            "database": "django_tasks_db.backend.DatabaseBackend",
+            "database": "crm.tasks_backend.LeasedDatabaseBackend",
             "dummy": "django_tasks.backends.dummy.DummyBackend",
-        }[os.getenv("TASKS_BACKEND", "immediate")],
+        }[TASKS_BACKEND],
     }
 }
-if os.getenv("TASKS_BACKEND") == "database":
-    INSTALLED_APPS.append("django_tasks_db")
+# Always installed, whatever the backend: its migrations then run everywhere, so switching a deployment to
+# TASKS_BACKEND=database needs no extra migrate step, and an empty table costs nothing.
+INSTALLED_APPS.append("django_tasks_db")
 
 # The company that appears on printed documents and letters.
 COMPANY_NAME = os.getenv("COMPANY_NAME", "Northwind Traders Ltd")
@@ -205,12 +212,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Logs: one line per record on stdout, `key=value` (LOG_FORMAT=logfmt, default) or JSON (LOG_FORMAT=json), so
+# `grep status=500` or a log shipper both work. crm.middleware.RequestLogMiddleware writes one line per request
+# (logger crm.request: method, path, status, duration_ms, user); gunicorn's own access log is off.
+LOG_FORMAT = os.getenv("LOG_FORMAT", "logfmt")
+LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "formatters": {
+        "structured": {"()": "crm.logging.JsonFormatter" if LOG_FORMAT == "json" else "crm.logging.KeyValueFormatter"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "structured"}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django logs 4xx/5xx on django.request too; keep its errors (with tracebacks), drop the 404 chatter that
+        # our request line already records.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "crm.request": {"level": os.getenv("REQUEST_LOG_LEVEL", "INFO")},
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "includes/table.html"

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import logged
+
+urlpatterns = [
+    path("<int:pk>/log/", logged.segment_log, name="segment_log"),
+]

@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import logged
+
+urlpatterns = [
+    path("", logged.LoggedSegmentListView.as_view(), name="logged_segment_list"),
+    path("delete-canceled/", logged.logged_segments_delete_canceled, name="logged_segments_delete_canceled"),
+    path("<int:pk>/", logged.logged_segment_detail, name="logged_segment_detail"),
+    path("<int:pk>/progress/", logged.logged_segment_progress, name="logged_segment_progress"),
+    path("<int:pk>/cancel/", logged.logged_segment_cancel, name="logged_segment_cancel"),
+    path("<int:pk>/follow-up/", logged.logged_segment_follow_up, name="logged_segment_follow_up"),
+    path("<int:pk>/retry/", logged.logged_segment_retry, name="logged_segment_retry"),
+    path("<int:pk>/letters.zip", logged.logged_segment_letters, name="logged_segment_letters"),
+]

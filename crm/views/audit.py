@@ -26,7 +26,7 @@ class AuditEventFilter(django_filters.FilterSet):
 
 
 class AuditEventTable(BaseTable):
-    created_at = tables.DateTimeColumn("When", format="Y-m-d H:i:s")
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
     action = tables.Column(orderable=False)
     user = tables.Column(accessor="user__username", orderable=False, default="—")
     object_repr = tables.TemplateColumn(

@@ -129,6 +129,9 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
     _unknown(fields, HEADER_FIELDS)
     stored = _lock(segment)
     old_template_id = stored.template_id
+    if "template" in fields and fields["template"] != stored.template:
+        # Reference 1.8: choosing another template copies its defaults, except what the user set alongside.
+        fields = {**template_defaults(fields["template"]), **fields}
     changed = [name for name, value in fields.items() if getattr(stored, name) != value]
     for name, value in fields.items():
         setattr(stored, name, value)
