@@ -37,17 +37,51 @@ DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessin
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 _PARTY_FIELDS = (
-    "no", "name", "salutation", "address", "address_2", "city", "post_code", "country_code", "email", "phone",
-    "mobile", "job_title",
+    "no",
+    "name",
+    "salutation",
+    "address",
+    "address_2",
+    "city",
+    "post_code",
+    "country_code",
+    "email",
+    "phone",
+    "mobile",
+    "job_title",
 )
 # When a contact has no salutation the letter still needs one; the contact's language picks it.
 _DEFAULT_SALUTATION = {"de": "Sehr geehrte Damen und Herren", "fr": "Madame, Monsieur"}
 _MONTHS = {
-    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-           "November", "Dezember"),
+    "de": (
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
 }
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def format_letter_date(value: datetime.date | None, language_code: str = "") -> str:
@@ -221,9 +255,7 @@ def compiled_docx(stored_document: StoredDocument) -> CompiledDocx:
 
 
 def compiled_html(stored_document: StoredDocument) -> CompiledHtml:
-    return _compiled.get(
-        ("html", stored_document.sha256), lambda: compile_html(stored_document.read().decode("utf-8"))
-    )
+    return _compiled.get(("html", stored_document.sha256), lambda: compile_html(stored_document.read().decode("utf-8")))
 
 
 def render_letter(stored_document: StoredDocument, values: dict[str, str]) -> tuple[bytes, str, str]:

@@ -31,7 +31,9 @@ def _read(value, limit: int) -> bytes:
         with value.storage.open(value.name, "rb") as handle:
             return handle.read(limit + 1)
     except FileNotFoundError:
-        raise ValidationError("The attached file is missing from the file storage; upload it again.", code="missing")
+        raise ValidationError(
+            "The attached file is missing from the file storage; upload it again.", code="file_missing"
+        )
 
 
 def validate_template_attachment(value) -> None:
@@ -42,7 +44,8 @@ def validate_template_attachment(value) -> None:
     extension = os.path.splitext(name)[1].lower()
     if extension not in ALLOWED_EXTENSIONS:
         raise ValidationError(
-            "Upload a Word .docx letter or an .html e-mail body%s." % (f" (not a {extension} file)" if extension else ""),
+            "Upload a Word .docx letter or an .html e-mail body%s."
+            % (f" (not a {extension} file)" if extension else ""),
             code="extension",
         )
     limit = settings.MAX_TEMPLATE_BYTES
@@ -66,4 +69,4 @@ def validate_template_attachment(value) -> None:
                 code="unknown_fields",
                 params={"fields": ", ".join(error.unknown_fields)},
             )
-        raise ValidationError(str(error), code="invalid")
+        raise ValidationError(str(error), code="invalid_template")

@@ -9,9 +9,16 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from crm.models import Contact, CorrespondenceType, Salesperson
+from crm.audit import audit_record
+from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
 
-from ..letters import contact_merge_values, render_letter, resolve_correspondence_type, resolve_language, template_attachment
+from ..letters import (
+    contact_merge_values,
+    render_letter,
+    resolve_correspondence_type,
+    resolve_language,
+    template_attachment,
+)
 from ..models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, StoredDocument
 from .delivery import entries_deliver_after_commit
 
@@ -19,13 +26,32 @@ __all__ = ["interaction_create", "interaction_preview", "OPTIONAL_FIELDS"]
 
 # What a caller may set besides the mandatory arguments. None (or leaving it out) means "the default".
 OPTIONAL_FIELDS = (
-    "salesperson", "date", "time", "correspondence_type", "information_flow", "initiated_by", "evaluation",
-    "attempt_failed", "cost", "duration_minutes", "language_code", "subject", "personal_note",
+    "salesperson",
+    "date",
+    "time",
+    "correspondence_type",
+    "information_flow",
+    "initiated_by",
+    "evaluation",
+    "attempt_failed",
+    "cost",
+    "duration_minutes",
+    "language_code",
+    "subject",
+    "personal_note",
 )
 # Entry fields full_clean() must not check: foreign keys (one query each, and we resolved them already).
 _NOT_CLEANED = (
-    "contact", "contact_company", "template", "group", "salesperson", "user", "logged_segment", "document",
-    "merge_template", "canceled_by",
+    "contact",
+    "contact_company",
+    "template",
+    "group",
+    "salesperson",
+    "user",
+    "logged_segment",
+    "document",
+    "merge_template",
+    "canceled_by",
 )
 
 TEMPLATE_MANDATORY = "Interaction Template Code is mandatory."
@@ -87,9 +113,7 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
     languages = {row.language_code: row for row in template.languages.all()}
     language = values.get("language_code") or resolve_language(template, contact.language_code)
     if language and language != template.language_code and language not in languages:
-        raise ValidationError(
-            {"language_code": f"Interaction template {template.code} has no language {language}."}
-        )
+        raise ValidationError({"language_code": f"Interaction template {template.code} has no language {language}."})
     letter, kind = template_attachment(template, language)
     variant = languages.get(language)
     subject = values.get("subject") or (variant.subject if variant else "") or template.subject or description
@@ -111,9 +135,7 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
             raise ValidationError(EMAIL_NEEDS_ATTACHMENT, code="email_needs_attachment")
         if not contact.email:
             # The user chose to send by e-mail: refusing beats logging an entry that can never be delivered.
-            raise ValidationError(
-                {"correspondence_type": EMAIL_NEEDS_ADDRESS.format(no=contact.no, name=contact.name)}
-            )
+            raise ValidationError({"correspondence_type": EMAIL_NEEDS_ADDRESS.format(no=contact.no, name=contact.name)})
 
     personal_note = (values.get("personal_note") or "").strip()
     if personal_note and not letter:
@@ -171,8 +193,9 @@ def interaction_create(*, contact, template, description, user, **fields: Any) -
        correspondence type (reference 2.2), the refusals of reference 2.1. The template's letter is
        snapshotted as a content-addressed StoredDocument here, because that reads and writes files.
     2. One transaction: lock the contact row (so it cannot become privacy blocked or be deleted half-way),
-       insert the entry, then store the merge values, which include the new entry number. The letter itself
-       is not rendered here: merge_template + merge_values reproduce it byte for byte on demand.
+       insert the entry, then store the merge values, which include the new entry number, and write the audit
+       event. The letter itself is not rendered here: merge_template + merge_values reproduce it byte for byte
+       on demand.
     3. After commit, an e-mail entry is handed to the delivery task, which sets delivery_status.
     """
     draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
@@ -185,6 +208,15 @@ def interaction_create(*, contact, template, description, user, **fields: Any) -
         if draft.letter is not None:
             entry.merge_values = _merge_values(draft, entry_no=entry.pk)
             entry.save(update_fields=["merge_values"])
+        audit_record(
+            AuditEvent.Action.INTERACTION_CREATED,
+            user=user,
+            obj=entry,
+            count=1,
+            contact=entry.contact.no,
+            template=entry.template.code,
+            correspondence_type=entry.correspondence_type,
+        )
         if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
             entries_deliver_after_commit([entry.pk])
     return entry

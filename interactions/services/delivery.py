@@ -60,7 +60,8 @@ def _message(entry: InteractionLogEntry, connection) -> EmailMultiAlternatives:
         message.attach_alternative(html, "text/html")
     else:
         salutation = entry.merge_values.get("contact.salutation", "")
-        message.body = f"{salutation},\n\nplease find our letter attached.\n\n{entry.merge_values.get('salesperson.name', '')}".strip()
+        signature = entry.merge_values.get("salesperson.name", "")
+        message.body = f"{salutation},\n\nplease find our letter attached.\n\n{signature}".strip()
         message.attach(filename, data, content_type)
     return message
 
@@ -113,11 +114,15 @@ def entries_deliver(entry_ids: Iterable[int]) -> int:
         logger.warning("Could not open the mail connection: %s", error)
     try:
         for start in range(0, len(ids), 500):
-            batch = _deliverable().filter(
-                pk__in=ids[start : start + 500],
-                correspondence_type=CorrespondenceType.EMAIL,
-                delivery_status__in=DELIVERABLE_STATUSES,
-            ).order_by("pk")
+            batch = (
+                _deliverable()
+                .filter(
+                    pk__in=ids[start : start + 500],
+                    correspondence_type=CorrespondenceType.EMAIL,
+                    delivery_status__in=DELIVERABLE_STATUSES,
+                )
+                .order_by("pk")
+            )
             for entry in batch:
                 sent += _deliver(entry, connection)
     finally:

@@ -1,0 +1,253 @@
+"""The back-office for interaction templates (SPEC 3.2): groups, templates with language variants, setup.
+
+Log entries and logged segments are read-only here: they change only through the services (cancel, evaluate,
+deliver), which the pages and the one admin action below call.
+"""
+
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, DecimalField, IntegerField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import (
+    DeliveryStatus,
+    InteractionGroup,
+    InteractionLogEntry,
+    InteractionTemplate,
+    InteractionTemplateLanguage,
+    InteractionTemplateSetup,
+    LoggedSegment,
+)
+from .services.delivery import entries_deliver
+
+
+class StatisticsPeriodFilter(admin.SimpleListFilter):
+    """Chooses the date range the statistics columns count (the rows themselves are not filtered)."""
+
+    title = "statistics period"
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("this_year", "This year"),
+            ("last_year", "Last year"),
+            ("last_12_months", "Last 12 months"),
+            ("last_30_days", "Last 30 days"),
+        ]
+
+    def queryset(self, request, queryset):
+        return queryset  # applied inside the annotations, see statistics_period()
+
+
+def statistics_period(request) -> tuple[datetime.date | None, datetime.date | None]:
+    today = timezone.localdate()
+    return {
+        "this_year": (today.replace(month=1, day=1), None),
+        "last_year": (
+            today.replace(year=today.year - 1, month=1, day=1),
+            today.replace(year=today.year - 1, month=12, day=31),
+        ),
+        "last_12_months": (today - datetime.timedelta(days=365), None),
+        "last_30_days": (today - datetime.timedelta(days=30), None),
+    }.get(request.GET.get(StatisticsPeriodFilter.parameter_name), (None, None))
+
+
+class StatisticsColumnsMixin:
+    """Number of interactions, cost and duration over non-canceled entries, annotated in one grouped query."""
+
+    def get_queryset(self, request):
+        after, before = statistics_period(request)
+        active = Q(entries__canceled=False)
+        if after:
+            active &= Q(entries__date__gte=after)
+        if before:
+            active &= Q(entries__date__lte=before)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                stat_count=Count("entries", filter=active),
+                stat_cost=Coalesce(
+                    Sum("entries__cost", filter=active),
+                    Value(0),
+                    output_field=DecimalField(max_digits=14, decimal_places=2),
+                ),
+                stat_duration=Coalesce(
+                    Sum("entries__duration_minutes", filter=active), Value(0), output_field=IntegerField()
+                ),
+            )
+        )
+
+    @admin.display(description="Interactions", ordering="stat_count")
+    def interactions(self, obj):
+        return obj.stat_count
+
+    @admin.display(description="Cost", ordering="stat_cost")
+    def cost(self, obj):
+        return obj.stat_cost
+
+    @admin.display(description="Duration (min.)", ordering="stat_duration")
+    def duration(self, obj):
+        return obj.stat_duration
+
+
+@admin.register(InteractionGroup)
+class InteractionGroupAdmin(StatisticsColumnsMixin, admin.ModelAdmin):
+    list_display = ("code", "description", "interactions", "cost", "duration")
+    search_fields = ("code", "description")
+    list_filter = (StatisticsPeriodFilter,)
+
+
+def _used_in_setup(template: InteractionTemplate) -> list[str]:
+    if template.pk is None:
+        return []
+    return [row.get_event_display() for row in template.setup_events.all()]
+
+
+class InteractionTemplateLanguageFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        events = _used_in_setup(self.instance)
+        if kept and events:
+            raise forms.ValidationError(
+                f"Interaction template {self.instance.code} is used for {', '.join(events)} in the interaction "
+                "template setup, so it cannot have language variants (templates used for system document logging "
+                "must have none)."
+            )
+
+
+class InteractionTemplateLanguageInline(admin.TabularInline):
+    model = InteractionTemplateLanguage
+    formset = InteractionTemplateLanguageFormSet
+    extra = 0
+    fields = ("language_code", "description", "subject", "attachment")
+
+
+class InteractionTemplateForm(forms.ModelForm):
+    class Meta:
+        model = InteractionTemplate
+        fields = [field.name for field in InteractionTemplate._meta.fields if field.editable and not field.auto_created]
+
+    def clean(self):
+        cleaned = super().clean()
+        events = _used_in_setup(self.instance)
+        if cleaned.get("attachment") and events:
+            self.add_error(
+                "attachment",
+                f"Interaction template {self.instance.code} is used for {', '.join(events)} in the interaction "
+                "template setup, so it cannot have an attachment.",
+            )
+        return cleaned
+
+
+@admin.register(InteractionTemplate)
+class InteractionTemplateAdmin(StatisticsColumnsMixin, admin.ModelAdmin):
+    form = InteractionTemplateForm
+    inlines = [InteractionTemplateLanguageInline]
+    list_display = ("code", "description", "group", "correspondence_type", "letter", "interactions", "cost", "duration")
+    list_filter = (StatisticsPeriodFilter, "group", "correspondence_type", "information_flow")
+    list_select_related = ("group",)
+    search_fields = ("code", "description")
+    fieldsets = [
+        (None, {"fields": ("code", "group", "description")}),
+        (
+            "Defaults for interactions",
+            {
+                "fields": (
+                    "information_flow",
+                    "initiated_by",
+                    "unit_cost",
+                    "unit_duration_minutes",
+                    "correspondence_type",
+                    "ignore_contact_correspondence_type",
+                )
+            },
+        ),
+        ("Letter or e-mail", {"fields": ("language_code", "subject", "attachment")}),
+    ]
+
+    @admin.display(description="Letter")
+    def letter(self, obj):
+        name = obj.attachment.name.lower() if obj.attachment else ""
+        return "Word" if name.endswith(".docx") else "HTML" if name.endswith((".html", ".htm")) else "—"
+
+
+class InteractionTemplateSetupForm(forms.ModelForm):
+    class Meta:
+        model = InteractionTemplateSetup
+        fields = ("event", "template")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Reference 1.6: the lookup offers only templates without an attachment (and without languages).
+        self.fields["template"].queryset = (
+            InteractionTemplate.objects.filter(attachment="").filter(languages__isnull=True).select_related("group")
+        )
+
+
+@admin.register(InteractionTemplateSetup)
+class InteractionTemplateSetupAdmin(admin.ModelAdmin):
+    form = InteractionTemplateSetupForm
+    list_display = ("event", "template")
+    list_select_related = ("template",)
+
+
+@admin.register(InteractionLogEntry)
+class InteractionLogEntryAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "date",
+        "contact",
+        "description",
+        "template",
+        "correspondence_type",
+        "delivery_status",
+        "salesperson",
+        "canceled",
+    )
+    list_select_related = ("contact", "template", "salesperson")
+    list_filter = ("canceled", "correspondence_type", "delivery_status", "information_flow", "evaluation", "group")
+    search_fields = ("=id", "description", "contact__no", "contact__name", "=segment_no", "=document_no")
+    show_full_result_count = False  # no second COUNT(*) over a million rows
+    ordering = ("-id",)
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("interactions.add_interactionlogentry")
+
+    @admin.action(description="Resend e-mail of the selected entries in error", permissions=["resend"])
+    def resend(self, request, queryset):
+        ids = list(queryset.filter(delivery_status=DeliveryStatus.ERROR).values_list("pk", flat=True))
+        sent = entries_deliver(ids)
+        level = messages.SUCCESS if sent == len(ids) else messages.WARNING
+        self.message_user(request, f"{sent} of {len(ids)} e-mails in error were sent.", level)
+
+
+@admin.register(LoggedSegment)
+class LoggedSegmentAdmin(admin.ModelAdmin):
+    list_display = ("id", "segment_no", "description", "created_at", "user", "canceled")
+    list_select_related = ("user",)
+    list_filter = ("canceled",)
+    search_fields = ("=id", "segment_no", "description")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,171 @@
+"""The Create Interaction form: validation only; interaction_create() decides and saves (STYLE.md 6)."""
+
+from django import forms
+from django.utils import timezone
+
+from crm.models import Contact, CorrespondenceType, Salesperson
+
+from .letters import attachment_kind
+from .models import Evaluation, InformationFlow, InitiatedBy, InteractionTemplate
+
+AUTOMATIC = ""
+# Blank means "as the template (and the contact's preference) say"; "none" is an explicit "not sent".
+CORRESPONDENCE_CHOICES = [
+    (AUTOMATIC, "Automatic (template and contact preference)"),
+    ("none", "None"),
+    (CorrespondenceType.HARD_COPY, "Hard copy"),
+    (CorrespondenceType.EMAIL, "E-mail (sends the letter now)"),
+]
+FROM_TEMPLATE = [("", "As the template says")]
+
+
+class TemplateSelect(forms.Select):
+    """Each option carries what the page script needs: the kind of letter and the default description."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.template_info: dict[str, dict[str, str]] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        info = self.template_info.get(str(getattr(value, "value", value)))
+        if info:
+            option["attrs"].update({"data-kind": info["kind"], "data-description": info["description"]})
+        return option
+
+
+class InteractionCreateForm(forms.Form):
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.select_related("company", "salesperson"),
+        to_field_name="no",
+        label="Contact no.",
+        help_text="For example CT000001.",
+        error_messages={
+            "required": "You must select a contact to interact with.",
+            "invalid_choice": "There is no contact with this number.",
+        },
+    )
+    template = forms.ModelChoiceField(
+        queryset=InteractionTemplate.objects.select_related("group").order_by("code"),
+        label="Interaction template",
+        required=False,
+        widget=TemplateSelect,
+        empty_label="Choose a template…",
+    )
+    description = forms.CharField(max_length=100, required=False)
+    personal_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Goes into the letter where the template has {{ personal_note }}.",
+    )
+    salesperson = forms.ModelChoiceField(queryset=Salesperson.objects.order_by("code"), required=False)
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    correspondence_type = forms.ChoiceField(choices=CORRESPONDENCE_CHOICES, required=False)
+    information_flow = forms.ChoiceField(choices=FROM_TEMPLATE + InformationFlow.choices[1:], required=False)
+    initiated_by = forms.ChoiceField(choices=FROM_TEMPLATE + InitiatedBy.choices[1:], required=False)
+    evaluation = forms.ChoiceField(choices=Evaluation.choices, required=False)
+    was_successful = forms.BooleanField(required=False, initial=True)
+    cost = forms.DecimalField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, help_text="Blank: the template's unit cost."
+    )
+    duration_minutes = forms.IntegerField(
+        label="Duration (min.)", required=False, min_value=0, help_text="Blank: the template's unit duration."
+    )
+    language_code = forms.CharField(
+        label="Language",
+        max_length=10,
+        required=False,
+        help_text="Blank: the contact's language if the template has it, else the template's.",
+    )
+
+    # Shown under "Show more" (reference 2.1).
+    MORE_FIELDS = (
+        "salesperson",
+        "date",
+        "time",
+        "correspondence_type",
+        "information_flow",
+        "initiated_by",
+        "evaluation",
+        "was_successful",
+        "cost",
+        "duration_minutes",
+        "language_code",
+    )
+
+    def __init__(self, *args, contact: Contact | None = None, user=None, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        now = timezone.localtime()
+        initial.setdefault("date", now.date())
+        initial.setdefault("time", now.time().replace(second=0, microsecond=0))
+        initial.setdefault("was_successful", True)
+        if contact is not None:
+            initial.setdefault("contact", contact.no)
+            own = Salesperson.objects.filter(user=user).first() if user is not None else None
+            initial.setdefault("salesperson", own or contact.salesperson)
+        super().__init__(*args, **kwargs)
+        self.fixed_contact = contact
+        if contact is not None:
+            self.fields["contact"].widget = forms.HiddenInput()
+        templates = list(self.fields["template"].queryset)
+        widget = self.fields["template"].widget
+        widget.template_info = {
+            str(t.pk): {
+                "kind": attachment_kind(t.attachment.name) if t.attachment else "",
+                "description": t.description,
+            }
+            for t in templates
+        }
+        self.fields["template"].choices = [("", "Choose a template…")] + [(t.pk, self._label(t)) for t in templates]
+
+    @staticmethod
+    def _label(template: InteractionTemplate) -> str:
+        kind = attachment_kind(template.attachment.name) if template.attachment else ""
+        suffix = {"docx": " · Word letter", "html": " · e-mail body"}.get(kind, "")
+        return f"{template.code} – {template.description}{suffix}"
+
+    def clean_contact(self):
+        contact = self.cleaned_data["contact"]
+        if self.fixed_contact is not None and contact.pk != self.fixed_contact.pk:
+            raise forms.ValidationError("The contact does not match the page.")
+        return contact
+
+    def clean_language_code(self):
+        return self.cleaned_data["language_code"].strip()
+
+    @property
+    def main_fields(self):
+        return [self[name] for name in ("template", "description", "personal_note")]
+
+    @property
+    def more_fields(self):
+        return [self[name] for name in self.MORE_FIELDS]
+
+    @property
+    def more_has_errors(self) -> bool:
+        return any(self[name].errors for name in self.MORE_FIELDS)
+
+    def service_arguments(self) -> dict:
+        """Keyword arguments for interaction_create / interaction_preview. None means "the default"."""
+        data = self.cleaned_data
+        correspondence_type = data.get("correspondence_type") or None
+        if correspondence_type == "none":
+            correspondence_type = CorrespondenceType.BLANK
+        return {
+            "contact": data["contact"],
+            "template": data.get("template"),
+            "description": data.get("description", ""),
+            "salesperson": data.get("salesperson"),
+            "date": data.get("date"),
+            "time": data.get("time"),
+            "correspondence_type": correspondence_type,
+            "information_flow": data.get("information_flow") or None,
+            "initiated_by": data.get("initiated_by") or None,
+            "evaluation": data.get("evaluation") or None,
+            "attempt_failed": not data.get("was_successful"),
+            "cost": data.get("cost"),
+            "duration_minutes": data.get("duration_minutes"),
+            "language_code": data.get("language_code") or None,
+            "personal_note": data.get("personal_note") or None,
+        }

@@ -1,0 +1,112 @@
+"""The Create Interaction page (SPEC 3.4), its letter preview, and the download of an entry's document."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from crm.access import require_perm
+from crm.models import Contact
+
+from ..forms_create import InteractionCreateForm
+from ..letters import entry_document_bytes
+from ..models import InteractionLogEntry
+from ..services import interaction_create, interaction_preview
+from ..services.create import PRIVACY_BLOCKED
+
+
+def _page_contact(request) -> Contact | None:
+    raw = request.GET.get("contact", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such contact.")
+    return get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=int(raw))
+
+
+def _add_service_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _render(request, form, contact, status=200):
+    blocked = contact is not None and contact.privacy_blocked
+    # Say it before the user fills in the form (the service refuses anyway).
+    blocked_message = PRIVACY_BLOCKED.format(no=contact.no, name=contact.name) if blocked and not form.is_bound else ""
+    return render(
+        request,
+        "interactions/create.html",
+        {"form": form, "contact": contact, "privacy_blocked": blocked, "blocked_message": blocked_message},
+        status=status,
+    )
+
+
+def interaction_create_view(request):
+    require_perm(request, "interactions.add_interactionlogentry")
+    contact = _page_contact(request)
+    form = InteractionCreateForm(request.POST or None, contact=contact, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = interaction_create(user=request.user, **form.service_arguments())
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            target = entry.contact
+            document = ""
+            if entry.has_document:
+                document = format_html(' · <a href="{}">Download the letter</a>', f"/interactions/{entry.pk}/document/")
+            messages.success(
+                request,
+                format_html(
+                    'Interaction <a href="{}">{}</a> “{}” was logged for {}.{}',
+                    entry.get_absolute_url(),
+                    entry.pk,
+                    entry.description,
+                    target.name,
+                    document,
+                ),
+            )
+            return redirect(target)
+    return _render(request, form, contact)
+
+
+@require_POST
+def interaction_preview_view(request):
+    """The merged letter for this contact as a download; logs nothing (POST only because it carries the form)."""
+    require_perm(request, "interactions.add_interactionlogentry")
+    contact = _page_contact(request)
+    form = InteractionCreateForm(request.POST, contact=contact, user=request.user)
+    if form.is_valid():
+        arguments = form.service_arguments()
+        try:
+            data, filename, content_type = interaction_preview(user=request.user, **arguments)
+        except ValidationError as error:
+            _add_service_errors(form, error)
+        else:
+            return _download(data, f"Preview - {filename}", content_type)
+    return _render(request, form, contact, status=400)
+
+
+def interaction_document_view(request, pk: int):
+    """The entry's stored letter or PDF, byte for byte what the contact got (SPEC 4.1)."""
+    require_perm(request, "interactions.view_interactionlogentry")
+    entry = get_object_or_404(InteractionLogEntry.objects.select_related("document", "merge_template"), pk=pk)
+    result = entry_document_bytes(entry)
+    if result is None:
+        raise Http404("This interaction has no stored document.")
+    data, filename, content_type = result
+    return _download(data, filename, content_type)
+
+
+def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Length"] = str(len(data))
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,59 @@
+"""Factories for interaction templates with real attachments (Word letters and HTML e-mail bodies)."""
+
+import io
+
+import docx
+from django.core.files.base import ContentFile
+
+from tests.factories import InteractionTemplateFactory, InteractionTemplateLanguageFactory
+
+
+def letter_docx(*paragraphs: str) -> bytes:
+    """A small real Word document with one paragraph per argument."""
+    document = docx.Document()
+    for text in paragraphs or ("{{ contact.salutation }},", "{{ personal_note }}", "{{ salesperson.name }}"):
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for section in document.sections:
+        parts += [p.text for p in section.header.paragraphs] + [p.text for p in section.footer.paragraphs]
+    return "\n".join(parts)
+
+
+LETTER = (
+    "{{ contact.address_block }}",
+    "{{ contact.salutation }},",
+    "thank you for your visit on {{ interaction.date }}.",
+    "{{ personal_note }}",
+    "Kind regards, {{ salesperson.name }}",
+    "Entry {{ interaction.entry_no }}",
+)
+EMAIL_HTML = "<p>{{ contact.salutation }},</p><p>{{ personal_note }}</p><p>{{ salesperson.name }}</p>"
+
+
+def word_template(code: str = "LETTER", *, correspondence_type: str = "hard_copy", **kwargs):
+    template = InteractionTemplateFactory(
+        code=code, correspondence_type=correspondence_type, language_code="en", **kwargs
+    )
+    template.attachment.save(f"{code.lower()}.docx", ContentFile(letter_docx(*LETTER)), save=True)
+    return template
+
+
+def html_template(code: str = "NEWS", *, correspondence_type: str = "email", **kwargs):
+    template = InteractionTemplateFactory(
+        code=code, correspondence_type=correspondence_type, language_code="en", **kwargs
+    )
+    template.attachment.save(f"{code.lower()}.html", ContentFile(EMAIL_HTML.encode()), save=True)
+    return template
+
+
+def german_variant(template, text: str = "Sehr geehrte Damen und Herren, {{ contact.name }}"):
+    variant = InteractionTemplateLanguageFactory(template=template, language_code="de", subject="Willkommen")
+    variant.attachment.save("brief.docx", ContentFile(letter_docx(text)), save=True)
+    return variant

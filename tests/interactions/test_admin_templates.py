@@ -1,0 +1,198 @@
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from interactions.models import InteractionTemplate, InteractionTemplateLanguage, InteractionTemplateSetup
+from tests.factories import (
+    InteractionGroupFactory,
+    InteractionLogEntryFactory,
+    InteractionTemplateFactory,
+    InteractionTemplateLanguageFactory,
+)
+from tests.interactions.factories import letter_docx, word_template
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_marketer(marketer, client):
+    marketer.is_staff = True
+    marketer.save()
+    client.force_login(marketer)
+    return client
+
+
+def _template_post(group, attachment=None, **extra):
+    data = {
+        "code": "WELCOME",
+        "group": group.pk,
+        "description": "Welcome letter",
+        "information_flow": "outbound",
+        "initiated_by": "us",
+        "unit_cost": "1.50",
+        "unit_duration_minutes": "10",
+        "correspondence_type": "hard_copy",
+        "language_code": "en",
+        "subject": "Welcome",
+        "languages-TOTAL_FORMS": "0",
+        "languages-INITIAL_FORMS": "0",
+        "languages-MIN_NUM_FORMS": "0",
+        "languages-MAX_NUM_FORMS": "1000",
+    }
+    if attachment is not None:
+        data["attachment"] = attachment
+    data.update(extra)
+    return data
+
+
+def test_a_marketer_uploads_a_word_template_in_the_admin(staff_marketer):
+    group = InteractionGroupFactory()
+    upload = SimpleUploadedFile("welcome.docx", letter_docx("{{ contact.salutation }}", "{{ personal_note }}"))
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", _template_post(group, upload))
+    assert response.status_code == 302
+    template = InteractionTemplate.objects.get(code="WELCOME")
+    assert template.attachment.name.endswith(".docx")
+
+
+def test_a_template_with_unknown_fields_is_refused_naming_them(staff_marketer):
+    group = InteractionGroupFactory()
+    upload = SimpleUploadedFile("welcome.docx", letter_docx("{{ contact.shoe_size }}"))
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", _template_post(group, upload))
+    assert response.status_code == 200
+    assert "The template uses unknown merge fields: contact.shoe_size." in response.content.decode()
+    assert not InteractionTemplate.objects.exists()
+
+
+def test_a_file_that_is_not_a_docx_is_refused(staff_marketer):
+    group = InteractionGroupFactory()
+    upload = SimpleUploadedFile("welcome.docx", b"this is plain text")
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", _template_post(group, upload))
+    assert "The file is not a Word .docx document." in response.content.decode()
+    assert not InteractionTemplate.objects.exists()
+
+
+def test_a_language_variant_is_added_inline_and_validated(staff_marketer):
+    group = InteractionGroupFactory()
+    bad = SimpleUploadedFile("brief.docx", letter_docx("{{ kontakt.name }}"))
+    data = _template_post(
+        group,
+        **{
+            "languages-TOTAL_FORMS": "1",
+            "languages-0-language_code": "de",
+            "languages-0-description": "Deutsch",
+            "languages-0-subject": "Willkommen",
+            "languages-0-attachment": bad,
+        },
+    )
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", data)
+    assert "kontakt.name" in response.content.decode()
+    assert not InteractionTemplate.objects.exists()
+    data["languages-0-attachment"] = SimpleUploadedFile("brief.docx", letter_docx("{{ contact.name }}"))
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", data)
+    assert response.status_code == 302
+    assert InteractionTemplateLanguage.objects.get().attachment.name.endswith(".docx")
+
+
+def test_statistics_columns_count_only_entries_that_are_not_canceled(staff_marketer):
+    template = InteractionTemplateFactory(code="CALL")
+    InteractionLogEntryFactory.create_batch(2, template=template, cost=Decimal("2.50"), duration_minutes=5)
+    InteractionLogEntryFactory(template=template, cost=Decimal("100"), duration_minutes=100, canceled=True)
+    response = staff_marketer.get("/admin/interactions/interactiontemplate/")
+    row = response.context["cl"].result_list[0]
+    assert (row.stat_count, row.stat_cost, row.stat_duration) == (2, Decimal("5.00"), 10)
+    group_row = staff_marketer.get("/admin/interactions/interactiongroup/").context["cl"].result_list[0]
+    assert (group_row.stat_count, group_row.stat_duration) == (2, 10)
+
+
+def test_the_statistics_period_limits_what_is_counted(staff_marketer):
+    import datetime
+
+    template = InteractionTemplateFactory(code="CALL")
+    InteractionLogEntryFactory(template=template, date=datetime.date.today())
+    InteractionLogEntryFactory(template=template, date=datetime.date.today() - datetime.timedelta(days=400))
+    response = staff_marketer.get("/admin/interactions/interactiontemplate/", {"period": "last_30_days"})
+    assert response.context["cl"].result_list[0].stat_count == 1
+
+
+def test_the_template_list_query_count_does_not_grow_with_rows(staff_marketer):
+    InteractionTemplateFactory.create_batch(2)
+    with CaptureQueriesContext(connection) as few:
+        staff_marketer.get("/admin/interactions/interactiontemplate/")
+    for template in InteractionTemplateFactory.create_batch(20):
+        InteractionLogEntryFactory(template=template)
+    with CaptureQueriesContext(connection) as many:
+        response = staff_marketer.get("/admin/interactions/interactiontemplate/")
+    assert response.status_code == 200
+    assert len(many) == len(few)
+
+
+def test_setup_offers_only_templates_without_attachment_or_languages(staff_marketer):
+    plain = InteractionTemplateFactory(code="PLAIN")
+    word_template("LETTER")
+    InteractionTemplateLanguageFactory(template=InteractionTemplateFactory(code="MULTI"))
+    response = staff_marketer.get("/admin/interactions/interactiontemplatesetup/add/")
+    choices = [value for value, _ in response.context["adminform"].form.fields["template"].choices if value]
+    assert [str(value) for value in choices] == [str(plain.pk)]
+
+
+def test_a_template_used_in_setup_cannot_get_a_language_variant(staff_marketer):
+    template = InteractionTemplateFactory(code="INV")
+    InteractionTemplateSetup.objects.create(event="sales_invoice", template=template)
+    data = _template_post(
+        template.group,
+        code="INV",
+        **{"languages-TOTAL_FORMS": "1", "languages-0-language_code": "de", "languages-0-description": "Deutsch"},
+    )
+    response = staff_marketer.post(f"/admin/interactions/interactiontemplate/{template.pk}/change/", data)
+    assert "cannot have language variants" in response.content.decode()
+    assert not template.languages.exists()
+
+
+def test_log_entries_are_read_only_in_the_admin(admin_client):
+    entry = InteractionLogEntryFactory(description="Phone call")
+    assert admin_client.get("/admin/interactions/interactionlogentry/").status_code == 200
+    assert admin_client.get("/admin/interactions/interactionlogentry/add/").status_code == 403
+    page = admin_client.get(f"/admin/interactions/interactionlogentry/{entry.pk}/change/")
+    assert page.status_code == 200 and b'type="submit" value="Save"' not in page.content
+    assert (
+        admin_client.post(
+            f"/admin/interactions/interactionlogentry/{entry.pk}/change/", {"description": "Changed"}
+        ).status_code
+        == 403
+    )
+    assert admin_client.get(f"/admin/interactions/interactionlogentry/{entry.pk}/delete/").status_code == 403
+    entry.refresh_from_db()
+    assert entry.description == "Phone call"
+
+
+def test_the_resend_action_sends_entries_in_error(admin_client):
+    from interactions.letters import contact_merge_values, template_attachment
+
+    template = word_template()
+    snapshot, _ = template_attachment(template, "en")
+    entry = InteractionLogEntryFactory(
+        template=template,
+        correspondence_type="email",
+        delivery_status="error",
+        delivery_error="timeout",
+        merge_template=snapshot,
+    )
+    entry.merge_values = contact_merge_values(entry.contact)
+    entry.save()
+    response = admin_client.post(
+        "/admin/interactions/interactionlogentry/", {"action": "resend", "_selected_action": [entry.pk]}
+    )
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.delivery_status == "" and len(mail.outbox) == 1
+
+
+def test_a_salesperson_cannot_change_templates(salesperson_user, client):
+    salesperson_user.is_staff = True
+    salesperson_user.save()
+    client.force_login(salesperson_user)
+    assert client.get("/admin/interactions/interactiontemplate/add/").status_code == 403
