@@ -4,6 +4,7 @@ A real print or e-mail is recorded by sending `crm.signals.document_printed`; `i
 logs the interaction. crm never imports interactions (dependency direction segments -> interactions -> crm).
 """
 
+import functools
 import logging
 from decimal import Decimal
 from functools import lru_cache
@@ -17,7 +18,6 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from .models import Contact, SalesDocument, SalesDocumentLine
 from .numbering import next_number
@@ -194,7 +194,7 @@ def _issue(document: SalesDocument, *, user, emailed: bool, after_commit=None) -
         version_no = _next_version(current)
         pdf = _render(current, version_no=version_no)
         with transaction.atomic():
-            locked = SalesDocument.objects.select_for_update().only("id", "kind", "printed_versions").get(pk=document.pk)
+            locked = SalesDocument.objects.select_for_update().only("kind", "printed_versions").get(pk=document.pk)
             if _next_version(locked) != version_no:
                 continue  # printed concurrently: our version number is taken
             changes: dict[str, Any] = {"no_printed": F("no_printed") + 1}
@@ -205,7 +205,7 @@ def _issue(document: SalesDocument, *, user, emailed: bool, after_commit=None) -
                 sender=SalesDocument, document=current, user=user, pdf=pdf, version_no=version_no, emailed=emailed
             )
             if after_commit is not None:
-                transaction.on_commit(lambda: after_commit(current, pdf, version_no))
+                transaction.on_commit(functools.partial(after_commit, current, pdf, version_no))
         current.refresh_from_db(fields=["printed_versions", "no_printed"])
         document.printed_versions, document.no_printed = current.printed_versions, current.no_printed
         return current, pdf, version_no

@@ -31,6 +31,8 @@ class ContactTable(BaseTable):
 
 
 class SalesDocumentTable(BaseTable):
+    _numeric = {"td": {"class": "numeric"}, "th": {"class": "numeric"}}
+
     no = tables.Column("No.", linkify=True)
     kind = tables.Column("Type")
     date = tables.DateColumn(format="Y-m-d")
@@ -43,8 +45,8 @@ class SalesDocumentTable(BaseTable):
     )
     your_reference = tables.Column("Your reference", orderable=False)
     salesperson = tables.Column("Salesperson", accessor="salesperson__code", orderable=False)
-    printed_versions = tables.Column("Versions", orderable=False, attrs={"td": {"class": "numeric"}, "th": {"class": "numeric"}})
-    no_printed = tables.Column("Printed", orderable=False, attrs={"td": {"class": "numeric"}, "th": {"class": "numeric"}})
+    printed_versions = tables.Column("Versions", orderable=False, attrs=_numeric)
+    no_printed = tables.Column("Printed", orderable=False, attrs=_numeric)
 
     class Meta(BaseTable.Meta):
         model = SalesDocument

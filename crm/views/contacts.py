@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
@@ -51,6 +51,7 @@ class ContactListView(SingleTableMixin, FilterView):
         return self.render_to_response(context)
 
 
+@require_safe
 def contact_detail(request, pk: int):
     require_perm(request, "crm.view_contact")
     contact = get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=pk)

@@ -1,0 +1,188 @@
+"""Sales document pages: list, detail, the simple form, PDF preview, print and e-mail (SPEC 3.7, 4.1)."""
+
+from decimal import Decimal
+
+from django.apps import apps
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from .. import services
+from ..access import add_validation_error, require_perm
+from ..document_printing import pdf_filename
+from ..filters import PAGE_PARAMS
+from ..filters_documents import SalesDocumentFilter
+from ..forms_documents import LineFormSet, SalesDocumentForm
+from ..models import SalesDocument
+from ..pdf import PdfUnavailableError
+from ..tables import SalesDocumentTable
+
+LOG_ROWS = 20
+
+
+class SalesDocumentListView(SingleTableMixin, FilterView):
+    model = SalesDocument
+    table_class = SalesDocumentTable
+    filterset_class = SalesDocumentFilter
+    template_name = "crm/document_list.html"
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def dispatch(self, request, *args, **kwargs):
+        require_perm(request, "crm.view_salesdocument")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return SalesDocument.objects.select_related("contact", "salesperson")
+
+    def get(self, request, *args, **kwargs):
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            self.object_list = self.filterset.queryset.none()
+        else:
+            self.object_list = self.filterset.qs
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        context["unknown_params"] = sorted(set(request.GET) - set(self.filterset.filters) - PAGE_PARAMS)
+        return self.render_to_response(context)
+
+
+@require_GET
+def document_detail(request, pk: int):
+    require_perm(request, "crm.view_salesdocument")
+    document = get_object_or_404(
+        SalesDocument.objects.select_related("contact", "contact__company", "salesperson"), pk=pk
+    )
+    lines = list(document.lines.all())
+    # Looked up by name: crm must not import interactions (dependency direction crm <- interactions).
+    entry_model = apps.get_model("interactions", "InteractionLogEntry")
+    log_entries = (
+        entry_model.objects.filter(document_no=document.no)
+        .exclude(document_type="")
+        .select_related("contact", "user")
+        .order_by("-id")[:LOG_ROWS]
+    )
+    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
+    vat_amount = (subtotal * document.vat_percent / 100).quantize(Decimal("0.01"))
+    return render(
+        request,
+        "crm/document_detail.html",
+        {
+            "document": document,
+            "lines": lines,
+            "subtotal": subtotal,
+            "vat_amount": vat_amount,
+            "total": subtotal + vat_amount,
+            "log_entries": log_entries,
+            "log_rows": LOG_ROWS,
+            "versioned": document.kind in SalesDocument.VERSIONED_KINDS,
+        },
+    )
+
+
+def _document_form(request, *, document: SalesDocument | None):
+    form = SalesDocumentForm(request.POST or None, instance=document)
+    initial_lines = [
+        {"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price}
+        for line in (document.lines.all() if document else [])
+    ]
+    formset = LineFormSet(request.POST or None, initial=initial_lines, prefix="lines")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        try:
+            if document is None:
+                saved = services.document_create(user=request.user, lines=formset.lines(), **form.service_fields())
+                messages.success(request, f"{saved} was created.")
+            else:
+                saved = services.document_update(
+                    SalesDocument.objects.get(pk=document.pk),
+                    user=request.user,
+                    lines=formset.lines(),
+                    **form.service_fields(),
+                )
+                messages.success(request, f"{saved} was saved.")
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            return redirect(saved)
+    title = f"Edit {document}" if document else "New sales document"
+    return render(
+        request, "crm/document_form.html", {"form": form, "formset": formset, "title": title, "document": document}
+    )
+
+
+def document_create(request):
+    require_perm(request, "crm.add_salesdocument")
+    return _document_form(request, document=None)
+
+
+def document_edit(request, pk: int):
+    require_perm(request, "crm.change_salesdocument")
+    return _document_form(request, document=get_object_or_404(SalesDocument, pk=pk))
+
+
+@require_GET
+def document_pdf(request, pk: int):
+    """The preview: the same PDF a print would produce, shown in the browser. Records nothing."""
+    require_perm(request, "crm.view_salesdocument")
+    document = get_object_or_404(SalesDocument, pk=pk)
+    try:
+        pdf = services.document_print(document, user=request.user, preview=True)
+    except PdfUnavailableError as error:
+        messages.error(request, str(error))
+        return redirect(document)
+    return _pdf_response(pdf, filename=f"{document.no}-preview.pdf", disposition="inline")
+
+
+@require_POST
+def document_print(request, pk: int):
+    """A real print: counted, logged (when set up), and downloaded as the PDF the customer gets."""
+    require_perm(request, "crm.print_salesdocument")
+    document = get_object_or_404(SalesDocument, pk=pk)
+    try:
+        pdf = services.document_print(document, user=request.user)
+    except (ValidationError, PdfUnavailableError) as error:
+        _report(request, error)
+        return redirect(document)
+    versioned = document.kind in SalesDocument.VERSIONED_KINDS
+    return _pdf_response(
+        pdf, filename=pdf_filename(document, version_no=document.printed_versions if versioned else 0)
+    )
+
+
+@require_POST
+def document_email(request, pk: int):
+    require_perm(request, "crm.print_salesdocument")
+    document = get_object_or_404(SalesDocument.objects.select_related("contact"), pk=pk)
+    try:
+        services.document_email(document, user=request.user)
+    except (ValidationError, PdfUnavailableError) as error:
+        _report(request, error)
+    else:
+        messages.success(request, f"{document} was e-mailed to {document.contact.email}.")
+    return redirect(document)
+
+
+def _pdf_response(pdf: bytes, *, filename: str, disposition: str = "attachment") -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _report(request, error: Exception) -> None:
+    if isinstance(error, ValidationError):
+        add_validation_error(request, error)
+    else:
+        messages.error(request, str(error))
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = "contact_no" if field == "contact" else field
+            form.add_error(target if target in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
