@@ -23,6 +23,8 @@ from crm.bench import REGISTRY, BenchContext, summarise
 from crm.demo import seed_contacts
 
 PERFORMANCE_MD = Path(settings.BASE_DIR) / "docs" / "PERFORMANCE.md"
+TABLE_HEADER = "| operation | median (min, max, runs) | budget | result | notes | measured |"
+TABLE_RULE = "|---|---|---|---|---|---|"
 
 
 def discover() -> None:
@@ -70,10 +72,9 @@ class Command(BaseCommand):
                 continue
             results.append(self._row(bench, ctx))
             self.stdout.write(f"  {results[-1][1]}  {results[-1][3]}")
-        table = self._table(results)
-        self.stdout.write("\n" + table)
+        self.stdout.write("\n" + self._table(results))
         if write:
-            self._write(vendor, scale, table)
+            self._write(vendor, scale, results)
             self.stdout.write(f"Written to {PERFORMANCE_MD}.")
 
     def _row(self, bench, ctx):
@@ -91,26 +92,38 @@ class Command(BaseCommand):
         return (bench.name, value, budget_text, verdict, "; ".join(ctx.notes))
 
     def _table(self, rows) -> str:
-        lines = ["| operation | median (min, max, runs) | budget | result | notes |", "|---|---|---|---|---|"]
+        lines = [TABLE_HEADER.rsplit(" measured |", 1)[0], TABLE_RULE[:-4]]
         lines += ["| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |" for row in rows]
         return "\n".join(lines)
 
-    def _write(self, vendor: str, scale: int, table: str) -> None:
+    def _write(self, vendor: str, scale: int, rows) -> None:
+        """Update this vendor's section: rows of operations run now replace their old rows, the others stay."""
         version = connection.cursor().connection.server_version if vendor == "postgresql" else None
         db = f"PostgreSQL {version // 10000}.{version % 10000}" if version else f"SQLite {_sqlite_version()}"
         machine = f"{platform.machine()}, {_cpus()} CPUs, {platform.python_implementation()} {platform.python_version()}"
-        section = (
-            f"<!-- bench:{vendor}:start -->\n## {db}\n\n"
-            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}; data set {scale:,} contacts.\n\n"
-            f"{table}\n<!-- bench:{vendor}:end -->"
-        )
+        stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         PERFORMANCE_MD.parent.mkdir(exist_ok=True)
         text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else (
             "# Performance\n\nMeasured by `python manage.py bench --write` (see README). Each operation runs several "
             "times on the same data set; the median is reported against the budget of SPEC.md section 5.\n"
         )
         pattern = re.compile(rf"<!-- bench:{vendor}:start -->.*?<!-- bench:{vendor}:end -->", re.S)
-        text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section + "\n"
+        old = pattern.search(text)
+        merged: dict[str, str] = {}
+        if old:
+            for line in old.group(0).splitlines():
+                if line.startswith("| ") and line not in (TABLE_HEADER,):
+                    merged[line.split(" | ")[0][2:]] = line
+        for row in rows:
+            cells = [str(cell).replace("|", "/") for cell in row] + [stamp]
+            merged[cells[0]] = "| " + " | ".join(cells) + " |"
+        table = "\n".join([TABLE_HEADER, TABLE_RULE, *merged.values()])
+        section = (
+            f"<!-- bench:{vendor}:start -->\n## {db}\n\n"
+            f"Machine: {machine}. Data set: {scale:,} contacts. Each row says when it was measured.\n\n"
+            f"{table}\n<!-- bench:{vendor}:end -->"
+        )
+        text = pattern.sub(lambda _: section, text) if old else text.rstrip() + "\n\n" + section + "\n"
         PERFORMANCE_MD.write_text(text)
 
     def _progress(self, done: int, total: int) -> None:

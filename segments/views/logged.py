@@ -1,0 +1,219 @@
+"""Logging a segment (the worksheet's Log dialog) and the Logged Segments pages (SPEC 3.5, reference 2.9–2.11)."""
+
+import tempfile
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from crm.access import add_validation_error, require_perm
+from interactions.letters import entry_document_bytes
+from interactions.merge import letter_filename, write_zip_letters
+from interactions.models import DeliveryStatus, LoggedSegment
+
+from .. import services
+from ..filters_logged import LoggedSegmentFilter
+from ..models import Segment
+from ..tables_logged import LoggedSegmentTable
+
+ENTRY_ROWS = 50
+
+
+@require_POST
+def segment_log(request, pk: int):
+    """POST from the Log dialog: log the segment, then show the logged segment (or back with the reason)."""
+    require_perm(request, "segments.log_segment")
+    segment = Segment.objects.filter(pk=pk).first()
+    if segment is None:
+        messages.error(request, "This segment has already been logged or was deleted.")
+        return redirect("/segments/logged/")
+    send = request.POST.get("send") == "on"
+    follow_up = request.POST.get("follow_up") == "on"
+    if follow_up:
+        require_perm(request, "segments.add_segment")
+    try:
+        logged = services.segment_log(segment, user=request.user, send=send, follow_up=follow_up)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        still_there = Segment.objects.filter(pk=pk).exists()
+        return redirect(f"/segments/{pk}/" if still_there else "/segments/logged/")
+    messages.success(
+        request,
+        format_html(
+            'Segment {} has been logged. <a href="{}">Open logged segment {}</a>',
+            segment.no,
+            logged.get_absolute_url(),
+            logged.pk,
+        ),
+    )
+    created = getattr(logged, "follow_up_segment", None)
+    if created is not None:
+        messages.success(
+            request,
+            format_html('Follow-up segment <a href="{}">{}</a> was created.', created.get_absolute_url(), created.no),
+        )
+    return redirect(logged)
+
+
+class LoggedSegmentListView(SingleTableMixin, FilterView):
+    model = LoggedSegment
+    table_class = LoggedSegmentTable
+    filterset_class = LoggedSegmentFilter
+    template_name = "segments/logged_segment_list.html"
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def dispatch(self, request, *args, **kwargs):
+        require_perm(request, "interactions.view_loggedsegment")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return LoggedSegment.objects.select_related("user")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["has_canceled"] = LoggedSegment.objects.filter(canceled=True).exists()
+        return context
+
+
+def logged_segment_detail(request, pk: int):
+    require_perm(request, "interactions.view_loggedsegment")
+    logged = get_object_or_404(LoggedSegment.objects.select_related("user", "canceled_by"), pk=pk)
+    entries = list(logged.entries.select_related("contact", "template", "salesperson").order_by("id")[: ENTRY_ROWS + 1])
+    has_more = len(entries) > ENTRY_ROWS
+    return render(
+        request,
+        "segments/logged_segment_detail.html",
+        {
+            "logged": logged,
+            "entries": entries[:ENTRY_ROWS],
+            "has_more": has_more,
+            "entry_rows": ENTRY_ROWS,
+            "job": logged.log_jobs.order_by("-id").first(),
+            "has_letters": _letters_to_print(logged).exists(),
+            "failed_deliveries": logged.entries.filter(delivery_status=DeliveryStatus.ERROR).exists(),
+        },
+    )
+
+
+def logged_segment_progress(request, pk: int):
+    """The job-progress card alone (htmx polls it every 2 s while the job runs)."""
+    require_perm(request, "interactions.view_loggedsegment")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    job = logged.log_jobs.order_by("-id").first()
+    return render(request, "segments/_log_job.html", {"logged": logged, "job": job})
+
+
+@require_POST
+def logged_segment_cancel(request, pk: int):
+    """Switch the canceled checkmark (reference 2.11): canceled becomes un-canceled and the other way round."""
+    require_perm(request, "interactions.change_loggedsegment")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    canceled = not logged.canceled
+    try:
+        services.logged_segment_set_canceled(logged, canceled=canceled, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+    else:
+        what = "canceled, with all its interactions" if canceled else "un-canceled, with all its interactions"
+        messages.success(request, f"Logged segment {logged.pk} was {what}.")
+    return redirect(request.POST.get("next") if _safe_next(request) else logged)
+
+
+@require_POST
+def logged_segment_follow_up(request, pk: int):
+    require_perm(request, "segments.add_segment")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    try:
+        segment = services.logged_segment_create_follow_up(logged, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(logged)
+    messages.success(request, f"Follow-up segment {segment.no} was created with {segment.lines.count()} contacts.")
+    return redirect(segment)
+
+
+@require_POST
+def logged_segments_delete_canceled(request):
+    require_perm(request, "interactions.delete_loggedsegment")
+    deleted = services.logged_segments_delete_canceled(user=request.user)
+    if deleted:
+        messages.success(
+            request,
+            f"{deleted} logged segment{'s have' if deleted != 1 else ' has'} been deleted. "
+            "Their interactions are kept.",
+        )
+    else:
+        messages.info(request, "There are no canceled logged segments to delete.")
+    return redirect("logged_segment_list")
+
+
+@require_POST
+def logged_segment_retry(request, pk: int):
+    require_perm(request, "interactions.change_loggedsegment")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    job = services.logged_segment_retry_delivery(logged, user=request.user)
+    if job is None:
+        messages.info(request, "Nothing to send again: no delivery failed.")
+    else:
+        job.refresh_from_db()
+        messages.success(request, f"Sending again: {job.get_status_display().lower()}.")
+    return redirect(logged)
+
+
+def logged_segment_letters(request, pk: int):
+    """The letters to print: a zip with one .docx per hard-copy entry (or every unsent entry with a letter)."""
+    require_perm(request, "interactions.view_loggedsegment")
+    require_perm(request, "interactions.view_interactionlogentry")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    entries = _letters_to_print(logged)
+    if not entries.exists():
+        raise Http404("This logged segment has no letters to print.")
+    # Spooled to disk past 16 MB: ten thousand letters never sit in memory at once.
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    write_zip_letters(spool, _letters(entries))
+    spool.seek(0)
+    return FileResponse(
+        spool, as_attachment=True, filename=f"Segment {logged.segment_no}.zip", content_type="application/zip"
+    )
+
+
+def _letters_to_print(logged: LoggedSegment):
+    """Entries with a Word letter that were not e-mailed: hard copies, or everything when nothing was sent."""
+    entries = logged.entries.filter(merge_template__content_type__contains="wordprocessingml").exclude(
+        merge_values__isnull=True
+    )
+    if logged.log_jobs.filter(send=True).exists():
+        entries = entries.exclude(correspondence_type="email")
+    return entries
+
+
+def _letters(entries):
+    last_id = 0
+    while True:
+        batch = list(
+            entries.filter(id__gt=last_id).select_related("contact__company", "merge_template").order_by("id")[:200]
+        )
+        if not batch:
+            return
+        for entry in batch:
+            last_id = entry.pk
+            rendered = entry_document_bytes(entry)
+            if rendered is None:
+                continue
+            data, _filename, _content_type = rendered
+            contact = entry.contact
+            name = letter_filename(contact.company_name, contact.name) if contact else f"Entry {entry.pk}.docx"
+            yield name, data
+
+
+def _safe_next(request) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get("next", "")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
