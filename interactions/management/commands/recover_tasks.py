@@ -1,0 +1,119 @@
+"""Re-queue (or fail, with the reason) background tasks whose worker died mid-task.
+
+django-tasks-db leaves the task of a killed `db_worker` RUNNING for ever. On PostgreSQL a running task's worker
+holds a lease (an advisory lock, crm.tasks_backend) that PostgreSQL drops with the worker's connection, so a
+RUNNING task whose lease is free has no worker: it goes back to the queue, or, once workers have died on it
+`--max-attempts` times (a poison task that kills its worker), is marked FAILED with the reason. A task whose
+worker is alive is never touched, however long it runs, so no task runs twice at the same time.
+
+Run it every minute or so (`--every 60` loops; several copies are safe: each task is examined under a row lock
+with SKIP LOCKED). On SQLite, which has no advisory locks, only `--older-than SECONDS` can say a worker is gone.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections, transaction
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from crm.tasks_backend import WorkerLost, lease_key
+
+logger = logging.getLogger("crm.tasks")
+
+
+class Command(BaseCommand):
+    help = "Re-queue or fail background tasks whose worker stopped mid-task."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--grace", type=float, default=30.0,
+            help="Leave tasks claimed less than this many seconds ago alone (the worker takes its lease an "
+                 "instant after claiming). Default 30.",
+        )
+        parser.add_argument(
+            "--max-attempts", type=int, default=3,
+            help="After this many workers died running a task, mark it FAILED instead of re-queueing. Default 3.",
+        )
+        parser.add_argument(
+            "--older-than", type=float, default=None,
+            help="Without leases (SQLite): treat a task RUNNING for longer than this many seconds as orphaned.",
+        )
+        parser.add_argument("--every", type=float, default=None, help="Run again every N seconds, until stopped.")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would be done, change nothing.")
+
+    def handle(self, *args, grace, max_attempts, older_than, every, dry_run, **options):
+        if max_attempts < 1 or grace < 0 or (older_than is not None and older_than <= 0):
+            raise CommandError("--max-attempts must be 1 or more, --grace 0 or more, --older-than more than 0.")
+        if connections[DBTaskResult.objects.db].vendor != "postgresql" and older_than is None:
+            self.stderr.write("Without PostgreSQL there are no worker leases: pass --older-than SECONDS.")
+        while True:
+            requeued, failed = recover_orphaned_tasks(
+                grace=grace, max_attempts=max_attempts, older_than=older_than, dry_run=dry_run
+            )
+            verb = "would be" if dry_run else "were"
+            self.stdout.write(f"{requeued} orphaned tasks {verb} re-queued, {failed} {verb} marked failed.")
+            if every is None:
+                return
+            time.sleep(every)
+
+
+def recover_orphaned_tasks(*, grace: float, max_attempts: int, older_than: float | None, dry_run: bool = False):
+    """Examine every RUNNING task claimed more than `grace` seconds ago; returns (re-queued, failed)."""
+    now = timezone.now()
+    candidates = DBTaskResult.objects.running().filter(started_at__lt=now - timedelta(seconds=grace))
+    requeued = failed = 0
+    for task_id in candidates.values_list("id", flat=True):
+        # One short transaction per task: lock its row (skip it if another recover_tasks has it), check the
+        # lease, then re-queue or fail it with a conditional write.
+        with transaction.atomic(using=candidates.db):
+            task = (
+                DBTaskResult.objects.select_for_update(skip_locked=True)
+                .filter(id=task_id, status=TaskResultStatus.RUNNING)
+                .first()
+            )
+            if task is None or not _worker_is_gone(task, now=now, older_than=older_than):
+                continue
+            attempts = len(task.worker_ids)
+            if attempts >= max_attempts:
+                failed += 1
+                reason = (
+                    f"Worker {task.worker_ids[-1] if task.worker_ids else '?'} stopped while running this task "
+                    f"(started {task.started_at:%Y-%m-%d %H:%M:%S %Z}); workers stopped on it {attempts} times, "
+                    f"so it is not run again (--max-attempts {max_attempts})."
+                )
+                logger.warning("orphaned task failed", extra={"task_id": str(task.id), "attempts": attempts})
+                if not dry_run:
+                    task.status = TaskResultStatus.FAILED
+                    task.finished_at = timezone.now()
+                    task.exception_class_path = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
+                    task.traceback = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}: {reason}\n"
+                    task.return_value = None
+                    task.save(update_fields=["status", "finished_at", "exception_class_path", "traceback",
+                                             "return_value"])
+            else:
+                requeued += 1
+                logger.warning("orphaned task re-queued", extra={"task_id": str(task.id), "attempts": attempts})
+                if not dry_run:
+                    # Back to READY; worker_ids keeps who tried, which is how the attempts are counted.
+                    task.status = TaskResultStatus.READY
+                    task.save(update_fields=["status"])
+    return requeued, failed
+
+
+def _worker_is_gone(task: DBTaskResult, *, now, older_than: float | None) -> bool:
+    connection = connections[task._state.db or "default"]
+    if connection.vendor == "postgresql":
+        # Transaction-scoped, so it is released with this transaction: a new worker claiming the re-queued task
+        # waits for our commit before it takes the lease.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", lease_key(task.id))
+            (lease_free,) = cursor.fetchone()
+        # Lease held: the worker is alive, however long it runs; --older-than never overrides a live worker.
+        return bool(lease_free)
+    if older_than is None:
+        return False
+    return task.started_at < now - timedelta(seconds=older_than)

@@ -1,0 +1,144 @@
+"""Production settings and serving: the deploy check, the health endpoint, the log line format, required secrets."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+from crm.logging import JsonFormatter, KeyValueFormatter
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "crm.settings",
+    "DEBUG": "false",
+    "SECRET_KEY": "production-test-Zq8v!w3#kL0p@x7rT2m$yN5b^cJ9h&fD4s*gA1e(uK6o)iQ",
+    "ALLOWED_HOSTS": "crm.example.com",
+}
+
+
+# crm.settings_test relaxes these in this process's environment; the subprocess must see production defaults.
+RELAXED_BY_TEST_SETTINGS = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "SECURE_HSTS_SECONDS",
+                            "ALLOWED_HOSTS"}
+
+
+def manage(*args, **env) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if key not in RELAXED_BY_TEST_SETTINGS}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=environment, capture_output=True, text=True,
+        timeout=120,
+    )
+
+
+def test_the_deploy_check_is_clean_with_production_environment_variables():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": ""})
+
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_the_deploy_check_fails_when_https_hardening_is_switched_off():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV, SECURE_SSL_REDIRECT="false")
+
+    assert result.returncode != 0
+    assert "security.W008" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_200_without_login_and_asks_the_database_once(client, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_the_health_check_answers_503_when_the_database_is_down(client):
+    broken = mock.Mock()
+    broken.cursor.side_effect = OperationalError("connection refused")
+    with mock.patch("crm.views.health.connection", broken):
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "connection refused"}
+
+
+def request_lines(caplog) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.name == "crm.request"]
+
+
+@pytest.mark.django_db
+def test_every_request_is_logged_as_one_key_value_line_with_the_user(sales_client, salesperson_user, caplog):
+    with caplog.at_level(logging.INFO, logger="crm.request"):
+        sales_client.get("/contacts/?name=a%20b")
+
+    (record,) = request_lines(caplog)
+    line = KeyValueFormatter().format(record)
+    assert "\n" not in line
+    assert line.startswith("ts=")
+    assert " level=INFO logger=crm.request msg=request method=GET path=/contacts/ status=200 duration_ms=" in line
+    assert line.endswith(f" user={salesperson_user.pk}")
+
+
+@pytest.mark.django_db
+def test_anonymous_and_refused_requests_are_logged_with_their_status(client, stranger_client, caplog):
+    with caplog.at_level(logging.INFO, logger="crm.request"):
+        client.get("/contacts/")
+        stranger_client.get("/contacts/")
+        client.get("/healthz")
+
+    statuses = [(record.path, record.status, record.user) for record in request_lines(caplog)]
+    assert statuses[0] == ("/contacts/", 302, None)
+    assert statuses[1][:2] == ("/contacts/", 403)
+    assert statuses[2] == ("/healthz", 200, None)
+
+
+def make_record(message: str, **extra) -> logging.LogRecord:
+    record = logging.LogRecord("crm.tasks", logging.WARNING, __file__, 1, message, (), None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_values_with_spaces_quotes_or_newlines_are_quoted_so_a_record_stays_on_one_line():
+    line = KeyValueFormatter().format(make_record("task re-queued", task_id="abc", note='say "hi"\nbye'))
+
+    assert line.endswith(' level=WARNING logger=crm.tasks msg="task re-queued" task_id=abc note="say \\"hi\\"\\nbye"')
+
+
+def test_a_traceback_stays_on_the_same_line():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("crm", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+
+    line = KeyValueFormatter().format(record)
+
+    assert "\n" not in line
+    assert 'exc="Traceback (most recent call last):\\n' in line
+    assert "ValueError: boom" in line
+
+
+def test_the_json_format_has_the_same_fields_one_object_per_line():
+    line = JsonFormatter().format(make_record("task re-queued", task_id="abc", attempts=2))
+
+    assert "\n" not in line
+    fields = json.loads(line)
+    assert {key: fields[key] for key in ("level", "logger", "msg", "task_id", "attempts")} == {
+        "level": "WARNING", "logger": "crm.tasks", "msg": "task re-queued", "task_id": "abc", "attempts": 2,
+    }
+    assert fields["ts"].endswith("Z")
