@@ -1,7 +1,7 @@
 """Demo contacts: realistic companies with persons, salespeople and contact groups.
 
 Fast enough for a 1,000,000-contact benchmark data set: rows are generated as plain tuples and written with
-`executemany` in batches (no model instances), numbers are reserved from the series as one range, and the
+multi-row INSERT statements (no model instances), numbers are reserved from the series as one range, and the
 many-to-many rows are written the same way. Idempotent: it only tops up to the requested number.
 """
 
@@ -171,16 +171,20 @@ def _now():
 
 
 def _executemany(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    # Plain executemany: several times faster than bulk_create for a million rows, as no model instances are built.
+    """Insert plain tuples with multi-row INSERT … VALUES statements.
+
+    Several times faster than bulk_create for a million rows (no model instances), and than executemany, which
+    costs a round trip per row on PostgreSQL. 500 rows per statement stays under both databases' parameter limits.
+    """
     if not rows:
         return
     quote = connection.ops.quote_name
-    sql = (
-        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))})"
-    )
+    head = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            cursor.execute(head + ", ".join([one] * len(chunk)), [value for row in chunk for value in row])
 
 
 def _ids_for(numbers: list[str]) -> list[int]:
