@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import require_perm
 from crm.models import Contact
@@ -93,6 +93,7 @@ def interaction_preview_view(request):
     return _render(request, form, contact, status=400)
 
 
+@require_safe
 def interaction_document_view(request, pk: int):
     """The entry's stored letter or PDF, byte for byte what the contact got (SPEC 4.1)."""
     require_perm(request, "interactions.view_interactionlogentry")

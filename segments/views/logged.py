@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
@@ -81,6 +81,7 @@ class LoggedSegmentListView(SingleTableMixin, FilterView):
         return context
 
 
+@require_safe
 def logged_segment_detail(request, pk: int):
     require_perm(request, "interactions.view_loggedsegment")
     logged = get_object_or_404(LoggedSegment.objects.select_related("user", "canceled_by"), pk=pk)
@@ -101,6 +102,7 @@ def logged_segment_detail(request, pk: int):
     )
 
 
+@require_safe
 def logged_segment_progress(request, pk: int):
     """The job-progress card alone (htmx polls it every 2 s while the job runs)."""
     require_perm(request, "interactions.view_loggedsegment")
@@ -166,6 +168,7 @@ def logged_segment_retry(request, pk: int):
     return redirect(logged)
 
 
+@require_safe
 def logged_segment_letters(request, pk: int):
     """The letters to print: a zip with one .docx per hard-copy entry (or every unsent entry with a letter)."""
     require_perm(request, "interactions.view_loggedsegment")
