@@ -102,9 +102,7 @@ class LogEntryFilter(django_filters.FilterSet):
         method="filter_delivery_status",
         empty_label="Any",
     )
-    evaluation = django_filters.ChoiceFilter(
-        choices=[c for c in Evaluation.choices if c[0]], empty_label="Any"
-    )
+    evaluation = django_filters.ChoiceFilter(choices=[c for c in Evaluation.choices if c[0]], empty_label="Any")
     document_type = django_filters.ChoiceFilter(
         choices=[c for c in DocumentType.choices if c[0]], label="Document type", empty_label="Any"
     )

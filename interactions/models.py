@@ -248,19 +248,26 @@ class InteractionLogEntry(models.Model):
     Never edited after logging, except: canceled (with who and when), evaluation and delivery status.
     """
 
+    # db_index=False on the foreign keys that lead a composite index below (ile_contact_date …): the composite
+    # serves their lookups, and every extra index costs each INSERT and DELETE of a million-row table.
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interaction_entries"
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interaction_entries", db_index=False
     )
     contact_company = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="company_interaction_entries"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="company_interaction_entries",
+        db_index=False,
     )
     date = models.DateField()
     time = models.TimeField(null=True, blank=True)
     template = models.ForeignKey(
-        InteractionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        InteractionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
     group = models.ForeignKey(
-        InteractionGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+        InteractionGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="entries", db_index=False
     )
     language_code = models.CharField(max_length=10, blank=True)
     description = models.CharField(max_length=100)
@@ -275,14 +282,19 @@ class InteractionLogEntry(models.Model):
     delivery_error = models.TextField(blank=True)
     evaluation = models.CharField(max_length=15, choices=Evaluation.choices, blank=True)
     salesperson = models.ForeignKey(
-        Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="interaction_entries"
+        Salesperson,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interaction_entries",
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     segment_no = models.CharField(max_length=20, blank=True)
     logged_segment = models.ForeignKey(
-        LoggedSegment, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries"
+        LoggedSegment, null=True, blank=True, on_delete=models.SET_NULL, related_name="entries", db_index=False
     )
     document_type = models.CharField(max_length=30, choices=DocumentType.choices, blank=True)
     document_no = models.CharField(max_length=20, blank=True)

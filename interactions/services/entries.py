@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.fields.related import ForeignObjectRel, ManyToManyRel
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -74,7 +74,9 @@ def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
                 .values_list("pk", flat=True)
             )
             if segment_ids:
-                blocked = list(under_canceled.order_by("pk").values_list("pk", "logged_segment_id")[: NAMED_IN_MESSAGES + 1])
+                blocked = list(
+                    under_canceled.order_by("pk").values_list("pk", "logged_segment_id")[: NAMED_IN_MESSAGES + 1]
+                )
                 if blocked:
                     total = under_canceled.count()
                     segments = sorted({segment for _, segment in blocked})
@@ -272,7 +274,12 @@ def log_entries_delete_canceled(
        leaves rows pointing at missing files.
     """
     doomed = canceled_entries_to_delete(
-        before=before, after=after, template=template, group=group, contact=contact, salesperson=salesperson,
+        before=before,
+        after=after,
+        template=template,
+        group=group,
+        contact=contact,
+        salesperson=salesperson,
         entries=entries,
     )
     if dry_run:

@@ -1,0 +1,174 @@
+"""Interaction Log Entries page over 1,000,000 entries, and deleting 500,000 canceled of them (SPEC 5).
+
+The benchmark makes its own entries when the data set has fewer than `ctx.entries`, with one set-based
+INSERT … SELECT (see `insert_entries`), and leaves the table with as many active entries as it found them.
+"""
+
+import statistics
+import time
+
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from crm.bench import benchmark
+from crm.models import Contact
+from interactions.models import InteractionGroup, InteractionLogEntry, InteractionTemplate
+from interactions.services import log_entries_delete_canceled
+
+BENCH_TEMPLATES = [f"BENCH{n:02d}" for n in range(10)]
+BENCH_GROUPS = [f"BENCHG{n}" for n in range(5)]
+PAGES = {
+    "first page": "/interactions/",
+    "filtered (template = BENCH03, not canceled)": "/interactions/?template=BENCH03&canceled=no",
+    "sorted by entry no., descending": "/interactions/?sort=-entry_no",
+    "sorted by description": "/interactions/?sort=description",
+}
+
+
+def _bench_templates() -> tuple[list[int], list[int]]:
+    """(template ids, their group ids), created once."""
+    groups = []
+    for code in BENCH_GROUPS:
+        group, _ = InteractionGroup.objects.get_or_create(code=code, defaults={"description": f"Benchmark {code}"})
+        groups.append(group)
+    templates = []
+    for index, code in enumerate(BENCH_TEMPLATES):
+        template, _ = InteractionTemplate.objects.get_or_create(
+            code=code,
+            defaults={
+                "group": groups[index % len(groups)],
+                "description": f"Benchmark template {index}",
+                "unit_cost": 1,
+                "unit_duration_minutes": 5,
+            },
+        )
+        templates.append(template)
+    return [t.pk for t in templates], [t.group_id for t in templates]
+
+
+def insert_entries(count: int, *, canceled: bool = False) -> int:
+    """Insert `count` log entries with one INSERT … SELECT over a generated series; returns rows inserted.
+
+    Raw SQL on purpose: the ORM has no INSERT … SELECT, and bulk_create runs at 20–30k rows/s (SPEC 5), a minute
+    per million rows; this is seconds. The series is a recursive CTE on SQLite and generate_series on
+    PostgreSQL. Contacts are spread over the existing ones (ids are contiguous after seeding; rows whose id is
+    a gap are skipped, so the caller tops up), with their company joined in.
+    """
+    template_ids, group_ids = _bench_templates()
+    bounds = Contact.objects.order_by().values_list("pk", flat=True)
+    low, high = bounds.order_by("pk").first(), bounds.order_by("-pk").first()
+    if low is None:
+        Contact.objects.create(no="BENCH-CT", name="Benchmark contact")
+        low = high = Contact.objects.get(no="BENCH-CT").pk
+    span = high - low + 1
+    vendor = connection.vendor
+    template_case = "CASE s.n % 10 " + " ".join(f"WHEN {i} THEN {pk}" for i, pk in enumerate(template_ids)) + " END"
+    group_case = "CASE s.n % 10 " + " ".join(f"WHEN {i} THEN {pk}" for i, pk in enumerate(group_ids)) + " END"
+    if vendor == "postgresql":
+        series = "generate_series(0, %s - 1) AS s(n)"
+        spread = "(s.n::bigint * 7919)"  # int4 would overflow
+        entry_date = "(DATE '2022-01-01' + (s.n %% 1461)::int)"
+        true, false = "TRUE", "FALSE"
+    else:
+        series = (
+            "(WITH RECURSIVE t(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM t WHERE n + 1 < %s) SELECT n FROM t) AS s"
+        )
+        entry_date = "date('2022-01-01', '+' || (s.n %% 1461) || ' days')"
+        spread = "(s.n * 7919)"
+        true, false = "1", "0"
+    template_case = template_case.replace("%", "%%")
+    group_case = group_case.replace("%", "%%")
+    table = InteractionLogEntry._meta.db_table
+    contact_table = Contact._meta.db_table
+    sql = f"""
+        INSERT INTO {table} (
+            contact_id, contact_company_id, date, time, template_id, group_id, language_code, description, subject,
+            information_flow, initiated_by, attempt_failed, cost, duration_minutes, correspondence_type,
+            delivery_status, delivery_error, evaluation, segment_no, document_type, document_no, version_no,
+            canceled, created_at
+        )
+        SELECT c.id, COALESCE(c.company_id, c.id), {entry_date}, '10:00:00', {template_case}, {group_case}, '',
+               'Benchmark interaction ' || (s.n %% 997), '', 'outbound', 'us', {false}, 1.50, 5, 'hard_copy',
+               '', '', '', '', '', '', 0, {true if canceled else false}, %s
+        FROM {series}
+        JOIN {contact_table} c ON c.id = %s + {spread} %% %s
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.now(), count, low, span])
+        return cursor.rowcount
+
+
+def ensure_entries(ctx) -> int:
+    """Top the table up to ctx.entries active entries (outside any timer); returns the number present."""
+    have = InteractionLogEntry.objects.count()
+    started = time.perf_counter()
+    added = 0
+    while have + added < ctx.entries:
+        added += insert_entries(ctx.entries - have - added)
+    if added:
+        ctx.log(f"inserted {added:,} log entries in {time.perf_counter() - started:.1f} s")
+    return have + added
+
+
+def viewer_client() -> Client:
+    from crm.benchmarks_contacts import viewer_client as make
+
+    return make()
+
+
+def _page_benchmark(label: str, url: str):
+    @benchmark(
+        f"Interaction Log Entries page, 1,000,000 entries: {label}",
+        budget_s={"sqlite": 0.05, "postgresql": 0.05},
+        order=40,
+    )
+    def run(ctx):
+        total = ensure_entries(ctx)
+        client = viewer_client()
+        client.get(url, HTTP_HOST="localhost")  # warm caches and the connection
+        for _ in range(ctx.runs):
+            with ctx.timer():
+                response = client.get(url, HTTP_HOST="localhost")
+            assert response.status_code == 200, response.status_code
+        # Counted with an execute wrapper: the request_started signal resets connection.queries, which empties
+        # CaptureQueriesContext's capture for a request made through the test client.
+        queries = []
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: (queries.append(sql), execute(sql, params, many, context))[1]
+        ):
+            client.get(url, HTTP_HOST="localhost")
+        ctx.note(f"{len(queries)} queries; {total:,} entries")
+
+    return run
+
+
+for _label, _url in PAGES.items():
+    _page_benchmark(_label, _url)
+
+
+@benchmark(
+    "delete 500,000 canceled of 1,000,000 entries", budget_s={"sqlite": 10.0, "postgresql": 10.0}, runs=3, order=90
+)
+def delete_canceled(ctx):
+    total = ensure_entries(ctx)
+    half = total // 2
+    rebuild = []
+    for _ in range(ctx.runs):
+        # Outside the timer: make exactly `half` entries canceled (the newest ones, set-based).
+        started = time.perf_counter()
+        cutoff = InteractionLogEntry.objects.order_by("-pk").values_list("pk", flat=True)[half - 1]
+        with transaction.atomic():
+            InteractionLogEntry.objects.filter(canceled=True).update(canceled=False)
+            InteractionLogEntry.objects.filter(pk__gte=cutoff).update(canceled=True)
+        rebuild.append(time.perf_counter() - started)
+        with ctx.timer():
+            deleted = log_entries_delete_canceled()
+        assert deleted == half, (deleted, half)
+        # Outside the timer: put the deleted rows back, so the next run and the other benchmarks see 1,000,000.
+        started = time.perf_counter()
+        added = 0
+        while added < deleted:
+            added += insert_entries(deleted - added)
+        rebuild[-1] += time.perf_counter() - started
+    ctx.note(f"{half:,} deleted per run; rebuilding took {statistics.median(rebuild):.1f} s per run (not timed)")

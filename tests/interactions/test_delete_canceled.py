@@ -1,0 +1,251 @@
+"""Deleting canceled log entries: the service, the command, and the stored documents that go with them."""
+
+import datetime
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from interactions.models import InteractionLogEntry, StoredDocument
+from interactions.services import log_entries_delete_canceled
+from interactions.storage import store_document
+from tests.factories import (
+    InteractionLogEntryFactory,
+    InteractionTemplateFactory,
+    PersonFactory,
+    SalespersonFactory,
+    SegmentLineFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+JAN_1 = datetime.date(2024, 1, 1)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _document(text: str) -> StoredDocument:
+    return store_document(text.encode(), filename=f"{text}.pdf", content_type="application/pdf")
+
+
+def _exists(document: StoredDocument) -> bool:
+    return document.file.storage.exists(document.file.name)
+
+
+# --- the service ------------------------------------------------------------------------------------------------
+
+
+def test_only_canceled_entries_are_deleted(marketer):
+    canceled = InteractionLogEntryFactory.create_batch(3, canceled=True)
+    kept = InteractionLogEntryFactory.create_batch(2, canceled=False)
+
+    assert log_entries_delete_canceled(user=marketer) == 3
+
+    assert not InteractionLogEntry.objects.filter(pk__in=[e.pk for e in canceled]).exists()
+    assert InteractionLogEntry.objects.filter(pk__in=[e.pk for e in kept]).count() == 2
+
+
+def test_every_filter_narrows_and_never_reaches_a_non_canceled_entry(marketer):
+    template = InteractionTemplateFactory(code="CALL")
+    salesperson = SalespersonFactory(code="JO")
+    contact = PersonFactory()
+    target = InteractionLogEntryFactory(
+        canceled=True, template=template, salesperson=salesperson, contact=contact, date=datetime.date(2024, 3, 1)
+    )
+    same_but_active = InteractionLogEntryFactory(
+        canceled=False, template=template, salesperson=salesperson, contact=contact, date=datetime.date(2024, 3, 1)
+    )
+    other_template = InteractionLogEntryFactory(canceled=True, salesperson=salesperson, contact=contact)
+    too_old = InteractionLogEntryFactory(
+        canceled=True, template=template, salesperson=salesperson, contact=contact, date=datetime.date(2023, 6, 1)
+    )
+
+    deleted = log_entries_delete_canceled(
+        user=marketer,
+        before="2024-12-31",
+        after=JAN_1,
+        template="CALL",
+        group=template.group.code,
+        contact=contact.no,
+        salesperson=salesperson,
+    )
+
+    assert deleted == 1
+    remaining = set(InteractionLogEntry.objects.values_list("pk", flat=True))
+    assert target.pk not in remaining
+    assert {same_but_active.pk, other_template.pk, too_old.pk} <= remaining
+
+
+def test_before_and_after_are_exclusive(marketer):
+    on_the_day = InteractionLogEntryFactory(canceled=True, date=JAN_1)
+    assert log_entries_delete_canceled(before=JAN_1) == 0
+    assert log_entries_delete_canceled(after=JAN_1) == 0
+    assert log_entries_delete_canceled(before=JAN_1 + datetime.timedelta(days=1)) == 1
+    assert not InteractionLogEntry.objects.filter(pk=on_the_day.pk).exists()
+
+
+def test_unknown_codes_and_bad_dates_are_refused_and_nothing_is_deleted():
+    InteractionLogEntryFactory.create_batch(2, canceled=True)
+    for kwargs, message in [
+        ({"template": "NOPE"}, "There is no interaction template with the code “NOPE”."),
+        ({"group": "NOPE"}, "There is no interaction group with the code “NOPE”."),
+        ({"contact": "CT999999"}, "There is no contact with the number “CT999999”."),
+        ({"salesperson": "NOPE"}, "There is no salesperson with the code “NOPE”."),
+        ({"before": "2024-13-45"}, "is not a date"),
+    ]:
+        with pytest.raises(ValidationError) as error:
+            log_entries_delete_canceled(**kwargs)
+        assert message in error.value.messages[0]
+    assert InteractionLogEntry.objects.count() == 2
+
+
+def test_the_delete_does_not_load_the_entries(marketer):
+    InteractionLogEntryFactory.create_batch(25, canceled=True)
+    with CaptureQueriesContext(connection) as queries:
+        log_entries_delete_canceled(user=marketer)
+    deletes = [q["sql"] for q in queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 1
+    selects_of_whole_rows = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and '"description"' in q["sql"]]
+    assert selects_of_whole_rows == []
+
+
+def test_orphaned_stored_documents_go_and_shared_ones_stay(marketer):
+    orphan = _document("orphan")
+    shared_with_active = _document("shared")
+    template_snapshot = _document("snapshot")
+    line_letter = _document("letter")
+    InteractionLogEntryFactory(canceled=True, document=orphan)
+    InteractionLogEntryFactory(canceled=True, document=shared_with_active)
+    InteractionLogEntryFactory(canceled=False, document=shared_with_active)
+    InteractionLogEntryFactory(canceled=True, merge_template=template_snapshot, merge_values={"contact.name": "A"})
+    InteractionLogEntryFactory(canceled=False, merge_template=template_snapshot, merge_values={"contact.name": "B"})
+    InteractionLogEntryFactory(canceled=True, document=line_letter)
+    SegmentLineFactory(letter=line_letter)  # a worksheet line still uses this letter
+
+    deleted = log_entries_delete_canceled(user=marketer)
+
+    assert deleted == 4
+    assert not StoredDocument.objects.filter(pk=orphan.pk).exists()
+    assert set(StoredDocument.objects.values_list("pk", flat=True)) == {
+        shared_with_active.pk,
+        template_snapshot.pk,
+        line_letter.pk,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_orphans_file_is_removed_from_storage_after_commit(marketer):
+    orphan = _document("orphan-file")
+    kept = _document("kept-file")
+    InteractionLogEntryFactory(canceled=True, document=orphan)
+    InteractionLogEntryFactory(canceled=True, document=kept)
+    InteractionLogEntryFactory(canceled=False, document=kept)
+    assert _exists(orphan) and _exists(kept)
+
+    log_entries_delete_canceled(user=marketer)
+
+    assert not _exists(orphan)
+    assert _exists(kept)
+
+
+def test_a_document_used_by_two_canceled_entries_goes_once_both_are_gone(marketer):
+    both = _document("both")
+    InteractionLogEntryFactory.create_batch(2, canceled=True, document=both)
+    assert log_entries_delete_canceled(user=marketer) == 2
+    assert not StoredDocument.objects.filter(pk=both.pk).exists()
+
+
+# --- the command ------------------------------------------------------------------------------------------------
+
+
+def _run(*args) -> str:
+    out = StringIO()
+    call_command("delete_canceled_interactions", *args, stdout=out)
+    return out.getvalue().strip()
+
+
+def test_the_command_deletes_and_says_how_many():
+    InteractionLogEntryFactory.create_batch(2, canceled=True)
+    InteractionLogEntryFactory(canceled=False)
+    assert _run() == "2 interaction log entries deleted."
+    assert InteractionLogEntry.objects.count() == 1
+
+
+def test_a_dry_run_counts_and_deletes_nothing():
+    InteractionLogEntryFactory.create_batch(3, canceled=True, date=datetime.date(2023, 5, 5))
+    InteractionLogEntryFactory(canceled=True, date=datetime.date(2024, 5, 5))
+    assert _run("--dry-run", "--before", "2024-01-01") == "3 interaction log entries would be deleted."
+    assert InteractionLogEntry.objects.count() == 4
+
+
+def test_the_command_applies_every_filter():
+    template = InteractionTemplateFactory(code="MEET")
+    contact = PersonFactory()
+    salesperson = SalespersonFactory(code="AB")
+    match = InteractionLogEntryFactory(
+        canceled=True, template=template, contact=contact, salesperson=salesperson, date=datetime.date(2024, 2, 2)
+    )
+    InteractionLogEntryFactory(canceled=True, template=template, contact=contact, date=datetime.date(2024, 2, 2))
+
+    output = _run(
+        "--after",
+        "2024-01-01",
+        "--before",
+        "2024-03-01",
+        "--template",
+        "MEET",
+        "--group",
+        template.group.code,
+        "--contact",
+        contact.no,
+        "--salesperson",
+        "AB",
+    )
+
+    assert output == "1 interaction log entries deleted."
+    assert not InteractionLogEntry.objects.filter(pk=match.pk).exists()
+    assert InteractionLogEntry.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--before", "yesterday"], "Before: “yesterday” is not a date. Use YYYY-MM-DD."),
+        (["--after", "2024-02-30"], "is not a date"),
+        (["--template", "NOPE"], "There is no interaction template with the code “NOPE”."),
+        (["--group", "NOPE"], "There is no interaction group"),
+        (["--contact", "CT999999"], "There is no contact with the number “CT999999”."),
+        (["--salesperson", "NOPE"], "There is no salesperson"),
+    ],
+)
+def test_bad_arguments_are_a_one_line_error_and_nothing_is_deleted(args, message):
+    InteractionLogEntryFactory.create_batch(2, canceled=True)
+    with pytest.raises(CommandError) as error:
+        _run(*args)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+    assert InteractionLogEntry.objects.count() == 2
+
+
+def test_bad_arguments_exit_with_a_non_zero_status_from_the_shell(tmp_path):
+    # A separate process on its own empty database: the arguments are refused before anything is read.
+    result = subprocess.run(
+        [sys.executable, "manage.py", "delete_canceled_interactions", "--skip-checks", "--before", "not-a-date"],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "crm.settings_test",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        },
+        cwd=PROJECT_ROOT,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == ["CommandError: Before: “not-a-date” is not a date. Use YYYY-MM-DD."]

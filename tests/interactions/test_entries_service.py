@@ -1,0 +1,126 @@
+"""log_entries_set_canceled, log_entries_evaluate and log_entries_queue_resend, called directly."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from interactions.models import InteractionLogEntry
+from interactions.services import (
+    log_entries_evaluate,
+    log_entries_queue_resend,
+    log_entries_set_canceled,
+)
+from tests.factories import InteractionLogEntryFactory, LoggedSegmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_canceling_entries_records_who_and_when(marketer):
+    first, second, untouched = InteractionLogEntryFactory.create_batch(3)
+
+    changed = log_entries_set_canceled([first.pk, second.pk], canceled=True, user=marketer)
+
+    assert changed == 2
+    first.refresh_from_db()
+    untouched.refresh_from_db()
+    assert first.canceled and first.canceled_by == marketer and first.canceled_at is not None
+    assert not untouched.canceled and untouched.canceled_by is None
+
+
+def test_it_accepts_a_queryset_and_counts_only_entries_that_change(marketer):
+    already = InteractionLogEntryFactory(canceled=True)
+    InteractionLogEntryFactory.create_batch(2)
+
+    changed = log_entries_set_canceled(InteractionLogEntry.objects.all(), canceled=True, user=marketer)
+
+    assert changed == 2
+    assert InteractionLogEntry.objects.filter(canceled=True).count() == 3
+    already.refresh_from_db()
+    assert already.canceled_by is None  # it did not change, so it keeps its history
+
+
+def test_it_updates_set_based_whatever_the_number_of_entries(marketer):
+    InteractionLogEntryFactory.create_batch(30)
+    with CaptureQueriesContext(connection) as queries:
+        log_entries_set_canceled(InteractionLogEntry.objects.all(), canceled=True, user=marketer)
+    updates = [q for q in queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1
+
+
+def test_un_canceling_records_who_did_it(marketer, salesperson_user):
+    entry = InteractionLogEntryFactory()
+    log_entries_set_canceled([entry], canceled=True, user=marketer)
+
+    assert log_entries_set_canceled([entry], canceled=False, user=salesperson_user) == 1
+
+    entry.refresh_from_db()
+    assert not entry.canceled and entry.canceled_by == salesperson_user
+
+
+def test_un_canceling_is_refused_while_the_logged_segment_is_canceled_and_nothing_changes(marketer):
+    segment = LoggedSegmentFactory(canceled=True)
+    blocked = InteractionLogEntryFactory(canceled=True, logged_segment=segment, segment_no=segment.segment_no)
+    free = InteractionLogEntryFactory(canceled=True)
+
+    with pytest.raises(ValidationError) as error:
+        log_entries_set_canceled([free.pk, blocked.pk], canceled=False, user=marketer)
+
+    message = error.value.messages[0]
+    assert f"Interaction log entry {blocked.pk} cannot be un-canceled" in message
+    assert f"logged segment {segment.pk} is canceled" in message
+    free.refresh_from_db()
+    assert free.canceled, "nothing may change when the request is refused"
+
+
+def test_entries_of_a_live_logged_segment_can_be_un_canceled(marketer):
+    segment = LoggedSegmentFactory(canceled=False)
+    entry = InteractionLogEntryFactory(canceled=True, logged_segment=segment)
+
+    assert log_entries_set_canceled([entry.pk], canceled=False, user=marketer) == 1
+
+
+def test_canceling_under_a_canceled_logged_segment_is_allowed(marketer):
+    segment = LoggedSegmentFactory(canceled=True)
+    entry = InteractionLogEntryFactory(canceled=False, logged_segment=segment)
+
+    assert log_entries_set_canceled([entry.pk], canceled=True, user=marketer) == 1
+
+
+def test_evaluating_sets_the_value_on_every_selected_entry(marketer):
+    entries = InteractionLogEntryFactory.create_batch(3)
+
+    changed = log_entries_evaluate([e.pk for e in entries[:2]], evaluation="very_positive", user=marketer)
+
+    assert changed == 2
+    assert list(InteractionLogEntry.objects.order_by("pk").values_list("evaluation", flat=True)) == [
+        "very_positive",
+        "very_positive",
+        "",
+    ]
+
+
+def test_an_unknown_evaluation_is_refused(marketer):
+    entry = InteractionLogEntryFactory()
+    with pytest.raises(ValidationError, match="Choose an evaluation"):
+        log_entries_evaluate([entry.pk], evaluation="great", user=marketer)
+    entry.refresh_from_db()
+    assert entry.evaluation == ""
+
+
+def test_queueing_a_resend_takes_only_failed_not_canceled_entries(marketer):
+    failed = InteractionLogEntryFactory(delivery_status="error", delivery_error="SMTP said no")
+    canceled_failed = InteractionLogEntryFactory(delivery_status="error", canceled=True)
+    done = InteractionLogEntryFactory()
+
+    queued = log_entries_queue_resend([failed.pk, canceled_failed.pk, done.pk], user=marketer)
+
+    assert queued == [failed.pk]
+    failed.refresh_from_db()
+    assert failed.delivery_status == "in_progress" and failed.delivery_error == ""
+
+
+def test_queueing_a_resend_with_nothing_failed_is_refused(marketer):
+    entry = InteractionLogEntryFactory()
+    with pytest.raises(ValidationError, match="nothing to resend"):
+        log_entries_queue_resend([entry.pk], user=marketer)
