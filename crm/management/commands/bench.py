@@ -98,7 +98,7 @@ class Command(BaseCommand):
 
     def _write(self, vendor: str, scale: int, rows) -> None:
         """Update this vendor's section: rows of operations run now replace their old rows, the others stay."""
-        version = connection.cursor().connection.server_version if vendor == "postgresql" else None
+        version = connection.pg_version if vendor == "postgresql" else None
         db = f"PostgreSQL {version // 10000}.{version % 10000}" if version else f"SQLite {_sqlite_version()}"
         machine = f"{platform.machine()}, {_cpus()} CPUs, {platform.python_implementation()} {platform.python_version()}"
         stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
