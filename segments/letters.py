@@ -1,0 +1,115 @@
+"""Mail merge from the worksheet, without logging anything (SPEC 3.5): one line's letter, all letters as a zip
+of per-contact .docx files, or one combined .docx.
+
+Per line: the line's own uploaded letter, else the template letter in the line's language (SPEC 3.3), merged
+with the same values logging uses (`interactions.letters.contact_merge_values`), the personal note included.
+Pure reads: nothing here writes a row except the content-addressed template snapshot of `template_attachment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError
+
+from interactions.letters import compiled_docx, contact_merge_values, template_attachment
+from interactions.merge import combine_docx, letter_filename, write_zip_letters
+
+from .models import Segment, SegmentLine
+from .selectors import LineResolver, worksheet_lines
+
+__all__ = ["line_letter", "segment_letters", "write_segment_letters_zip", "segment_letters_combined"]
+
+
+class _Letters:
+    """Resolves and caches, per segment, the compiled template of each (template, language)."""
+
+    def __init__(self, segment: Segment):
+        self.segment = segment
+        self.resolver = LineResolver.for_segment(segment)
+        self._snapshots: dict[tuple[int, str], object] = {}
+
+    def template_document(self, line: SegmentLine):
+        resolved = self.resolver.resolve(line)
+        template = resolved.template
+        if template is None:
+            return None
+        key = (template.pk, resolved.language_code)
+        if key not in self._snapshots:
+            document, kind = template_attachment(template, resolved.language_code)
+            self._snapshots[key] = document if kind == "docx" else None
+        return self._snapshots[key]
+
+    def values(self, line: SegmentLine) -> dict[str, str]:
+        segment = self.segment
+        resolved_subject = line.subject or segment.subject
+        return contact_merge_values(
+            line.contact,
+            salesperson=line.salesperson or segment.salesperson,
+            date=line.date or segment.date,
+            description=line.description or segment.description,
+            subject=resolved_subject,
+            segment_no=segment.no,
+            segment_description=segment.description,
+            personal_note=line.personal_note,
+        )
+
+    def render(self, line: SegmentLine) -> tuple[str, bytes] | None:
+        """(filename, .docx bytes), or None when the line has no Word letter."""
+        if line.letter_id:
+            compiled = compiled_docx(line.letter)
+        else:
+            document = self.template_document(line)
+            if document is None:
+                return None
+            compiled = compiled_docx(document)
+        contact = line.contact
+        return letter_filename(contact.company_name, contact.name), compiled.render(self.values(line))
+
+
+def _no_letter(segment: Segment) -> ValidationError:
+    return ValidationError(
+        f"Segment {segment.no} has no Word letter to merge: choose a template with a .docx attachment, "
+        "or upload a letter on a line."
+    )
+
+
+def line_letter(segment: Segment, line: SegmentLine) -> tuple[str, bytes]:
+    """One line's merged letter (the preview). ValidationError when the line has no Word letter."""
+    line = worksheet_lines(segment).get(pk=line.pk)
+    rendered = _Letters(segment).render(line)
+    if rendered is None:
+        raise ValidationError(
+            f"There is no Word letter for {line.contact.name}: the line's template has no .docx attachment for "
+            "its language, and no letter was uploaded for this line."
+        )
+    return rendered
+
+
+def segment_letters(segment: Segment) -> Iterator[tuple[str, bytes]]:
+    """Every line's letter, in line order; lines without a Word letter are skipped. Streams the lines."""
+    letters = _Letters(segment)
+    for line in worksheet_lines(segment).iterator(chunk_size=1000):
+        rendered = letters.render(line)
+        if rendered is not None:
+            yield rendered
+
+
+def _check_has_letters(segment: Segment) -> None:
+    if not segment.lines.exists():
+        raise ValidationError(f"Segment {segment.no} is empty: add contacts before merging letters.")
+    first = next(segment_letters(segment), None)
+    if first is None:
+        raise _no_letter(segment)
+
+
+def write_segment_letters_zip(segment: Segment, fileobj) -> None:
+    """Write the zip of per-contact letters ('<Company> - <Name>.docx') to a file object."""
+    _check_has_letters(segment)
+    write_zip_letters(fileobj, segment_letters(segment))
+
+
+def segment_letters_combined(segment: Segment) -> bytes:
+    """All letters in one .docx, a page break between them."""
+    _check_has_letters(segment)
+    return combine_docx([data for _, data in segment_letters(segment)])

@@ -1,0 +1,446 @@
+"""The worksheet pages: the list of unlogged segments, a new segment, and THE worksheet with its actions.
+
+Thin views: permission first (403), form validation, one service call, a message, a redirect. A refused step
+re-renders the worksheet with the user's criteria still filled in and the reason shown.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_filters.views import FilterView
+from django_tables2 import RequestConfig, SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from crm.access import add_validation_error, error_messages, require_perm
+from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
+
+from .. import letters, services
+from ..filters import SegmentFilter
+from ..forms import (
+    CriteriaStepForm,
+    LetterUploadForm,
+    LineAddForm,
+    ReuseCriteriaForm,
+    ReuseLoggedForm,
+    SaveCriteriaForm,
+    SegmentHeaderEditForm,
+    SegmentHeaderForm,
+    SegmentLineForm,
+    criteria_filter,
+    criteria_from,
+)
+from ..models import SavedSegmentCriteria, Segment, SegmentLine
+from ..selectors import LineResolver, describe_step, worksheet_lines, worksheet_segments
+from ..tables import SegmentLineTable, SegmentTable
+
+VIEW, CHANGE, ADD, DELETE = (
+    "segments.view_segment",
+    "segments.change_segment",
+    "segments.add_segment",
+    "segments.delete_segment",
+)
+LINES_PER_PAGE = 50
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class SegmentListView(SingleTableMixin, FilterView):
+    model = Segment
+    table_class = SegmentTable
+    filterset_class = SegmentFilter
+    template_name = "segments/segment_list.html"
+    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
+
+    def dispatch(self, request, *args, **kwargs):
+        require_perm(request, VIEW)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return worksheet_segments()
+
+
+def segment_create(request):
+    """A new worksheet. ContactFilter parameters in the query string (the contact list's "New segment from these
+    filters") become its first Add step; the form posts back to the same query string."""
+    require_perm(request, ADD)
+    criteria = {k: v for k, v in request.GET.items() if k not in PAGE_PARAMS and v.strip()}
+    form = SegmentHeaderForm(request.POST or None)
+    criteria_text, criteria_error, matching = "", [], None
+    if criteria:
+        try:
+            matching = filter_contacts(criteria).filter(privacy_blocked=False, exclude_from_segment=False).count()
+            criteria_text = describe_criteria(criteria)
+        except ValidationError as error:
+            criteria_error = error_messages(error)
+    if request.method == "POST" and form.is_valid() and not criteria_error:
+        try:
+            segment = services.segment_create(user=request.user, criteria=criteria or None, **form.service_fields())
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            text = f"Segment {segment.no} was created."
+            if criteria:
+                added = segment.criteria_actions.get().affected
+                text += f" {added:,} contact{'s' if added != 1 else ''} added ({criteria_text})."
+            messages.success(request, text)
+            return redirect(segment)
+    return render(
+        request,
+        "segments/segment_form.html",
+        {
+            "form": form,
+            "criteria": criteria,
+            "criteria_text": criteria_text,
+            "criteria_error": criteria_error,
+            "matching": matching,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _segment(pk: int) -> Segment:
+    return get_object_or_404(Segment.objects.select_related("template", "salesperson", "created_by"), pk=pk)
+
+
+def _line(segment: Segment, line_id: int) -> SegmentLine:
+    return get_object_or_404(
+        SegmentLine.objects.select_related("contact__company", "contact__salesperson", "template", "letter"),
+        pk=line_id,
+        segment=segment,
+    )
+
+
+def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, status: int = 200, forms=None):
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    resolver = LineResolver.for_segment(segment)
+    table = SegmentLineTable(worksheet_lines(segment), resolver=resolver)
+    RequestConfig(request, paginate={"per_page": LINES_PER_PAGE, "paginator_class": LazyPaginator}).configure(table)
+    steps = list(segment.criteria_actions.select_related("user").order_by("step"))
+    forms = forms or {}
+    context = {
+        "segment": segment,
+        "table": table,
+        "line_count": segment.lines.count(),
+        "steps": [(step, describe_step(step)) for step in steps],
+        "header_form": forms.get("header") or SegmentHeaderEditForm(instance=segment, prefix="h"),
+        "criteria_form": criteria_filter(criteria_data).form,
+        "step_form": step_form or CriteriaStepForm(),
+        "save_form": forms.get("save") or SaveCriteriaForm(),
+        "reuse_form": forms.get("reuse") or ReuseCriteriaForm(),
+        "reuse_logged_form": forms.get("reuse_logged") or ReuseLoggedForm(),
+        "line_add_form": forms.get("line_add") or LineAddForm(),
+        "saved_criteria": SavedSegmentCriteria.objects.all()[:200],
+        "can_change": request.user.has_perm(CHANGE),
+    }
+    return render(request, "segments/segment_detail.html", context, status=status)
+
+
+@require_POST
+def segment_header(request, pk: int):
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    form = SegmentHeaderEditForm(request.POST, instance=Segment.objects.get(pk=pk), prefix="h")
+    if form.is_valid():
+        fields = {k: v for k, v in form.service_fields().items()}
+        try:
+            services.segment_update_header(
+                segment, user=request.user, push_to_lines=form.cleaned_data["push_to_lines"], **fields
+            )
+        except ValidationError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(request, "The header was saved." if fields else "Nothing changed.")
+            return redirect(segment)
+    messages.error(request, "The header was not saved: correct the fields marked below.")
+    return segment_detail(request, pk, forms={"header": form}, status=400)
+
+
+@require_POST
+def segment_step(request, pk: int):
+    """Apply one criteria step: add, reduce or refine, with its options."""
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    form = CriteriaStepForm(request.POST)
+    criteria = criteria_from(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose add, reduce or refine.")
+        return segment_detail(request, pk, criteria_data=request.POST, step_form=form, status=400)
+    action, options = form.cleaned_data["action"], form.options()
+    apply = {
+        "add": services.segment_add_contacts,
+        "reduce": services.segment_reduce_contacts,
+        "refine": services.segment_refine_contacts,
+    }[action]
+    try:
+        count = apply(segment, criteria=criteria, user=request.user, **options)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return segment_detail(request, pk, criteria_data=request.POST, step_form=form, status=400)
+    verb = "added" if action == "add" else "removed"
+    messages.success(request, f"{count:,} contact{'s' if count != 1 else ''} {verb} ({describe_criteria(criteria)}).")
+    return redirect(segment)
+
+
+def segment_preview(request, pk: int):
+    """htmx: 'This step would add N contacts.' for the criteria form as it is now. Changes nothing."""
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    data = request.POST if request.method == "POST" else request.GET
+    form = CriteriaStepForm(data)
+    criteria = criteria_from(data)
+    context = {"segment": segment}
+    if form.is_valid():
+        try:
+            context["count"] = services.segment_preview_step(
+                segment, action=form.cleaned_data["action"], criteria=criteria, options=form.options()
+            )
+        except ValidationError as error:
+            context["errors"] = error_messages(error)
+        context["action"] = form.cleaned_data["action"]
+        context["criteria_text"] = describe_criteria(criteria)
+    else:
+        context["errors"] = ["Choose add, reduce or refine."]
+    return render(request, "segments/_step_preview.html", context)
+
+
+@require_POST
+def segment_go_back(request, pk: int):
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    last = segment.criteria_actions.order_by("-step").first()
+    try:
+        services.segment_go_back(segment, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+    else:
+        messages.success(request, f"Undone: {describe_step(last)}.")
+    return redirect(segment)
+
+
+@require_POST
+def segment_save_criteria(request, pk: int):
+    require_perm(request, CHANGE)
+    require_perm(request, "segments.add_savedsegmentcriteria")
+    segment = _segment(pk)
+    form = SaveCriteriaForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = services.segment_save_criteria(segment, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            messages.success(request, f"Criteria saved as {saved.code} ({saved.steps.count()} steps).")
+            return redirect(segment)
+    else:
+        messages.error(request, "Enter a code for the saved criteria.")
+    return segment_detail(request, pk, forms={"save": form}, status=400)
+
+
+@require_POST
+def segment_reuse_criteria(request, pk: int):
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    form = ReuseCriteriaForm(request.POST)
+    if form.is_valid():
+        saved = form.cleaned_data["saved"]
+        try:
+            services.segment_reuse_criteria(
+                segment, saved=saved, user=request.user, confirm=form.cleaned_data["confirm"]
+            )
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            messages.success(request, f"Saved criteria {saved.code} applied ({saved.steps.count()} steps).")
+            return redirect(segment)
+    else:
+        messages.error(request, "Choose saved criteria to reuse.")
+    return segment_detail(request, pk, forms={"reuse": form}, status=400)
+
+
+@require_POST
+def segment_reuse_logged(request, pk: int):
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    form = ReuseLoggedForm(request.POST)
+    if form.is_valid():
+        logged = form.cleaned_data["logged_segment"]
+        try:
+            count = services.segment_reuse_logged(segment, logged_segment=logged, user=request.user)
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            messages.success(request, f"{count:,} contact{'s' if count != 1 else ''} added from {logged}.")
+            return redirect(segment)
+    else:
+        for message in form.errors.get("logged_segment", []):
+            messages.error(request, message)
+    return segment_detail(request, pk, forms={"reuse_logged": form}, status=400)
+
+
+@require_POST
+def segment_line_add(request, pk: int):
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    form = LineAddForm(request.POST)
+    if form.is_valid():
+        contact = form.cleaned_data["contact_no"]
+        try:
+            services.segment_line_add(
+                segment, contact=contact, user=request.user, allow_existing=form.cleaned_data["allow_existing"]
+            )
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            messages.success(request, f"{contact.no} {contact.name} was added.")
+            return redirect(segment)
+    else:
+        for message in form.errors.get("contact_no", []):
+            messages.error(request, message)
+    return segment_detail(request, pk, forms={"line_add": form}, status=400)
+
+
+def segment_line_edit(request, pk: int, line_id: int):
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    line = _line(segment, line_id)
+    form = SegmentLineForm(request.POST or None, instance=line, segment=segment)
+    if request.method == "POST":
+        require_perm(request, CHANGE)
+        if form.is_valid():
+            try:
+                services.segment_line_update(line, user=request.user, **form.service_fields())
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, f"The line for {line.contact.name} was saved.")
+                return redirect(segment)
+    resolved = LineResolver(segment, template_ids=[line.template_id] if line.template_id else []).resolve(line)
+    return render(
+        request,
+        "segments/line_form.html",
+        {
+            "segment": segment,
+            "line": line,
+            "form": form,
+            "resolved": resolved,
+            "letter_form": LetterUploadForm(),
+            "can_change": request.user.has_perm(CHANGE),
+        },
+    )
+
+
+@require_POST
+def segment_line_remove(request, pk: int, line_id: int):
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    line = _line(segment, line_id)
+    try:
+        services.segment_line_remove(line, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+    else:
+        messages.success(request, f"The line for {line.contact.name} was removed (Go back restores it).")
+    return redirect(segment)
+
+
+@require_POST
+def segment_line_letter(request, pk: int, line_id: int):
+    """Upload (or, with `remove`, drop) the line's own letter."""
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    line = _line(segment, line_id)
+    edit_url = reverse("segment_line_edit", args=[segment.pk, line.pk])
+    if request.POST.get("remove"):
+        services.segment_line_set_letter(line, data=None, user=request.user)
+        messages.success(request, f"{line.contact.name} gets the template letter again.")
+        return redirect(edit_url)
+    form = LetterUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a Word .docx file to upload.")
+        return redirect(edit_url)
+    upload = form.cleaned_data["letter"]
+    if upload.size > services.worksheet.MAX_LETTER_BYTES:
+        messages.error(request, "The file is too large (the limit is 10 MB).")
+        return redirect(edit_url)
+    try:
+        services.segment_line_set_letter(line, data=upload.read(), filename=upload.name, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+    else:
+        messages.success(request, f"{line.contact.name} now gets the uploaded letter instead of the template's.")
+    return redirect(edit_url)
+
+
+def segment_line_letter_download(request, pk: int, line_id: int):
+    """Preview one line's merged letter (nothing is logged)."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    line = _line(segment, line_id)
+    try:
+        filename, data = letters.line_letter(segment, line)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(reverse("segment_line_edit", args=[segment.pk, line.pk]))
+    response = HttpResponse(data, content_type=DOCX)
+    response["Content-Disposition"] = _attachment(filename)
+    return response
+
+
+def segment_letters_zip(request, pk: int):
+    """All letters as a zip of per-contact .docx files. Written to a temporary file (spilling to disk past
+    32 MB), so a big segment never sits in memory, then streamed."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    try:
+        letters.write_segment_letters_zip(segment, spool)
+    except ValidationError as error:
+        spool.close()
+        add_validation_error(request, error)
+        return redirect(segment)
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=f"Segment {segment.no}.zip", content_type="application/zip")
+
+
+def segment_letters_docx(request, pk: int):
+    """All letters in one .docx, a page break between them."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    try:
+        data = letters.segment_letters_combined(segment)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(segment)
+    response = HttpResponse(data, content_type=DOCX)
+    response["Content-Disposition"] = _attachment(f"Segment {segment.no}.docx")
+    return response
+
+
+@require_POST
+def segment_delete(request, pk: int):
+    require_perm(request, DELETE)
+    segment = _segment(pk)
+    services.segment_delete(segment, user=request.user)
+    messages.success(request, f"Segment {segment.no} was deleted.")
+    return redirect("segment_list")
+
+
+def _attachment(filename: str) -> str:
+    from django.utils.http import content_disposition_header
+
+    return content_disposition_header(as_attachment=True, filename=filename)
+
+
+def _form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -1,0 +1,171 @@
+import io
+import zipfile
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+
+from interactions.models import InteractionLogEntry
+from segments import letters
+from segments.services import segment_add_contacts, segment_line_set_letter, segment_line_update
+from tests.factories import (
+    CompanyFactory,
+    InteractionTemplateFactory,
+    InteractionTemplateLanguageFactory,
+    PersonFactory,
+    SegmentFactory,
+)
+from tests.interactions.docx_builders import new_document, read, to_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def letter_docx(*paragraphs: str) -> bytes:
+    document = new_document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    return to_bytes(document)
+
+
+def text_of(data: bytes) -> str:
+    return "\n".join(p.text for p in read(data).paragraphs)
+
+
+TEMPLATE_LETTER = letter_docx(
+    "{{ contact.salutation }},", "{{ personal_note }}", "Ref. {{ segment.no }}: {{ segment.description }}"
+)
+
+
+@pytest.fixture
+def worksheet(marketer):
+    template = InteractionTemplateFactory(code="LETTER", language_code="en")
+    template.attachment.save("letter.docx", ContentFile(TEMPLATE_LETTER), save=True)
+    segment = SegmentFactory(template=template, description="Spring offer", language_code="en")
+    acme = CompanyFactory(name="Acme", city="Kiel")
+    PersonFactory(name="Ada Lovelace", company=acme, city="Kiel", salutation="Dear Ada")
+    PersonFactory(name="Grace Hopper", company=acme, city="Kiel", salutation="Dear Grace")
+    segment_add_contacts(segment, criteria={"city": "Kiel", "type": "person"}, user=marketer)
+    return segment
+
+
+def line_of(segment, name):
+    return segment.lines.get(contact__name=name)
+
+
+def test_the_zip_has_one_letter_per_contact_named_company_dash_name(worksheet):
+    buffer = io.BytesIO()
+    letters.write_segment_letters_zip(worksheet, buffer)
+    archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    assert sorted(archive.namelist()) == ["Acme - Ada Lovelace.docx", "Acme - Grace Hopper.docx"]
+    ada = text_of(archive.read("Acme - Ada Lovelace.docx"))
+    assert "Dear Ada," in ada and f"Ref. {worksheet.no}: Spring offer" in ada
+
+
+def test_a_personal_note_goes_only_into_its_contacts_letter(worksheet, marketer):
+    segment_line_update(line_of(worksheet, "Ada Lovelace"), user=marketer, personal_note="Loved your engine talk!")
+    archive = zipfile.ZipFile(io.BytesIO(_zip(worksheet)))
+    assert "Loved your engine talk!" in text_of(archive.read("Acme - Ada Lovelace.docx"))
+    assert "Loved your engine talk!" not in text_of(archive.read("Acme - Grace Hopper.docx"))
+
+
+def test_the_combined_docx_holds_every_letter_with_page_breaks(worksheet):
+    combined = letters.segment_letters_combined(worksheet)
+    text = text_of(combined)
+    assert text.index("Dear Ada,") < text.index("Dear Grace,")
+    assert b'w:type="page"' in zipfile.ZipFile(io.BytesIO(combined)).read("word/document.xml")
+
+
+def test_preview_of_one_line(worksheet):
+    filename, data = letters.line_letter(worksheet, line_of(worksheet, "Grace Hopper"))
+    assert filename == "Acme - Grace Hopper.docx"
+    assert "Dear Grace," in text_of(data)
+
+
+def test_a_lines_own_letter_replaces_the_template_for_that_contact_only(worksheet, marketer):
+    own = letter_docx("Special letter for {{ contact.name }}")
+    segment_line_set_letter(line_of(worksheet, "Ada Lovelace"), data=own, filename="ada.docx", user=marketer)
+    archive = zipfile.ZipFile(io.BytesIO(_zip(worksheet)))
+    assert text_of(archive.read("Acme - Ada Lovelace.docx")) == "Special letter for Ada Lovelace"
+    assert "Dear Grace," in text_of(archive.read("Acme - Grace Hopper.docx"))
+
+
+def test_an_uploaded_letter_with_unknown_fields_is_refused(worksheet, marketer):
+    line = line_of(worksheet, "Ada Lovelace")
+    with pytest.raises(ValidationError, match="colour"):
+        segment_line_set_letter(line, data=letter_docx("{{ contact.colour }}"), filename="bad.docx", user=marketer)
+    with pytest.raises(ValidationError):
+        segment_line_set_letter(line, data=b"not a zip", filename="bad.docx", user=marketer)
+    line.refresh_from_db()
+    assert line.letter_id is None
+
+
+def test_the_template_letter_in_the_contacts_language_is_used(worksheet, marketer):
+    german = InteractionTemplateLanguageFactory(template=worksheet.template, language_code="de")
+    german.attachment.save("brief.docx", ContentFile(letter_docx("Hallo {{ contact.name }}")), save=True)
+    ada = line_of(worksheet, "Ada Lovelace").contact
+    ada.language_code = "de"
+    ada.save()
+    archive = zipfile.ZipFile(io.BytesIO(_zip(worksheet)))
+    assert text_of(archive.read("Acme - Ada Lovelace.docx")) == "Hallo Ada Lovelace"
+    assert "Dear Grace," in text_of(archive.read("Acme - Grace Hopper.docx"))
+
+
+def test_a_segment_without_a_word_letter_says_so(marketer):
+    segment = SegmentFactory()  # its template has no attachment
+    segment_add_contacts(segment, criteria={}, user=marketer)
+    PersonFactory()
+    segment_add_contacts(segment, criteria={}, user=marketer)
+    with pytest.raises(ValidationError, match="has no Word letter to merge"):
+        letters.write_segment_letters_zip(segment, io.BytesIO())
+
+
+def test_merging_logs_nothing(worksheet):
+    _zip(worksheet)
+    letters.segment_letters_combined(worksheet)
+    assert not InteractionLogEntry.objects.exists()
+
+
+# --- the download pages ---------------------------------------------------------------------------------------------
+
+
+def test_a_viewer_downloads_the_zip(viewer_client, worksheet):
+    response = viewer_client.get(f"/segments/{worksheet.pk}/letters.zip")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="Segment {worksheet.no}.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert len(archive.namelist()) == 2
+
+
+def test_the_combined_and_the_single_letter_downloads(viewer_client, worksheet):
+    combined = viewer_client.get(f"/segments/{worksheet.pk}/letters.docx")
+    assert combined.status_code == 200 and "Dear Grace," in text_of(combined.content)
+    line = line_of(worksheet, "Ada Lovelace")
+    single = viewer_client.get(f"/segments/{worksheet.pk}/lines/{line.pk}/letter.docx")
+    assert single.status_code == 200 and "Dear Ada," in text_of(single.content)
+
+
+def test_a_stranger_cannot_download_letters(stranger_client, worksheet):
+    assert stranger_client.get(f"/segments/{worksheet.pk}/letters.zip").status_code == 403
+    assert stranger_client.get(f"/segments/{worksheet.pk}/letters.docx").status_code == 403
+
+
+def test_uploading_a_line_letter_from_the_page(marketer_client, viewer_client, worksheet):
+    line = line_of(worksheet, "Ada Lovelace")
+    url = f"/segments/{worksheet.pk}/lines/{line.pk}/letter/"
+    upload = ContentFile(letter_docx("Only for {{ contact.name }}"), name="ada.docx")
+    assert viewer_client.post(url, {"letter": upload}).status_code == 403
+    upload.seek(0)
+    marketer_client.post(url, {"letter": upload})
+    line.refresh_from_db()
+    assert line.letter is not None
+    bad = marketer_client.post(url, {"letter": ContentFile(b"nonsense", name="x.docx")}, follow=True)
+    assert "The file is not a Word .docx document." in bad.content.decode()
+    marketer_client.post(url, {"remove": "1"})
+    line.refresh_from_db()
+    assert line.letter is None
+
+
+def _zip(segment) -> bytes:
+    buffer = io.BytesIO()
+    letters.write_segment_letters_zip(segment, buffer)
+    return buffer.getvalue()
