@@ -5,7 +5,7 @@ from .views import worksheet
 urlpatterns = [
     path("", worksheet.SegmentListView.as_view(), name="segment_list"),
     path("new/", worksheet.segment_create, name="segment_create"),
-    path("<int:pk>/", worksheet.segment_detail, name="segment_detail"),
+    path("<int:pk>/", worksheet.segment_page, name="segment_detail"),
     path("<int:pk>/header/", worksheet.segment_header, name="segment_header"),
     path("<int:pk>/steps/", worksheet.segment_step, name="segment_step"),
     path("<int:pk>/preview-step/", worksheet.segment_preview, name="segment_preview_step"),

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.paginators import LazyPaginator
@@ -114,6 +114,12 @@ def _line(segment: Segment, line_id: int) -> SegmentLine:
         pk=line_id,
         segment=segment,
     )
+
+
+@require_safe
+def segment_page(request, pk: int):
+    """The worksheet (GET). Actions re-render it through segment_detail with their errors."""
+    return segment_detail(request, pk)
 
 
 def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, status: int = 200, forms=None):
@@ -378,6 +384,7 @@ def segment_line_letter(request, pk: int, line_id: int):
     return redirect(edit_url)
 
 
+@require_safe
 def segment_line_letter_download(request, pk: int, line_id: int):
     """Preview one line's merged letter (nothing is logged)."""
     require_perm(request, VIEW)
@@ -393,6 +400,7 @@ def segment_line_letter_download(request, pk: int, line_id: int):
     return response
 
 
+@require_safe
 def segment_letters_zip(request, pk: int):
     """All letters as a zip of per-contact .docx files. Written to a temporary file (spilling to disk past
     32 MB), so a big segment never sits in memory, then streamed."""
@@ -409,6 +417,7 @@ def segment_letters_zip(request, pk: int):
     return FileResponse(spool, as_attachment=True, filename=f"Segment {segment.no}.zip", content_type="application/zip")
 
 
+@require_safe
 def segment_letters_docx(request, pk: int):
     """All letters in one .docx, a page break between them."""
     require_perm(request, VIEW)
