@@ -22,9 +22,10 @@ PRODUCTION_ENV = {
 }
 
 
-# crm.settings_test relaxes these in this process's environment; the subprocess must see production defaults.
+# crm.settings_test (and the browser tests' conftest) relax these in this process's environment; the subprocess
+# must see production defaults.
 RELAXED_BY_TEST_SETTINGS = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "SECURE_HSTS_SECONDS",
-                            "ALLOWED_HOSTS"}
+                            "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def manage(*args, **env) -> subprocess.CompletedProcess:
