@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Contact, IndustryGroup, JobResponsibility, MailingGroup, SalesDocument, SalesDocumentLine, Salesperson
+from .models import (
+    Contact,
+    IndustryGroup,
+    JobResponsibility,
+    MailingGroup,
+    SalesDocument,
+    SalesDocumentLine,
+    Salesperson,
+)
 
 
 @admin.register(Salesperson)

@@ -25,54 +25,181 @@ SALESPEOPLE = [
     ("MK", "Marta Kowalska", "marta.kowalska@northwind.example", "+48 22 555 0105"),
 ]
 MAILING_GROUPS = [
-    ("NEWS", "Monthly newsletter"), ("GIFT", "Christmas gift"), ("EVENT", "Trade fair invitations"),
-    ("PRESS", "Press releases"), ("VIP", "Key accounts"),
+    ("NEWS", "Monthly newsletter"),
+    ("GIFT", "Christmas gift"),
+    ("EVENT", "Trade fair invitations"),
+    ("PRESS", "Press releases"),
+    ("VIP", "Key accounts"),
 ]
 INDUSTRY_GROUPS = [
-    ("RETAIL", "Retail"), ("MANUF", "Manufacturing"), ("WHOLESALE", "Wholesale"), ("SERVICE", "Services"),
-    ("HOSPIT", "Hospitality"), ("PUBLIC", "Public sector"),
+    ("RETAIL", "Retail"),
+    ("MANUF", "Manufacturing"),
+    ("WHOLESALE", "Wholesale"),
+    ("SERVICE", "Services"),
+    ("HOSPIT", "Hospitality"),
+    ("PUBLIC", "Public sector"),
 ]
 JOB_RESPONSIBILITIES = [
-    ("PURCHASE", "Purchasing"), ("SALE", "Sales"), ("MARKETING", "Marketing"), ("IT", "IT"),
-    ("BOSS", "Management"), ("FINANCE", "Finance"),
+    ("PURCHASE", "Purchasing"),
+    ("SALE", "Sales"),
+    ("MARKETING", "Marketing"),
+    ("IT", "IT"),
+    ("BOSS", "Management"),
+    ("FINANCE", "Finance"),
 ]
 # (city, post code prefix, country, language)
 PLACES = [
-    ("Berlin", "10", "DE", "de"), ("Hamburg", "20", "DE", "de"), ("Munich", "80", "DE", "de"),
-    ("Cologne", "50", "DE", "de"), ("London", "EC", "GB", "en"), ("Manchester", "M", "GB", "en"),
-    ("Leeds", "LS", "GB", "en"), ("Dublin", "D0", "IE", "en"), ("Vienna", "10", "AT", "de"),
-    ("Zurich", "80", "CH", "de"), ("Amsterdam", "10", "NL", "nl"), ("Copenhagen", "1", "DK", "da"),
-    ("Paris", "75", "FR", "fr"), ("Lyon", "69", "FR", "fr"), ("Madrid", "28", "ES", "es"),
-    ("Warsaw", "00", "PL", "pl"), ("New York", "100", "US", "en"), ("Chicago", "606", "US", "en"),
+    ("Berlin", "10", "DE", "de"),
+    ("Hamburg", "20", "DE", "de"),
+    ("Munich", "80", "DE", "de"),
+    ("Cologne", "50", "DE", "de"),
+    ("London", "EC", "GB", "en"),
+    ("Manchester", "M", "GB", "en"),
+    ("Leeds", "LS", "GB", "en"),
+    ("Dublin", "D0", "IE", "en"),
+    ("Vienna", "10", "AT", "de"),
+    ("Zurich", "80", "CH", "de"),
+    ("Amsterdam", "10", "NL", "nl"),
+    ("Copenhagen", "1", "DK", "da"),
+    ("Paris", "75", "FR", "fr"),
+    ("Lyon", "69", "FR", "fr"),
+    ("Madrid", "28", "ES", "es"),
+    ("Warsaw", "00", "PL", "pl"),
+    ("New York", "100", "US", "en"),
+    ("Chicago", "606", "US", "en"),
 ]
 COMPANY_WORDS_A = [
-    "Adatum", "Alpine", "Blue", "Cannon", "Coho", "Contoso", "Fabrikam", "Fourth", "Graphic", "Litware",
-    "Lucerne", "Margie's", "Northwind", "Proseware", "Southridge", "Tailspin", "Trey", "Wide World", "Wingtip",
-    "Woodgrove", "Humongous", "Consolidated", "Olympic", "Lakeshore", "Ridgeway", "Harbour", "Silverline",
+    "Adatum",
+    "Alpine",
+    "Blue",
+    "Cannon",
+    "Coho",
+    "Contoso",
+    "Fabrikam",
+    "Fourth",
+    "Graphic",
+    "Litware",
+    "Lucerne",
+    "Margie's",
+    "Northwind",
+    "Proseware",
+    "Southridge",
+    "Tailspin",
+    "Trey",
+    "Wide World",
+    "Wingtip",
+    "Woodgrove",
+    "Humongous",
+    "Consolidated",
+    "Olympic",
+    "Lakeshore",
+    "Ridgeway",
+    "Harbour",
+    "Silverline",
 ]
 COMPANY_WORDS_B = [
-    "Furniture", "Logistics", "Bakery", "Motors", "Textiles", "Hotels", "Engineering", "Pharma", "Outfitters",
-    "Studios", "Foods", "Breweries", "Systems", "Trading", "Electrics", "Design", "Gardens", "Printing",
+    "Furniture",
+    "Logistics",
+    "Bakery",
+    "Motors",
+    "Textiles",
+    "Hotels",
+    "Engineering",
+    "Pharma",
+    "Outfitters",
+    "Studios",
+    "Foods",
+    "Breweries",
+    "Systems",
+    "Trading",
+    "Electrics",
+    "Design",
+    "Gardens",
+    "Printing",
 ]
 COMPANY_SUFFIX = ["Ltd", "GmbH", "Inc.", "AG", "B.V.", "S.A.", "& Co.", "plc"]
 FIRST_NAMES = [
-    ("Anna", "Ms"), ("Ben", "Mr"), ("Clara", "Ms"), ("David", "Mr"), ("Eva", "Ms"), ("Felix", "Mr"),
-    ("Greta", "Ms"), ("Hugo", "Mr"), ("Ida", "Ms"), ("Jonas", "Mr"), ("Karin", "Ms"), ("Lukas", "Mr"),
-    ("Maria", "Ms"), ("Noah", "Mr"), ("Olivia", "Ms"), ("Paul", "Mr"), ("Rosa", "Ms"), ("Simon", "Mr"),
-    ("Tara", "Ms"), ("Viktor", "Mr"), ("Wanda", "Ms"), ("Yusuf", "Mr"), ("Zoe", "Ms"), ("Amir", "Mr"),
+    ("Anna", "Ms"),
+    ("Ben", "Mr"),
+    ("Clara", "Ms"),
+    ("David", "Mr"),
+    ("Eva", "Ms"),
+    ("Felix", "Mr"),
+    ("Greta", "Ms"),
+    ("Hugo", "Mr"),
+    ("Ida", "Ms"),
+    ("Jonas", "Mr"),
+    ("Karin", "Ms"),
+    ("Lukas", "Mr"),
+    ("Maria", "Ms"),
+    ("Noah", "Mr"),
+    ("Olivia", "Ms"),
+    ("Paul", "Mr"),
+    ("Rosa", "Ms"),
+    ("Simon", "Mr"),
+    ("Tara", "Ms"),
+    ("Viktor", "Mr"),
+    ("Wanda", "Ms"),
+    ("Yusuf", "Mr"),
+    ("Zoe", "Ms"),
+    ("Amir", "Mr"),
 ]
 LAST_NAMES = [
-    "Smith", "Müller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor", "Weber", "Wilson", "Meyer", "Evans",
-    "Wagner", "Thomas", "Becker", "Roberts", "Hoffmann", "Walker", "Schulz", "Wright", "Koch", "O'Brien",
-    "Dubois", "García", "Nowak", "Jensen", "de Vries", "Rossi", "Novak", "Kowalski", "Andersen",
+    "Smith",
+    "Müller",
+    "Jones",
+    "Schmidt",
+    "Brown",
+    "Fischer",
+    "Taylor",
+    "Weber",
+    "Wilson",
+    "Meyer",
+    "Evans",
+    "Wagner",
+    "Thomas",
+    "Becker",
+    "Roberts",
+    "Hoffmann",
+    "Walker",
+    "Schulz",
+    "Wright",
+    "Koch",
+    "O'Brien",
+    "Dubois",
+    "García",
+    "Nowak",
+    "Jensen",
+    "de Vries",
+    "Rossi",
+    "Novak",
+    "Kowalski",
+    "Andersen",
 ]
 STREETS = ["High Street", "Station Road", "Hauptstraße", "Church Lane", "Market Square", "Bahnhofstraße", "Mill Road"]
 JOB_TITLES = ["Purchasing Manager", "Managing Director", "Sales Manager", "Marketing Lead", "IT Manager", "Buyer"]
 
 CONTACT_COLUMNS = (
-    "no", "type", "name", "company_id", "job_title", "salutation", "email", "phone", "mobile", "address",
-    "address_2", "city", "post_code", "country_code", "language_code", "salesperson_id", "correspondence_type",
-    "exclude_from_segment", "privacy_blocked", "created_at",
+    "no",
+    "type",
+    "name",
+    "company_id",
+    "job_title",
+    "salutation",
+    "email",
+    "phone",
+    "mobile",
+    "address",
+    "address_2",
+    "city",
+    "post_code",
+    "country_code",
+    "language_code",
+    "salesperson_id",
+    "correspondence_type",
+    "exclude_from_segment",
+    "privacy_blocked",
+    "created_at",
 )
 
 
@@ -80,8 +207,11 @@ def seed_reference_data() -> dict[str, list[int]]:
     """Salespeople and contact groups (get or create). Returns their ids by kind."""
     for code, name, email, phone in SALESPEOPLE:
         Salesperson.objects.get_or_create(code=code, defaults={"name": name, "email": email, "phone": phone})
-    for model, rows in ((MailingGroup, MAILING_GROUPS), (IndustryGroup, INDUSTRY_GROUPS),
-                        (JobResponsibility, JOB_RESPONSIBILITIES)):
+    for model, rows in (
+        (MailingGroup, MAILING_GROUPS),
+        (IndustryGroup, INDUSTRY_GROUPS),
+        (JobResponsibility, JOB_RESPONSIBILITIES),
+    ):
         for code, description in rows:
             model.objects.get_or_create(code=code, defaults={"description": description})
     return {
@@ -125,13 +255,30 @@ def _insert_chunk(count: int, rng: random.Random, ids: dict[str, list[int]]) -> 
             city, post_prefix, country, language = rng.choice(PLACES)
             name = f"{rng.choice(COMPANY_WORDS_A)} {rng.choice(COMPANY_WORDS_B)} {rng.choice(COMPANY_SUFFIX)}"
             domain = numbers[index].lower()
-            company_rows.append((
-                numbers[index], "company", name, None, "", "Dear Sir or Madam", f"info@{domain}.example",
-                f"+{rng.randint(30, 49)} {rng.randint(10, 99)} {rng.randint(100000, 999999)}", "",
-                f"{rng.randint(1, 200)} {rng.choice(STREETS)}", "", city,
-                f"{post_prefix}{rng.randint(100, 999)}", country, language, rng.choice(ids["salespeople"]),
-                rng.choice(["", "", "hard_copy", "email"]), rng.random() < 0.02, False, now,
-            ))
+            company_rows.append(
+                (
+                    numbers[index],
+                    "company",
+                    name,
+                    None,
+                    "",
+                    "Dear Sir or Madam",
+                    f"info@{domain}.example",
+                    f"+{rng.randint(30, 49)} {rng.randint(10, 99)} {rng.randint(100000, 999999)}",
+                    "",
+                    f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
+                    "",
+                    city,
+                    f"{post_prefix}{rng.randint(100, 999)}",
+                    country,
+                    language,
+                    rng.choice(ids["salespeople"]),
+                    rng.choice(["", "", "hard_copy", "email"]),
+                    rng.random() < 0.02,
+                    False,
+                    now,
+                )
+            )
         _executemany("crm_contact", CONTACT_COLUMNS, company_rows)
         company_ids = _ids_for(numbers[:companies])
         person_rows = []
@@ -142,13 +289,30 @@ def _insert_chunk(count: int, rng: random.Random, ids: dict[str, list[int]]) -> 
             last = rng.choice(LAST_NAMES)
             no = numbers[companies + offset]
             has_email = rng.random() < 0.85
-            person_rows.append((
-                no, "person", f"{first} {last}", company_ids[company_index], rng.choice(JOB_TITLES),
-                f"Dear {title} {last}", f"{first.lower()}.{no.lower()}@{company[0].lower()}.example" if has_email else "",
-                company[7], f"+{rng.randint(30, 49)} 1{rng.randint(10, 99)} {rng.randint(1000000, 9999999)}",
-                company[9], "", company[11], company[12], company[13], company[14], company[15],
-                rng.choice(["", "hard_copy", "email", "email"]), rng.random() < 0.03, rng.random() < 0.01, now,
-            ))
+            person_rows.append(
+                (
+                    no,
+                    "person",
+                    f"{first} {last}",
+                    company_ids[company_index],
+                    rng.choice(JOB_TITLES),
+                    f"Dear {title} {last}",
+                    f"{first.lower()}.{no.lower()}@{company[0].lower()}.example" if has_email else "",
+                    company[7],
+                    f"+{rng.randint(30, 49)} 1{rng.randint(10, 99)} {rng.randint(1000000, 9999999)}",
+                    company[9],
+                    "",
+                    company[11],
+                    company[12],
+                    company[13],
+                    company[14],
+                    company[15],
+                    rng.choice(["", "hard_copy", "email", "email"]),
+                    rng.random() < 0.03,
+                    rng.random() < 0.01,
+                    now,
+                )
+            )
         _executemany("crm_contact", CONTACT_COLUMNS, person_rows)
         person_ids = _ids_for(numbers[companies:])
         all_ids = company_ids + person_ids

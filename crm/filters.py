@@ -95,15 +95,11 @@ class ContactFilter(django_filters.FilterSet):
 
     def filter_mailing_group(self, queryset, name, value):
         through = Contact.mailing_groups.through
-        return queryset.filter(
-            Exists(through.objects.filter(contact_id=OuterRef("pk"), mailinggroup__code=value))
-        )
+        return queryset.filter(Exists(through.objects.filter(contact_id=OuterRef("pk"), mailinggroup__code=value)))
 
     def filter_job_responsibility(self, queryset, name, value):
         through = Contact.job_responsibilities.through
-        return queryset.filter(
-            Exists(through.objects.filter(contact_id=OuterRef("pk"), jobresponsibility__code=value))
-        )
+        return queryset.filter(Exists(through.objects.filter(contact_id=OuterRef("pk"), jobresponsibility__code=value)))
 
     def filter_industry_group(self, queryset, name, value):
         # Industry groups belong to companies; a person matches through its company.

@@ -12,9 +12,26 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = [
-            "type", "name", "company_no", "job_title", "salutation", "email", "phone", "mobile", "address",
-            "address_2", "post_code", "city", "country_code", "language_code", "salesperson",
-            "correspondence_type", "exclude_from_segment", "privacy_blocked", "mailing_groups", "industry_groups",
+            "type",
+            "name",
+            "company_no",
+            "job_title",
+            "salutation",
+            "email",
+            "phone",
+            "mobile",
+            "address",
+            "address_2",
+            "post_code",
+            "city",
+            "country_code",
+            "language_code",
+            "salesperson",
+            "correspondence_type",
+            "exclude_from_segment",
+            "privacy_blocked",
+            "mailing_groups",
+            "industry_groups",
             "job_responsibilities",
         ]
         widgets = {

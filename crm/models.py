@@ -165,6 +165,9 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.no} {self.name}"
 
+    def get_absolute_url(self) -> str:
+        return f"/contacts/{self.pk}/"
+
     @property
     def is_company(self) -> bool:
         return self.type == self.Type.COMPANY
@@ -190,9 +193,6 @@ class Contact(models.Model):
         if self.country_code:
             lines.append(self.country_code)
         return [line for line in lines if line]
-
-    def get_absolute_url(self) -> str:
-        return f"/contacts/{self.pk}/"
 
 
 class SalesDocument(models.Model):
@@ -290,7 +290,9 @@ class AuditEvent(models.Model):
         DOCUMENT_PRINTED = "document_printed", "Document printed"
 
     action = models.CharField(max_length=40, choices=Action.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     object_repr = models.CharField("Object", max_length=200, blank=True)
     object_url = models.CharField(max_length=200, blank=True)
     count = models.PositiveIntegerField(default=0, help_text="Records affected.")

@@ -44,13 +44,12 @@ def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
         )
     new_company = fields.get("company", stored.company)
     new_company_id = new_company.pk if new_company else None
-    if (
-        stored.type == Contact.Type.PERSON
-        and new_company_id != stored.company_id
-        and stored.segment_lines.exists()
-    ):
+    if stored.type == Contact.Type.PERSON and new_company_id != stored.company_id and stored.segment_lines.exists():
         raise ValidationError(
-            {"company": "You cannot change the company because one or more unlogged segments are assigned to the contact."}
+            {
+                "company": "You cannot change the company because one or more unlogged segments are assigned "
+                "to the contact."
+            }
         )
     if new_type == Contact.Type.PERSON and stored.type == Contact.Type.COMPANY and stored.persons.exists():
         raise ValidationError({"type": "A company with persons cannot become a person."})
@@ -79,4 +78,6 @@ def contact_delete(contact: Contact, *, user=None) -> None:
         contact.delete()
     except ProtectedError as error:
         raise ValidationError(f"You cannot delete contact {contact.no}: other records still refer to it.") from error
+
+
 from .document_printing import document_create, document_email, document_print, document_update  # noqa: E402,F401

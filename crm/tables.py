@@ -24,7 +24,9 @@ class FastRowsTable(BaseTable):
         template_name = "includes/fast_table.html"
 
     def body_html(self) -> str:
-        renderers = [(self.cell_html[column.name], column.column.attrs.get("td", {}).get("class")) for column in self.columns]
+        renderers = [
+            (self.cell_html[column.name], column.column.attrs.get("td", {}).get("class")) for column in self.columns
+        ]
         rows = []
         for record in (row.record for row in self.paginated_rows):
             cells = "".join(
@@ -91,7 +93,14 @@ class SalesDocumentTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = SalesDocument
         fields = (
-            "no", "kind", "date", "contact_no", "contact", "your_reference", "salesperson", "printed_versions",
+            "no",
+            "kind",
+            "date",
+            "contact_no",
+            "contact",
+            "your_reference",
+            "salesperson",
+            "printed_versions",
             "no_printed",
         )
         order_by = ("-date",)

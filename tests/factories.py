@@ -7,7 +7,15 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from crm.models import Contact, IndustryGroup, JobResponsibility, MailingGroup, SalesDocument, SalesDocumentLine, Salesperson
+from crm.models import (
+    Contact,
+    IndustryGroup,
+    JobResponsibility,
+    MailingGroup,
+    SalesDocument,
+    SalesDocumentLine,
+    Salesperson,
+)
 from crm.numbering import next_number
 
 

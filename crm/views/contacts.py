@@ -58,10 +58,9 @@ def contact_detail(request, pk: int):
     persons = contact.persons.order_by("name")[:200] if contact.is_company else []
     # A company's history includes its persons' entries (contact_company is the company for both).
     history_source = contact.company_interaction_entries if contact.is_company else contact.interaction_entries
-    history = (
-        history_source.select_related("contact", "template", "salesperson")
-        .order_by("-date", "-id")[:HISTORY_ROWS]
-    )
+    history = history_source.select_related("contact", "template", "salesperson").order_by("-date", "-id")[
+        :HISTORY_ROWS
+    ]
     totals = history_source.filter(canceled=False).aggregate(count=Count("id"))
     return render(
         request,

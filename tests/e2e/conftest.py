@@ -34,8 +34,13 @@ def browser():
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
             ],
         )
         yield browser
@@ -45,7 +50,9 @@ def browser():
 @pytest.fixture
 def page(browser, live_server, settings, tmp_path):
     settings.DEBUG = False
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 900}
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     yield page

@@ -57,8 +57,15 @@ class Command(BaseCommand):
         if added:
             rate = added / seed_seconds
             self.stdout.write(f"Seeded {added:,} contacts in {seed_seconds:.1f} s ({rate:,.0f}/s).")
-            results.append(("seed_demo: contacts (set-based insert)", f"{added:,} rows in {seed_seconds:.1f} s "
-                            f"({rate:,.0f} rows/s)", "", "—", "single run"))
+            results.append(
+                (
+                    "seed_demo: contacts (set-based insert)",
+                    f"{added:,} rows in {seed_seconds:.1f} s ({rate:,.0f} rows/s)",
+                    "",
+                    "—",
+                    "single run",
+                )
+            )
         for bench in sorted(REGISTRY, key=lambda b: b.order):
             if only and only.lower() not in bench.name.lower():
                 continue
@@ -81,7 +88,9 @@ class Command(BaseCommand):
         budget = bench.budget_s.get(ctx.vendor)
         if bench.unit == "s":
             stats = summarise(ctx.samples)
-            value = f"{_fmt_s(stats['median'])} (min {_fmt_s(stats['min'])}, max {_fmt_s(stats['max'])}, n={stats['n']})"
+            value = (
+                f"{_fmt_s(stats['median'])} (min {_fmt_s(stats['min'])}, max {_fmt_s(stats['max'])}, n={stats['n']})"
+            )
             verdict = "" if budget is None else ("✅ within" if stats["median"] <= budget else "❌ over")
             budget_text = "" if budget is None else f"≤ {_fmt_s(budget)}"
         else:
@@ -100,12 +109,18 @@ class Command(BaseCommand):
         """Update this vendor's section: rows of operations run now replace their old rows, the others stay."""
         version = connection.pg_version if vendor == "postgresql" else None
         db = f"PostgreSQL {version // 10000}.{version % 10000}" if version else f"SQLite {_sqlite_version()}"
-        machine = f"{platform.machine()}, {_cpus()} CPUs, {platform.python_implementation()} {platform.python_version()}"
+        machine = (
+            f"{platform.machine()}, {_cpus()} CPUs, {platform.python_implementation()} {platform.python_version()}"
+        )
         stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
         PERFORMANCE_MD.parent.mkdir(exist_ok=True)
-        text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else (
-            "# Performance\n\nMeasured by `python manage.py bench --write` (see README). Each operation runs several "
-            "times on the same data set; the median is reported against the budget of SPEC.md section 5.\n"
+        text = (
+            PERFORMANCE_MD.read_text()
+            if PERFORMANCE_MD.exists()
+            else (
+                "# Performance\n\nMeasured by `python manage.py bench --write` (see README). Each operation runs "
+                "several times on the same data set; the median is reported against the budget of SPEC.md section 5.\n"
+            )
         )
         pattern = re.compile(rf"<!-- bench:{vendor}:start -->.*?<!-- bench:{vendor}:end -->", re.S)
         old = pattern.search(text)
