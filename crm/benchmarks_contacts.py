@@ -2,9 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, reset_queries
+from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from crm.bench import benchmark
 
@@ -32,9 +31,10 @@ def _page_benchmark(label: str, url: str):
             with ctx.timer():
                 response = client.get(url, HTTP_HOST="localhost")
             assert response.status_code == 200, response.status_code
-        with CaptureQueriesContext(connection) as queries:
+        # An execute wrapper, not CaptureQueriesContext: request_started resets connection.queries.
+        queries = []
+        with connection.execute_wrapper(lambda execute, sql, *args: (queries.append(sql), execute(sql, *args))[1]):
             client.get(url, HTTP_HOST="localhost")
-        reset_queries()
         ctx.note(f"{len(queries)} queries")
 
     return run
