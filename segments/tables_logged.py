@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.db.models import Count
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from crm.tables import BaseTable
 from interactions.models import InteractionLogEntry, LoggedSegment
@@ -42,7 +43,7 @@ class LoggedSegmentTable(BaseTable):
         self.interaction_counts = {row["logged_segment_id"]: row["n"] for row in counts}
 
     def render_canceled(self, value):
-        return format_html('<span class="badge warn">Canceled</span>') if value else "—"
+        return mark_safe('<span class="badge warn">Canceled</span>') if value else "—"
 
     def render_interactions(self, record):
         count = getattr(self, "interaction_counts", {}).get(record.pk, 0)

@@ -1,5 +1,7 @@
 """Sending while logging: each e-mail entry's delivery status, a failing mail server, retry (reference 2.9 step 9)."""
 
+from email.utils import formataddr
+
 import pytest
 from django.core import mail
 
@@ -26,8 +28,9 @@ def test_sending_delivers_each_email_line_and_clears_its_status(marketer, django
     segment, emailed, printed = _segment()
     with django_capture_on_commit_callbacks(execute=True):
         logged = segment_log(segment, user=marketer, send=True)
+    # formataddr quotes names with dots or commas ("Mrs. Jones"), as the delivery service does.
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
-        f"{line.contact.name} <{line.contact.email}>" for line in emailed
+        formataddr((line.contact.name, line.contact.email)) for line in emailed
     )
     assert set(logged.entries.values_list("delivery_status", flat=True)) == {""}
     job = LogJob.objects.get(logged_segment=logged)
