@@ -190,7 +190,7 @@ class LogEntryTable(BaseTable):
         # Newest first by date: every related filter has a (column, date) index, so a filtered page reads its
         # rows in this order straight off an index (ordering by id would sort all of a template's entries).
         order_by = ("-date",)
-        template_name = "interactions/_entry_table.html"
+        template_name = "includes/fast_table.html"
 
     def body_html(self) -> str:
         """The rows of this page as HTML, one Python function per cell (see `CELLS`).
