@@ -3,6 +3,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from crm.tables import BaseTable
 
@@ -81,7 +82,7 @@ class SegmentLineTable(BaseTable):
         if record.personal_note:
             badges.append(format_html('<span class="badge ok" title="{}">note</span>', record.personal_note[:200]))
         if record.letter_id:
-            badges.append(format_html('<span class="badge warn" title="Own letter">letter</span>'))
+            badges.append(mark_safe('<span class="badge warn" title="Own letter">letter</span>'))
         return format_html(" ".join(["{}"] * len(badges)), *badges) if badges else ""
 
     def render_edit(self, record):
