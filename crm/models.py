@@ -287,7 +287,6 @@ class AuditEvent(models.Model):
         ENTRIES_UNCANCELED = "entries_uncanceled", "Interactions un-canceled"
         ENTRIES_DELETED = "entries_deleted", "Canceled interactions deleted"
         INTERACTION_CREATED = "interaction_created", "Interaction created"
-        DOCUMENT_PRINTED = "document_printed", "Document printed"
 
     action = models.CharField(max_length=40, choices=Action.choices)
     user = models.ForeignKey(

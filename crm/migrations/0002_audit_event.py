@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='AuditEvent',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('segment_logged', 'Segment logged'), ('logged_segment_canceled', 'Logged segment canceled'), ('logged_segment_uncanceled', 'Logged segment un-canceled'), ('logged_segments_deleted', 'Canceled logged segments deleted'), ('entries_canceled', 'Interactions canceled'), ('entries_uncanceled', 'Interactions un-canceled'), ('entries_deleted', 'Canceled interactions deleted'), ('interaction_created', 'Interaction created'), ('document_printed', 'Document printed')], max_length=40)),
+                ('action', models.CharField(choices=[('segment_logged', 'Segment logged'), ('logged_segment_canceled', 'Logged segment canceled'), ('logged_segment_uncanceled', 'Logged segment un-canceled'), ('logged_segments_deleted', 'Canceled logged segments deleted'), ('entries_canceled', 'Interactions canceled'), ('entries_uncanceled', 'Interactions un-canceled'), ('entries_deleted', 'Canceled interactions deleted'), ('interaction_created', 'Interaction created')], max_length=40)),
                 ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='Object')),
                 ('object_url', models.CharField(blank=True, max_length=200)),
                 ('count', models.PositiveIntegerField(default=0, help_text='Records affected.')),

@@ -14,7 +14,8 @@ from django.db.models.fields.related import ForeignObjectRel, ManyToManyRel
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from crm.models import Contact, Salesperson
+from crm.audit import audit_record
+from crm.models import AuditEvent, Contact, Salesperson
 
 from ..models import (
     DeliveryStatus,
@@ -89,9 +90,13 @@ def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
                         "Un-cancel the logged segment instead.",
                         code="logged_segment_canceled",
                     )
-        return queryset.exclude(canceled=canceled).update(
+        changed = queryset.exclude(canceled=canceled).update(
             canceled=canceled, canceled_at=timezone.now(), canceled_by=user
         )
+        if changed:
+            action = AuditEvent.Action.ENTRIES_CANCELED if canceled else AuditEvent.Action.ENTRIES_UNCANCELED
+            audit_record(action, user=user, count=changed)
+        return changed
 
 
 def log_entries_evaluate(entries, *, evaluation: str, user) -> int:
@@ -292,6 +297,8 @@ def log_entries_delete_canceled(
             )
         _detach_references_to_entries(doomed)
         deleted = doomed._raw_delete(router.db_for_write(InteractionLogEntry))
+        if deleted:
+            audit_record(AuditEvent.Action.ENTRIES_DELETED, user=user, count=deleted)
         if candidates:
             names = _delete_orphaned_documents(candidates)
             if names:

@@ -124,3 +124,21 @@ def test_queueing_a_resend_with_nothing_failed_is_refused(marketer):
     entry = InteractionLogEntryFactory()
     with pytest.raises(ValidationError, match="nothing to resend"):
         log_entries_queue_resend([entry.pk], user=marketer)
+
+
+def test_canceling_un_canceling_and_deleting_entries_are_in_the_audit_trail(marketer):
+    from crm.models import AuditEvent
+    from interactions.services import log_entries_delete_canceled, log_entries_set_canceled
+    from tests.factories import InteractionLogEntryFactory
+
+    entries = InteractionLogEntryFactory.create_batch(3)
+    ids = [entry.pk for entry in entries]
+    log_entries_set_canceled(ids, canceled=True, user=marketer)
+    log_entries_set_canceled(ids[:1], canceled=False, user=marketer)
+    log_entries_delete_canceled(user=marketer)
+    events = list(AuditEvent.objects.order_by("id").values_list("action", "count", "user"))
+    assert events == [
+        ("entries_canceled", 3, marketer.pk),
+        ("entries_uncanceled", 1, marketer.pk),
+        ("entries_deleted", 2, marketer.pk),
+    ]
