@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/steps/", worksheet.segment_step, name="segment_step"),
     path("<int:pk>/preview-step/", worksheet.segment_preview, name="segment_preview_step"),
     path("<int:pk>/go-back/", worksheet.segment_go_back, name="segment_go_back"),
+    path("<int:pk>/reset-steps/", worksheet.segment_reset_steps, name="segment_reset_steps"),
     path("<int:pk>/save-criteria/", worksheet.segment_save_criteria, name="segment_save_criteria"),
     path("<int:pk>/reuse-criteria/", worksheet.segment_reuse_criteria, name="segment_reuse_criteria"),
     path("<int:pk>/reuse-logged/", worksheet.segment_reuse_logged, name="segment_reuse_logged"),

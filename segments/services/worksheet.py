@@ -27,6 +27,9 @@ __all__ = [
     "segment_line_update",
     "segment_line_set_letter",
     "segment_delete",
+    "segment_steps_to_reset",
+    "segment_reset_steps",
+    "RESET_STEPS_QUESTION",
     "HEADER_FIELDS",
     "LINE_FIELDS",
 ]
@@ -81,6 +84,8 @@ LINE_FIELDS = (
     "personal_note",
 )
 MAX_LETTER_BYTES = 10 * 1024 * 1024
+# Reference 1.9, word for word: asked when a removal leaves the worksheet empty.
+RESET_STEPS_QUESTION = "Your Segment is now empty. Do you want to reset number of criteria actions?"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -252,3 +257,40 @@ def segment_delete(segment: Segment, *, user) -> None:
     segment.lines.all().delete()
     segment.criteria_actions.all().delete()
     segment.delete()
+
+
+def segment_steps_to_reset(segment: Segment) -> int:
+    """How many steps the "Your Segment is now empty" question would clear, or 0 when there is no question.
+
+    The page asks it right after a removal (reduce, refine, a line removed by hand) left the worksheet without
+    lines. As in the reference (SegmentLine.OnDelete), only when there is more than one step: the removal itself
+    is one, and a worksheet whose only step is that removal has no history worth a question.
+    """
+    if SegmentLine.objects.filter(segment_id=segment.pk).exists():
+        return 0
+    steps = SegmentCriteriaAction.objects.filter(segment_id=segment.pk).count()
+    return steps if steps > 1 else 0
+
+
+@transaction.atomic
+def segment_reset_steps(segment: Segment, *, user) -> int:
+    """Clear an empty worksheet's steps and their undo history ("Yes" to the question above). Returns the
+    number of steps cleared. Afterwards Go back has nothing to undo and the worksheet starts afresh.
+
+    Refused, changing nothing, while the segment has lines (someone may have added some since the question was
+    asked): those steps are what Go back needs to take the lines out again.
+    """
+    segment = _lock(segment)
+    if SegmentLine.objects.filter(segment_id=segment.pk).exists():
+        raise ValidationError(
+            f"Segment {segment.no} is not empty any more, so its criteria actions were kept. "
+            "Only an empty segment's criteria actions can be reset."
+        )
+    steps = list(segment.criteria_actions.values_list("id", flat=True))
+    if not steps:
+        raise ValidationError(f"Segment {segment.no} has no criteria actions to reset.")
+    # By the step ids, as in segment_delete: the history of a big step is 100,000 rows, deleted through the
+    # (action, kind) index in one statement.
+    SegmentHistory.objects.filter(action_id__in=steps).delete()
+    SegmentCriteriaAction.objects.filter(pk__in=steps).delete()
+    return len(steps)

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.paginators import LazyPaginator
@@ -144,6 +144,7 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
         "line_add_form": forms.get("line_add") or LineAddForm(),
         "saved_criteria": SavedSegmentCriteria.objects.all()[:200],
         "can_change": request.user.has_perm(CHANGE),
+        "reset_question": services.RESET_STEPS_QUESTION,
     }
     return render(request, "segments/segment_detail.html", context, status=status)
 
@@ -191,7 +192,7 @@ def segment_step(request, pk: int):
         return segment_detail(request, pk, criteria_data=request.POST, step_form=form, status=400)
     verb = "added" if action == "add" else "removed"
     messages.success(request, f"{count:,} contact{'s' if count != 1 else ''} {verb} ({describe_criteria(criteria)}).")
-    return redirect(segment)
+    return _after_removal(segment) if action != "add" else redirect(segment)
 
 
 def segment_preview(request, pk: int):
@@ -353,7 +354,44 @@ def segment_line_remove(request, pk: int, line_id: int):
         add_validation_error(request, error)
     else:
         messages.success(request, f"The line for {line.contact.name} was removed (Go back restores it).")
+        return _after_removal(segment)
     return redirect(segment)
+
+
+def _after_removal(segment: Segment):
+    """Back to the worksheet, or first to the "Your Segment is now empty" question when the removal emptied it."""
+    if services.segment_steps_to_reset(segment):
+        return redirect("segment_reset_steps", segment.pk)
+    return redirect(segment)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def segment_reset_steps(request, pk: int):
+    """GET asks "Your Segment is now empty. Do you want to reset number of criteria actions?"; POST (Yes) clears
+    the steps. No is a link back to the worksheet, which keeps them (Go back still works)."""
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    if request.method == "POST":
+        try:
+            cleared = services.segment_reset_steps(segment, user=request.user)
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            messages.success(
+                request,
+                f"The {cleared} criteria action{'s' if cleared != 1 else ''} of segment {segment.no} "
+                f"{'were' if cleared != 1 else 'was'} reset.",
+            )
+        return redirect(segment)
+    steps = segment.criteria_actions.count()
+    if segment.lines.exists() or not steps:
+        messages.info(request, f"Segment {segment.no} is not empty or has no criteria actions: nothing to reset.")
+        return redirect(segment)
+    return render(
+        request,
+        "segments/reset_steps_confirm.html",
+        {"segment": segment, "steps": steps, "question": services.RESET_STEPS_QUESTION},
+    )
 
 
 @require_POST
