@@ -30,6 +30,7 @@ DEFAULT_COLUMNS = (
 CANCELED_BADGE = mark_safe('<span class="badge">Canceled</span>')
 FAILED_BADGE = mark_safe('<span class="badge warn">Failed</span>')
 IN_PROGRESS_BADGE = mark_safe('<span class="badge info">In progress</span>')
+SENDING_BADGE = mark_safe('<span class="badge info">Sending</span>')
 # Always there, whatever is chosen.
 FIXED_COLUMNS = ("select",)
 
@@ -47,6 +48,8 @@ def _delivery(entry) -> str:
         return f'<span class="badge error" title="{escape(entry.delivery_error)}">Error</span>'
     if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
         return IN_PROGRESS_BADGE
+    if entry.delivery_status == DeliveryStatus.SENDING:
+        return SENDING_BADGE
     return ""
 
 

@@ -2,16 +2,32 @@
 
 Delivery runs after commit and outside any transaction: sending is slow and may fail, and a failure must leave
 the entry logged with delivery_status="error" and the reason, so it can be retried by calling it again.
+
+Exactly one sender per entry. Two workers, or a worker and a "resend" click, may both read an entry as deliverable.
+So before sending, each sender claims the entry with one conditional UPDATE (in progress / error -> "sending"); the
+database lets only one of them change the row, and only that one sends. The outcome ("" or "error") is written
+after the send.
+
+An entry left "sending" by a sender that died (killed worker, web process restarted mid-send) cannot be told apart
+from a slow send by its status alone. On PostgreSQL the sender therefore holds a lease while the entry is
+"sending": a session-level advisory lock on the entry, taken before the claim and dropped after the outcome is
+written; PostgreSQL drops it by itself when the sender's connection goes away (the same idea as the task leases of
+crm.tasks_backend). `deliveries_recover_interrupted`, run by `manage.py recover_tasks`, puts every "sending" entry
+whose lease is free back to "error" with a reason that says the e-mail may or may not have gone out: the user
+decides whether to resend (the usual resend of an entry in error), rather than a rerun sending it a second time.
+SQLite has no advisory locks: there only the entries of a task that recover_tasks found orphaned are put back
+(`recover_tasks --older-than`), or all of them with `recover_tasks --reset-sending` while nothing is sending.
 """
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from email.utils import formataddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils.html import strip_tags
 
 from crm.models import CorrespondenceType
@@ -19,13 +35,30 @@ from crm.models import CorrespondenceType
 from ..letters import render_letter
 from ..models import DeliveryStatus, InteractionLogEntry
 
-__all__ = ["entry_deliver", "entries_deliver", "entries_deliver_after_commit", "DELIVERABLE_STATUSES"]
+__all__ = [
+    "entry_deliver",
+    "entries_deliver",
+    "entries_deliver_after_commit",
+    "deliveries_recover_interrupted",
+    "deliver_entries_lost",
+    "DELIVERABLE_STATUSES",
+    "INTERRUPTED_REASON",
+]
 
 logger = logging.getLogger(__name__)
 
 # An entry waiting to be sent, or one whose last attempt failed (the retry).
 DELIVERABLE_STATUSES = (DeliveryStatus.IN_PROGRESS, DeliveryStatus.ERROR)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+
+INTERRUPTED_REASON = (
+    "Delivery was interrupted: the process sending this e-mail stopped before it recorded the outcome, so it may "
+    "or may not have gone out. Resend it if the contact did not receive it."
+)
+
+# The sending lease's advisory-lock key is this base plus the entry id, in PostgreSQL's one-bigint key space (the
+# task leases of crm.tasks_backend use the two-int4 space, which PostgreSQL keeps apart). Ids stay below 2**48.
+_SENDING_LEASE_BASE = 0x7A5D << 48
 
 
 def _header_text(value: str) -> str:
@@ -66,23 +99,62 @@ def _message(entry: InteractionLogEntry, connection) -> EmailMultiAlternatives:
     return message
 
 
+def _database():
+    return connections[InteractionLogEntry.objects.db]
+
+
+@contextmanager
+def _sending_lease(entry_id: int) -> Iterator[bool]:
+    """Hold the entry's sending lease (PostgreSQL) for the block; yields False when another sender holds it."""
+    connection = _database()
+    if connection.vendor != "postgresql":
+        yield True  # no advisory locks: the conditional claim alone keeps it to one sender
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_SENDING_LEASE_BASE + entry_id])
+        (taken,) = cursor.fetchone()
+    try:
+        yield bool(taken)
+    finally:
+        if taken:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_SENDING_LEASE_BASE + entry_id])
+            except Exception:  # noqa: BLE001 - a broken connection has released the lock already
+                logger.warning("Could not release the sending lease of interaction %s", entry_id, exc_info=True)
+
+
+def _claim(entry_id: int) -> bool:
+    """Mark the entry "sending" if it is still deliverable; True for the one sender whose UPDATE changed it."""
+    return bool(
+        InteractionLogEntry.objects.filter(
+            pk=entry_id, correspondence_type=CorrespondenceType.EMAIL, delivery_status__in=DELIVERABLE_STATUSES
+        ).update(delivery_status=DeliveryStatus.SENDING, delivery_error="")
+    )
+
+
 def _deliver(entry: InteractionLogEntry, connection) -> bool:
     if entry.correspondence_type != CorrespondenceType.EMAIL or entry.delivery_status not in DELIVERABLE_STATUSES:
         return False
-    try:
-        message = _message(entry, connection)
-        sent = message.send()
-        if not sent:
-            raise RuntimeError("The mail server accepted no recipient.")
-    except Exception as error:  # any failure of rendering or the mail server is recorded on the entry
-        reason = str(error) or error.__class__.__name__
-        logger.warning("Delivery of interaction %s failed: %s", entry.pk, reason)
-        InteractionLogEntry.objects.filter(pk=entry.pk).update(
-            delivery_status=DeliveryStatus.ERROR, delivery_error=reason[:2000]
-        )
-        entry.delivery_status, entry.delivery_error = DeliveryStatus.ERROR, reason[:2000]
-        return False
-    InteractionLogEntry.objects.filter(pk=entry.pk).update(delivery_status=DeliveryStatus.DONE, delivery_error="")
+    # `entry` may be stale (read before another sender claimed or sent it): the claim, not its status, decides.
+    with _sending_lease(entry.pk) as leased:
+        if not leased or not _claim(entry.pk):
+            logger.info("Interaction %s is being sent or was sent by another process; skipped.", entry.pk)
+            return False
+        try:
+            message = _message(entry, connection)
+            sent = message.send()
+            if not sent:
+                raise RuntimeError("The mail server accepted no recipient.")
+        except Exception as error:  # any failure of rendering or the mail server is recorded on the entry
+            reason = str(error) or error.__class__.__name__
+            logger.warning("Delivery of interaction %s failed: %s", entry.pk, reason)
+            InteractionLogEntry.objects.filter(pk=entry.pk).update(
+                delivery_status=DeliveryStatus.ERROR, delivery_error=reason[:2000]
+            )
+            entry.delivery_status, entry.delivery_error = DeliveryStatus.ERROR, reason[:2000]
+            return False
+        InteractionLogEntry.objects.filter(pk=entry.pk).update(delivery_status=DeliveryStatus.DONE, delivery_error="")
     entry.delivery_status, entry.delivery_error = DeliveryStatus.DONE, ""
     return True
 
@@ -145,3 +217,47 @@ def entries_deliver_after_commit(entry_ids: Iterable[int]) -> None:
         deliver_entries.enqueue(ids)
 
     transaction.on_commit(enqueue)
+
+
+def deliveries_recover_interrupted(entry_ids: Iterable[int] | None = None, *, dry_run: bool = False) -> int:
+    """Put entries left "sending" by a sender that stopped back to "error" with INTERRUPTED_REASON; the number.
+
+    PostgreSQL: every "sending" entry (of `entry_ids`, or all) whose sending lease is free; an entry whose sender
+    is alive keeps its lease and is left alone, however slow the mail server. SQLite (no leases): only the
+    `entry_ids` given, which the caller knows lost their sender (the entries of an orphaned task), or all of them
+    when `entry_ids` is None (`recover_tasks --reset-sending`, while nothing is sending). `dry_run` only counts.
+    """
+    stuck = InteractionLogEntry.objects.filter(delivery_status=DeliveryStatus.SENDING)
+    if entry_ids is not None:
+        stuck = stuck.filter(pk__in=list(entry_ids))
+    connection = _database()
+    if connection.vendor != "postgresql":
+        if dry_run:
+            return stuck.count()
+        changed = stuck.update(delivery_status=DeliveryStatus.ERROR, delivery_error=INTERRUPTED_REASON)
+    else:
+        changed = 0
+        for entry_id in stuck.order_by("pk").values_list("pk", flat=True):
+            # Transaction-scoped: the lease is ours only while we rewrite the status, and the conditional UPDATE
+            # ignores an entry whose sender finished between the SELECT and now.
+            with transaction.atomic(using=stuck.db), connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SENDING_LEASE_BASE + entry_id])
+                (lease_free,) = cursor.fetchone()
+                if lease_free and dry_run:
+                    changed += 1
+                elif lease_free:
+                    changed += InteractionLogEntry.objects.filter(
+                        pk=entry_id, delivery_status=DeliveryStatus.SENDING
+                    ).update(delivery_status=DeliveryStatus.ERROR, delivery_error=INTERRUPTED_REASON)
+    if changed and not dry_run:
+        logger.warning("%s interrupted deliveries put back to error", changed)
+    return changed
+
+
+def deliver_entries_lost(entry_ids, *, reason: str, failed: bool, dry_run: bool = False) -> None:
+    """The delivery task (interactions.tasks.deliver_entries) lost its worker (called by recover_tasks).
+
+    Re-queued or failed alike, its entries left "sending" go back to "error": the dead worker may have sent them,
+    so the user decides whether to resend; a rerun sends only the entries still "in progress".
+    """
+    deliveries_recover_interrupted(entry_ids, dry_run=dry_run)

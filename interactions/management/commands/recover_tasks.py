@@ -8,6 +8,11 @@ worker is alive is never touched, however long it runs, so no task runs twice at
 
 Run it every minute or so (`--every 60` loops; several copies are safe: each task is examined under a row lock
 with SKIP LOCKED). On SQLite, which has no advisory locks, only `--older-than SECONDS` can say a worker is gone.
+
+A lost task may leave rows half-way: each task path in LOST_TASK_HANDLERS names the function that tidies up after
+it (e-mail entries left "sending" go back to "error", a segment's LogJob stops saying "running"). Each run also
+puts back e-mail entries whose sender (a worker, or a web process sending in-process) is gone: see
+interactions.services.delivery.
 """
 
 import logging
@@ -17,12 +22,21 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from crm.tasks_backend import WorkerLost, lease_key
+from interactions.services.delivery import deliveries_recover_interrupted
 
 logger = logging.getLogger("crm.tasks")
+
+# Task path -> "module.function" called (in the transaction that re-queues or fails the task) as
+# function(*task_args, reason=…, failed=…, dry_run=…), to tidy up what the lost run left half-way. Strings, so
+# this command needs no import of the apps' task modules.
+LOST_TASK_HANDLERS = {
+    "interactions.tasks.deliver_entries": "interactions.services.delivery.deliver_entries_lost",
+}
 
 
 class Command(BaseCommand):
@@ -30,22 +44,35 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--grace", type=float, default=30.0,
+            "--grace",
+            type=float,
+            default=30.0,
             help="Leave tasks claimed less than this many seconds ago alone (the worker takes its lease an "
-                 "instant after claiming). Default 30.",
+            "instant after claiming). Default 30.",
         )
         parser.add_argument(
-            "--max-attempts", type=int, default=3,
+            "--max-attempts",
+            type=int,
+            default=3,
             help="After this many workers died running a task, mark it FAILED instead of re-queueing. Default 3.",
         )
         parser.add_argument(
-            "--older-than", type=float, default=None,
+            "--older-than",
+            type=float,
+            default=None,
             help="Without leases (SQLite): treat a task RUNNING for longer than this many seconds as orphaned.",
+        )
+        parser.add_argument(
+            "--reset-sending",
+            action="store_true",
+            help="Put every e-mail entry still 'sending' back to 'error' (it may or may not have gone out). For "
+            "SQLite, which cannot tell a live sender: run it only while nothing is sending. Not needed on "
+            "PostgreSQL, where entries whose sender is gone are put back on every run.",
         )
         parser.add_argument("--every", type=float, default=None, help="Run again every N seconds, until stopped.")
         parser.add_argument("--dry-run", action="store_true", help="Report what would be done, change nothing.")
 
-    def handle(self, *args, grace, max_attempts, older_than, every, dry_run, **options):
+    def handle(self, *args, grace, max_attempts, older_than, every, dry_run, reset_sending=False, **options):
         if max_attempts < 1 or grace < 0 or (older_than is not None and older_than <= 0):
             raise CommandError("--max-attempts must be 1 or more, --grace 0 or more, --older-than more than 0.")
         if connections[DBTaskResult.objects.db].vendor != "postgresql" and older_than is None:
@@ -56,6 +83,9 @@ class Command(BaseCommand):
             )
             verb = "would be" if dry_run else "were"
             self.stdout.write(f"{requeued} orphaned tasks {verb} re-queued, {failed} {verb} marked failed.")
+            interrupted = recover_interrupted_deliveries(reset_sending=reset_sending, dry_run=dry_run)
+            if interrupted:
+                self.stdout.write(f"{interrupted} interrupted e-mail deliveries {verb} put back to error.")
             if every is None:
                 return
             time.sleep(every)
@@ -78,13 +108,15 @@ def recover_orphaned_tasks(*, grace: float, max_attempts: int, older_than: float
             if task is None or not _worker_is_gone(task, now=now, older_than=older_than):
                 continue
             attempts = len(task.worker_ids)
+            worker = task.worker_ids[-1] if task.worker_ids else "?"
             if attempts >= max_attempts:
                 failed += 1
                 reason = (
-                    f"Worker {task.worker_ids[-1] if task.worker_ids else '?'} stopped while running this task "
+                    f"Worker {worker} stopped while running this task "
                     f"(started {task.started_at:%Y-%m-%d %H:%M:%S %Z}); workers stopped on it {attempts} times, "
                     f"so it is not run again (--max-attempts {max_attempts})."
                 )
+                _tidy_up(task, reason=reason, failed=True, dry_run=dry_run)
                 logger.warning("orphaned task failed", extra={"task_id": str(task.id), "attempts": attempts})
                 if not dry_run:
                     task.status = TaskResultStatus.FAILED
@@ -92,16 +124,48 @@ def recover_orphaned_tasks(*, grace: float, max_attempts: int, older_than: float
                     task.exception_class_path = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
                     task.traceback = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}: {reason}\n"
                     task.return_value = None
-                    task.save(update_fields=["status", "finished_at", "exception_class_path", "traceback",
-                                             "return_value"])
+                    task.save(
+                        update_fields=["status", "finished_at", "exception_class_path", "traceback", "return_value"]
+                    )
             else:
                 requeued += 1
+                reason = (
+                    f"Worker {worker} stopped while running this task "
+                    f"(started {task.started_at:%Y-%m-%d %H:%M:%S %Z}); it is queued again "
+                    f"(attempt {attempts + 1} of at most {max_attempts})."
+                )
+                _tidy_up(task, reason=reason, failed=False, dry_run=dry_run)
                 logger.warning("orphaned task re-queued", extra={"task_id": str(task.id), "attempts": attempts})
                 if not dry_run:
                     # Back to READY; worker_ids keeps who tried, which is how the attempts are counted.
                     task.status = TaskResultStatus.READY
                     task.save(update_fields=["status"])
     return requeued, failed
+
+
+def recover_interrupted_deliveries(*, reset_sending: bool, dry_run: bool) -> int:
+    """E-mail entries left "sending" by a sender that is gone, back to "error"; the number.
+
+    On PostgreSQL every run does it (each sender holds a lease while sending); on SQLite only --reset-sending.
+    """
+    if connections[DBTaskResult.objects.db].vendor == "postgresql" or reset_sending:
+        return deliveries_recover_interrupted(dry_run=dry_run)
+    return 0
+
+
+def _tidy_up(task: DBTaskResult, *, reason: str, failed: bool, dry_run: bool) -> None:
+    handler = LOST_TASK_HANDLERS.get(task.task_path)
+    if handler is None:
+        return
+    arguments = task.args_kwargs or {}
+    try:
+        # A savepoint: tidying up must never keep the task itself from being re-queued or failed.
+        with transaction.atomic(using=task._state.db):
+            import_string(handler)(
+                *arguments.get("args", []), **arguments.get("kwargs", {}), reason=reason, failed=failed, dry_run=dry_run
+            )
+    except Exception:  # noqa: BLE001 - logged; the task's own recovery goes on
+        logger.exception("could not tidy up after a lost task", extra={"task_id": str(task.id)})
 
 
 def _worker_is_gone(task: DBTaskResult, *, now, older_than: float | None) -> bool:
