@@ -17,6 +17,7 @@ from tests.factories import (
     SalesDocumentLineFactory,
     SegmentLineFactory,
 )
+from tests.segments.factories import SavedSegmentCriteriaStepFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -48,11 +49,13 @@ def world():
     entry = InteractionLogEntryFactory(logged_segment=LoggedSegmentFactory())
     line = SegmentLineFactory(contact=PersonFactory())
     document = SalesDocumentLineFactory(document=SalesDocumentFactory()).document
+    saved_criteria = SavedSegmentCriteriaStepFactory().saved
     return {
         "/contacts/": entry.contact.pk,
         "/interactions/": entry.pk,
         "/segments/logged/": entry.logged_segment.pk,
         "/segments/": line.segment.pk,
+        "/segments/criteria/": saved_criteria.pk,
         "/documents/": document.pk,
         "line": line.pk,
     }
@@ -115,11 +118,11 @@ def test_a_viewer_can_change_nothing(viewer_client, world):
 
 
 def test_a_viewer_can_read_every_list_and_detail_page(viewer_client, world):
-    readable = ["/contacts/", "/interactions/", "/segments/", "/segments/logged/", "/documents/",
-                "/interactions/statistics/"]
+    readable = ["/contacts/", "/interactions/", "/segments/", "/segments/logged/", "/segments/criteria/",
+                "/documents/", "/interactions/statistics/"]
     readable += [concrete(route, world) for route in ("/contacts/<int:pk>/", "/interactions/<int:pk>/",
                                                       "/segments/<int:pk>/", "/segments/logged/<int:pk>/",
-                                                      "/documents/<int:pk>/")]
+                                                      "/segments/criteria/<int:pk>/", "/documents/<int:pk>/")]
     for url in readable:
         assert viewer_client.get(url).status_code == 200, url
 

@@ -2,4 +2,5 @@
 
 from .criteria import *  # noqa: F401,F403
 from .logging import *  # noqa: F401,F403
+from .saved_criteria import *  # noqa: F401,F403
 from .worksheet import *  # noqa: F401,F403

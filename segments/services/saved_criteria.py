@@ -1,0 +1,19 @@
+"""Saved criteria outside a worksheet (saving and replaying them are worksheet steps, in criteria.py)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..models import SavedSegmentCriteria
+
+__all__ = ["saved_criteria_delete"]
+
+
+@transaction.atomic
+def saved_criteria_delete(saved: SavedSegmentCriteria, *, user) -> None:
+    """Delete saved criteria with their steps (reference 1.12). Worksheets that replayed them keep their own
+    steps: reusing copies the steps, it does not point at them."""
+    deleted, _ = SavedSegmentCriteria.objects.filter(pk=saved.pk).delete()
+    if not deleted:
+        raise ValidationError(f"Saved criteria {saved.code} no longer exists (someone deleted it already).")
