@@ -4,12 +4,65 @@ The default backend (settings TASKS) runs a task in-process right away; with TAS
 `manage.py db_worker` process runs them, so a large segment never holds a web request for minutes.
 """
 
+from django.utils import timezone
 from django_tasks import task
 
+from .models import LogJob
 from .services.logging import log_job_run
 
 
 @task()
 def run_log_job(job_id: int) -> None:
     """Merge the letters and send the e-mail of one logged segment (progress on its LogJob row)."""
-    log_job_run(job_id)
+    try:
+        log_job_run(job_id)
+    except (KeyboardInterrupt, SystemExit):
+        # A worker stopped by a second TERM (or Ctrl-C) aborts the job with SystemExit, which log_job_run's
+        # handler of ordinary errors lets through: record it here, or the page would say "Running" for ever.
+        LogJob.objects.filter(pk=job_id, status__in=[LogJob.Status.QUEUED, LogJob.Status.RUNNING]).update(
+            status=LogJob.Status.FAILED,
+            stage="Stopped",
+            finished_at=timezone.now(),
+            error=(
+                "The background worker was stopped while running this job. Letters merged and e-mails sent so far "
+                "are kept; running the job again does only what is left."
+            ),
+        )
+        raise
+
+
+def run_log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = False) -> None:
+    """The worker running `run_log_job(job_id)` is gone (called by `manage.py recover_tasks`).
+
+    The job itself cannot record that (its process died), so without this its LogJob would say "Running" for
+    ever. Failed (workers died on it too often): the LogJob is failed with the reason, which the logged segment
+    page shows with its "Run the job again" button. Re-queued: it says "Queued" again until a worker reruns it.
+    Either way the e-mail entries the dead worker left "sending" go back to "error" (they may have gone out).
+    """
+    if dry_run:
+        return
+    from interactions.models import DeliveryStatus, InteractionLogEntry
+    from interactions.services.delivery import deliveries_recover_interrupted
+
+    job = LogJob.objects.filter(pk=job_id).only("logged_segment_id").first()
+    if job is None:  # deleted with its canceled logged segment
+        return
+    active = LogJob.objects.filter(pk=job_id, status__in=[LogJob.Status.QUEUED, LogJob.Status.RUNNING])
+    if failed:
+        active.update(
+            status=LogJob.Status.FAILED,
+            stage="Stopped",
+            finished_at=timezone.now(),
+            error=(
+                f"The background worker stopped while running this job and it is not run again by itself. {reason} "
+                "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
+            ),
+        )
+    else:
+        active.filter(status=LogJob.Status.RUNNING).update(
+            status=LogJob.Status.QUEUED, stage="Queued again: the worker running it stopped"
+        )
+    sending = InteractionLogEntry.objects.filter(
+        logged_segment_id=job.logged_segment_id, delivery_status=DeliveryStatus.SENDING
+    )
+    deliveries_recover_interrupted(list(sending.values_list("pk", flat=True)))

@@ -36,6 +36,7 @@ logger = logging.getLogger("crm.tasks")
 # this command needs no import of the apps' task modules.
 LOST_TASK_HANDLERS = {
     "interactions.tasks.deliver_entries": "interactions.services.delivery.deliver_entries_lost",
+    "segments.tasks.run_log_job": "segments.tasks.run_log_job_lost",
 }
 
 
