@@ -69,6 +69,7 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
             segment_no=segment.no, description=segment.description, user=user
         )
         count = _insert_entries(segment, logged, user=user, send=send)  # 4.
+        _refuse_blocked_contacts(segment, inserted=count)
         if send:  # 5.
             _check_email_addresses(logged)
         _delete_worksheet(segment)  # 6.
@@ -114,13 +115,7 @@ def _check_can_log(segment: Segment) -> None:
     lines = SegmentLine.objects.filter(segment=segment)
     if not lines.exists():
         raise ValidationError(f"Segment {segment.no} is empty.")
-    blocked = lines.filter(contact__privacy_blocked=True).select_related("contact").first()
-    if blocked is not None:
-        contact = blocked.contact
-        raise ValidationError(
-            f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to "
-            "privacy. Remove the line from the segment."
-        )
+    # Privacy-blocked contacts are refused by the INSERT itself (see _refuse_blocked_contacts).
     if segment.salesperson_id is None:
         missing = lines.filter(salesperson__isnull=True, contact__salesperson__isnull=True)
         line = missing.select_related("contact").order_by("id").first()
@@ -129,6 +124,28 @@ def _check_can_log(segment: Segment) -> None:
                 f"The line for contact {line.contact.no} {line.contact.name} has no salesperson. Set one on the "
                 "line or on the segment header."
             )
+
+
+def _refuse_blocked_contacts(segment: Segment, *, inserted: int) -> None:
+    """The INSERT skips lines of privacy-blocked contacts; fewer entries than lines means there was one.
+
+    Checked this way because a separate "any blocked contact on this segment?" query cannot be planned well for
+    a segment created moments ago (no statistics yet): PostgreSQL joined all 100,000 lines with their contacts
+    for it. The error path may be slow; the transaction is rolled back by the caller.
+    """
+    if inserted == SegmentLine.objects.filter(segment=segment).count():
+        return
+    blocked = (
+        SegmentLine.objects.filter(segment=segment, contact__privacy_blocked=True)
+        .select_related("contact")
+        .order_by("id")
+        .first()
+    )
+    contact = blocked.contact
+    raise ValidationError(
+        f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to "
+        "privacy. Remove the line from the segment."
+    )
 
 
 def _check_email_addresses(logged: LoggedSegment) -> None:
@@ -313,7 +330,10 @@ def insert_entries_sql(segment: Segment, logged: LoggedSegment, *, user, send: b
         params.append(DeliveryStatus.IN_PROGRESS)
     params += [user.pk if user else None, logged.pk, False, ops.adapt_datetimefield_value(now)]
     columns = ", ".join(name for name, _ in columns_and_values)
-    select, select_params = _resolution_query(segment, select=",\n".join(v for _, v in columns_and_values))
+    # Lines of privacy-blocked contacts are left out; segment_log refuses the segment when any were.
+    select, select_params = _resolution_query(
+        segment, select=",\n".join(v for _, v in columns_and_values), where="NOT c.privacy_blocked"
+    )
     sql = f"INSERT INTO {table} ({columns}) {select} ORDER BY l.id"
     # The SELECT list's placeholders come before the WHERE clause's.
     return sql, params + select_params
