@@ -38,10 +38,25 @@ class ContactFilterForm(forms.Form):
             value = cleaned.get(name)
             if model is not None and value and not model.objects.filter(code=value).exists():
                 self.add_error(name, f"There is no {model._meta.verbose_name} with the code “{value}”.")
+        # Looked up by name (crm must not import interactions); like the codes above, a typo is an error.
+        template = cleaned.get("interaction_template")
+        templates = apps.get_model("interactions", "InteractionTemplate")
+        if template and not templates.objects.filter(code=template).exists():
+            self.add_error("interaction_template", f"There is no interaction template with the code “{template}”.")
+        segment = cleaned.get("logged_segment")
+        if segment is not None and not _logged_segment_exists(segment):
+            self.add_error("logged_segment", f"There is no logged segment with the entry number {segment}.")
         after, before = cleaned.get("interaction_date_after"), cleaned.get("interaction_date_before")
         if after and before and after > before:
             self.add_error("interaction_date_before", "The end date is before the start date.")
         return cleaned
+
+
+def _logged_segment_exists(number) -> bool:
+    # A whole number within the id column's range (a bigger one would overflow the query) that is a row.
+    if number != number.to_integral_value() or not 1 <= number < 2**63:
+        return False
+    return apps.get_model("interactions", "LoggedSegment").objects.filter(pk=int(number)).exists()
 
 
 class ContactFilter(django_filters.FilterSet):

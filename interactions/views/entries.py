@@ -315,6 +315,11 @@ def delete_canceled(request):
     require_perm(request, DELETE_PERM)
     filterset = LogEntryFilter(request.GET, queryset=InteractionLogEntry.objects.all())
     valid = filterset.is_valid()
+    unknown = filterset.unknown_params(request.GET)
+    if valid and unknown:
+        # A mistyped filter must not widen the delete to every canceled entry.
+        filterset.form.add_error(None, f"Unknown filter{'s' if len(unknown) != 1 else ''}: {', '.join(unknown)}.")
+        valid = False
     narrowing = filterset.qs if valid and _has_filters(filterset) else None
     list_url = (
         f"{reverse('interaction_list')}?{request.GET.urlencode()}" if request.GET else reverse("interaction_list")
