@@ -195,6 +195,9 @@ TASKS = {
 # Always installed, whatever the backend: its migrations then run everywhere, so switching a deployment to
 # TASKS_BACKEND=database needs no extra migrate step, and an empty table costs nothing.
 INSTALLED_APPS.append("django_tasks_db")
+# A worksheet with more lines than this merges "download all letters" in a background task, with progress on the
+# page, instead of in the web request (segments.services.letter_jobs).
+SEGMENT_LETTERS_DIRECT_MAX_LINES = envint("SEGMENT_LETTERS_DIRECT_MAX_LINES", "500")
 
 # The company that appears on printed documents and letters.
 COMPANY_NAME = os.getenv("COMPANY_NAME", "Northwind Traders Ltd")

@@ -8,7 +8,7 @@ Pure reads: nothing here writes a row except the content-addressed template snap
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.core.exceptions import ValidationError
 
@@ -18,7 +18,25 @@ from interactions.merge import combine_docx, letter_filename, write_zip_letters
 from .models import Segment, SegmentLine
 from .selectors import LineResolver, worksheet_lines
 
-__all__ = ["line_letter", "segment_letters", "write_segment_letters_zip", "segment_letters_combined"]
+__all__ = [
+    "line_letter",
+    "segment_letters",
+    "write_segment_letters_zip",
+    "segment_letters_combined",
+    "write_segment_letters",
+    "letters_filename",
+    "check_has_letters",
+    "LETTER_FILES",
+]
+
+# Download kind -> (file extension, content type).
+LETTER_FILES = {
+    "zip": (".zip", "application/zip"),
+    "docx": (".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+# How often (in lines) a background job's progress is written: often enough for a live bar, rarely enough to
+# cost nothing next to merging.
+PROGRESS_EVERY = 100
 
 
 class _Letters:
@@ -86,16 +104,24 @@ def line_letter(segment: Segment, line: SegmentLine) -> tuple[str, bytes]:
     return rendered
 
 
-def segment_letters(segment: Segment) -> Iterator[tuple[str, bytes]]:
-    """Every line's letter, in line order; lines without a Word letter are skipped. Streams the lines."""
+def segment_letters(segment: Segment, *, progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every line's letter, in line order; lines without a Word letter are skipped. Streams the lines.
+
+    `progress(lines_done)` is called every PROGRESS_EVERY lines and once at the end (a background job's bar).
+    """
     letters = _Letters(segment)
-    for line in worksheet_lines(segment).iterator(chunk_size=1000):
+    done = 0
+    for done, line in enumerate(worksheet_lines(segment).iterator(chunk_size=1000), start=1):
         rendered = letters.render(line)
         if rendered is not None:
             yield rendered
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done)
+    if progress is not None:
+        progress(done)
 
 
-def _check_has_letters(segment: Segment) -> None:
+def check_has_letters(segment: Segment) -> None:
     if not segment.lines.exists():
         raise ValidationError(f"Segment {segment.no} is empty: add contacts before merging letters.")
     first = next(segment_letters(segment), None)
@@ -103,13 +129,28 @@ def _check_has_letters(segment: Segment) -> None:
         raise _no_letter(segment)
 
 
-def write_segment_letters_zip(segment: Segment, fileobj) -> None:
+def write_segment_letters_zip(segment: Segment, fileobj, *, progress=None) -> None:
     """Write the zip of per-contact letters ('<Company> - <Name>.docx') to a file object."""
-    _check_has_letters(segment)
-    write_zip_letters(fileobj, segment_letters(segment))
+    check_has_letters(segment)
+    write_zip_letters(fileobj, segment_letters(segment, progress=progress))
 
 
-def segment_letters_combined(segment: Segment) -> bytes:
+def segment_letters_combined(segment: Segment, *, progress=None) -> bytes:
     """All letters in one .docx, a page break between them."""
-    _check_has_letters(segment)
-    return combine_docx([data for _, data in segment_letters(segment)])
+    check_has_letters(segment)
+    return combine_docx([data for _, data in segment_letters(segment, progress=progress)])
+
+
+def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None) -> None:
+    """All letters as `kind` ("zip" or "docx", LETTER_FILES) on a file object: the one function behind both the
+    direct download and the background job, so both give the same bytes."""
+    if kind == "zip":
+        write_segment_letters_zip(segment, fileobj, progress=progress)
+    elif kind == "docx":
+        fileobj.write(segment_letters_combined(segment, progress=progress))
+    else:
+        raise ValidationError(f"Unknown kind of letters download “{kind}”. Use zip or docx.")
+
+
+def letters_filename(segment: Segment, kind: str) -> str:
+    return f"Segment {segment.no}{LETTER_FILES[kind][0]}"

@@ -232,3 +232,59 @@ class LogJob(models.Model):
         if not self.total:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, round(100 * self.done / self.total))
+
+
+class LetterDownloadJob(models.Model):
+    """The "download all letters" of a worksheet too big to merge in a web request (more lines than the setting
+    SEGMENT_LETTERS_DIRECT_MAX_LINES): a background task merges them into one file, a zip of per-contact .docx
+    or one combined .docx, stored as a StoredDocument; this row tracks its progress and then offers the file to
+    whoever may see the segment.
+
+    When the segment is logged or deleted the row stays, without a segment (SET_NULL), until the next job run
+    deletes it with its file: logging and deleting a worksheet then cost nothing extra, and no file is lost track
+    of (a CASCADE would drop the row and leave its file behind)."""
+
+    class Kind(models.TextChoices):
+        ZIP = "zip", "Letters (.zip)"
+        DOCX = "docx", "Letters (one .docx)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="letter_download_jobs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=100, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text="Lines to merge.")
+    done = models.PositiveIntegerField(default=0, help_text="Letters merged so far.")
+    error = models.TextField(blank=True)
+    # PROTECT: the entries' clean-up of unreferenced stored documents finds this reference and leaves the file.
+    document = models.ForeignKey(
+        StoredDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of segment {self.segment_id} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, round(100 * self.done / self.total))

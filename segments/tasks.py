@@ -66,3 +66,38 @@ def run_log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = 
         logged_segment_id=job.logged_segment_id, delivery_status=DeliveryStatus.SENDING
     )
     deliveries_recover_interrupted(list(sending.values_list("pk", flat=True)))
+
+
+@task()
+def run_letter_download_job(job_id: int) -> None:
+    """Merge every letter of a big worksheet into one download (progress on its LetterDownloadJob row)."""
+    from .services.letter_jobs import letter_download_job_run
+
+    letter_download_job_run(job_id)
+
+
+def run_letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = False) -> None:
+    """The worker running `run_letter_download_job(job_id)` is gone (a handler for `manage.py recover_tasks`).
+
+    Without this the job would say "Running" for ever. Failed: the job says so, with the reason, and the
+    worksheet offers to ask for the letters again. Re-queued: it says "Queued" until a worker runs it again,
+    which starts over (a half-written file is a temporary file, gone with the worker).
+    """
+    if dry_run:
+        return
+    from .models import LetterDownloadJob
+
+    active = LetterDownloadJob.objects.filter(
+        pk=job_id, status__in=[LetterDownloadJob.Status.QUEUED, LetterDownloadJob.Status.RUNNING]
+    )
+    if failed:
+        active.update(
+            status=LetterDownloadJob.Status.FAILED,
+            stage="Stopped",
+            finished_at=timezone.now(),
+            error=f"The background worker stopped while merging these letters. {reason} Ask for the letters again.",
+        )
+    else:
+        active.filter(status=LetterDownloadJob.Status.RUNNING).update(
+            status=LetterDownloadJob.Status.QUEUED, stage="Queued again: the worker merging them stopped", done=0
+        )

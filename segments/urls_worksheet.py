@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import worksheet
+from .views import letters, worksheet
 
 urlpatterns = [
     path("", worksheet.SegmentListView.as_view(), name="segment_list"),
@@ -21,9 +21,16 @@ urlpatterns = [
     path("<int:pk>/lines/<int:line_id>/letter/", worksheet.segment_line_letter, name="segment_line_letter"),
     path(
         "<int:pk>/lines/<int:line_id>/letter.docx",
-        worksheet.segment_line_letter_download,
+        letters.segment_line_letter_download,
         name="segment_line_letter_download",
     ),
-    path("<int:pk>/letters.zip", worksheet.segment_letters_zip, name="segment_letters_zip"),
-    path("<int:pk>/letters.docx", worksheet.segment_letters_docx, name="segment_letters_docx"),
+    path("<int:pk>/letters.zip", letters.segment_letters_zip, name="segment_letters_zip"),
+    path("<int:pk>/letters.docx", letters.segment_letters_docx, name="segment_letters_docx"),
+    path("<int:pk>/letters/prepare/", letters.segment_letters_prepare, name="segment_letters_prepare"),
+    path("<int:pk>/letters/jobs/", letters.segment_letter_jobs, name="segment_letter_jobs"),
+    path(
+        "<int:pk>/letters/jobs/<int:job_id>/download/",
+        letters.segment_letter_job_download,
+        name="segment_letter_job_download",
+    ),
 ]

@@ -1,6 +1,7 @@
 """Every change to segments goes through these functions (SPEC 4.2). One module per area."""
 
 from .criteria import *  # noqa: F401,F403
+from .letter_jobs import *  # noqa: F401,F403
 from .logging import *  # noqa: F401,F403
 from .saved_criteria import *  # noqa: F401,F403
 from .worksheet import *  # noqa: F401,F403

@@ -6,12 +6,9 @@ re-renders the worksheet with the user's criteria still filled in and the reason
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_filters.views import FilterView
@@ -21,7 +18,7 @@ from django_tables2.paginators import LazyPaginator
 from crm.access import add_validation_error, error_messages, require_perm
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
 
-from .. import letters, services
+from .. import services
 from ..filters import SegmentFilter
 from ..forms import (
     CriteriaStepForm,
@@ -36,18 +33,15 @@ from ..forms import (
     criteria_filter,
     criteria_from,
 )
-from ..models import SavedSegmentCriteria, Segment, SegmentLine
+from ..models import SavedSegmentCriteria, Segment
 from ..selectors import LineResolver, describe_step, worksheet_lines, worksheet_segments
 from ..tables import SegmentLineTable, SegmentTable
+from .common import ADD, CHANGE, DELETE, VIEW
+from .common import get_line as _line
+from .common import get_segment as _segment
+from .letters import letter_jobs_context
 
-VIEW, CHANGE, ADD, DELETE = (
-    "segments.view_segment",
-    "segments.change_segment",
-    "segments.add_segment",
-    "segments.delete_segment",
-)
 LINES_PER_PAGE = 50
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class SegmentListView(SingleTableMixin, FilterView):
@@ -104,18 +98,6 @@ def segment_create(request):
     )
 
 
-def _segment(pk: int) -> Segment:
-    return get_object_or_404(Segment.objects.select_related("template", "salesperson", "created_by"), pk=pk)
-
-
-def _line(segment: Segment, line_id: int) -> SegmentLine:
-    return get_object_or_404(
-        SegmentLine.objects.select_related("contact__company", "contact__salesperson", "template", "letter"),
-        pk=line_id,
-        segment=segment,
-    )
-
-
 @require_safe
 def segment_page(request, pk: int):
     """The worksheet (GET). Actions re-render it through segment_detail with their errors."""
@@ -130,10 +112,12 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
     RequestConfig(request, paginate={"per_page": LINES_PER_PAGE, "paginator_class": LazyPaginator}).configure(table)
     steps = list(segment.criteria_actions.select_related("user").order_by("step"))
     forms = forms or {}
+    line_count = segment.lines.count()
     context = {
         "segment": segment,
         "table": table,
-        "line_count": segment.lines.count(),
+        "line_count": line_count,
+        **letter_jobs_context(segment, line_count=line_count),
         "steps": [(step, describe_step(step)) for step in steps],
         "header_form": forms.get("header") or SegmentHeaderEditForm(instance=segment, prefix="h"),
         "criteria_form": criteria_filter(criteria_data).form,
@@ -422,54 +406,6 @@ def segment_line_letter(request, pk: int, line_id: int):
     return redirect(edit_url)
 
 
-@require_safe
-def segment_line_letter_download(request, pk: int, line_id: int):
-    """Preview one line's merged letter (nothing is logged)."""
-    require_perm(request, VIEW)
-    segment = _segment(pk)
-    line = _line(segment, line_id)
-    try:
-        filename, data = letters.line_letter(segment, line)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(reverse("segment_line_edit", args=[segment.pk, line.pk]))
-    response = HttpResponse(data, content_type=DOCX)
-    response["Content-Disposition"] = _attachment(filename)
-    return response
-
-
-@require_safe
-def segment_letters_zip(request, pk: int):
-    """All letters as a zip of per-contact .docx files. Written to a temporary file (spilling to disk past
-    32 MB), so a big segment never sits in memory, then streamed."""
-    require_perm(request, VIEW)
-    segment = _segment(pk)
-    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    try:
-        letters.write_segment_letters_zip(segment, spool)
-    except ValidationError as error:
-        spool.close()
-        add_validation_error(request, error)
-        return redirect(segment)
-    spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename=f"Segment {segment.no}.zip", content_type="application/zip")
-
-
-@require_safe
-def segment_letters_docx(request, pk: int):
-    """All letters in one .docx, a page break between them."""
-    require_perm(request, VIEW)
-    segment = _segment(pk)
-    try:
-        data = letters.segment_letters_combined(segment)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(segment)
-    response = HttpResponse(data, content_type=DOCX)
-    response["Content-Disposition"] = _attachment(f"Segment {segment.no}.docx")
-    return response
-
-
 @require_POST
 def segment_delete(request, pk: int):
     require_perm(request, DELETE)
@@ -477,12 +413,6 @@ def segment_delete(request, pk: int):
     services.segment_delete(segment, user=request.user)
     messages.success(request, f"Segment {segment.no} was deleted.")
     return redirect("segment_list")
-
-
-def _attachment(filename: str) -> str:
-    from django.utils.http import content_disposition_header
-
-    return content_disposition_header(as_attachment=True, filename=filename)
 
 
 def _form_errors(form, error: ValidationError) -> None:

@@ -37,6 +37,7 @@ logger = logging.getLogger("crm.tasks")
 LOST_TASK_HANDLERS = {
     "interactions.tasks.deliver_entries": "interactions.services.delivery.deliver_entries_lost",
     "segments.tasks.run_log_job": "segments.tasks.run_log_job_lost",
+    "segments.tasks.run_letter_download_job": "segments.tasks.run_letter_download_job_lost",
 }
 
 

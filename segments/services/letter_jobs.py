@@ -1,0 +1,164 @@
+"""'Download all letters' of a big worksheet as a background job (SPEC 3.5 mail merge; SPEC 6: slow work out of
+the request).
+
+A worksheet with at most `settings.SEGMENT_LETTERS_DIRECT_MAX_LINES` lines is merged in the web request (the
+worksheet views stream it). A bigger one would hold a request, and a gunicorn worker, for minutes: asking for
+its letters queues a `LetterDownloadJob`, a task (`segments.tasks.run_letter_download_job`) merges them into a
+temporary file with progress on the job row, stores the file as a StoredDocument, and the worksheet offers it.
+Both paths call `segments.letters.write_segment_letters`, so the file is the same bytes either way.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from interactions.storage import store_document_file
+
+from .. import letters
+from ..models import LetterDownloadJob, Segment, SegmentLine
+
+__all__ = [
+    "letters_in_background",
+    "segment_letters_prepare",
+    "letter_download_job_run",
+    "letter_jobs_latest",
+]
+
+Job = LetterDownloadJob
+ACTIVE = (Job.Status.QUEUED, Job.Status.RUNNING)
+
+
+def letters_in_background(segment: Segment, *, line_count: int | None = None) -> bool:
+    """Whether this worksheet's letters are too many to merge in a web request."""
+    if line_count is None:
+        line_count = SegmentLine.objects.filter(segment_id=segment.pk).count()
+    return line_count > settings.SEGMENT_LETTERS_DIRECT_MAX_LINES
+
+
+def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownloadJob:
+    """Queue a job that merges all of the segment's letters into one file (`kind`: "zip" or "docx").
+
+    1. Refuse an unknown kind, an empty segment or one without a Word letter, with the message the direct
+       download gives (this merges the first letter: file reads, so before any lock).
+    2. Lock the segment row. A job of the same kind that is still queued or running is returned as it is, so a
+       double click, or two users asking at once, merge the letters once.
+    3. Otherwise create the job; its task is enqueued after commit (never inside the transaction).
+    The job's run deletes the finished jobs it replaces, with their files (slow clean-up in the background).
+    """
+    if kind not in letters.LETTER_FILES:
+        raise ValidationError(f"Unknown kind of letters download “{kind}”. Use zip or docx.")
+    letters.check_has_letters(segment)
+    with transaction.atomic():
+        try:
+            segment = Segment.objects.select_for_update().get(pk=segment.pk)
+        except Segment.DoesNotExist:
+            raise ValidationError("This segment no longer exists (it was logged or deleted).")
+        jobs = Job.objects.filter(segment=segment, kind=kind)
+        active = jobs.filter(status__in=ACTIVE).first()
+        if active is not None:
+            return active
+        job = Job.objects.create(segment=segment, kind=kind, user=user, stage="Queued")
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from ..tasks import run_letter_download_job
+
+    run_letter_download_job.enqueue(job_id)
+
+
+def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
+    """Merge the job's letters into a temporary file, store it, and mark the job done (or failed, with why).
+
+    No transaction is held while merging: the letters are read line by line (as the direct download does) and
+    progress is written every few lines. Safe to run again (a re-queued task after its worker died): a done
+    job is left alone, anything else starts over. Returns the job as it ends up (None if it no longer exists).
+    A segment logged or deleted while its letters are merged leaves a job without a segment, which the next
+    run deletes with its file.
+    """
+    job = Job.objects.select_related("segment").filter(pk=job_id).first()
+    if job is None or job.status == Job.Status.DONE:
+        return job
+    segment = job.segment
+    if segment is None:
+        _fail(job, "The segment was logged or deleted before its letters were merged.")
+        return _reload(job)
+    total = SegmentLine.objects.filter(segment_id=segment.pk).count()
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, stage="Merging letters", total=total, done=0, error="", started_at=timezone.now()
+    )
+
+    def progress(done: int) -> None:
+        Job.objects.filter(pk=job.pk).update(done=done)
+
+    filename = letters.letters_filename(segment, job.kind)
+    try:
+        with tempfile.TemporaryFile() as spool:
+            letters.write_segment_letters(segment, job.kind, spool, progress=progress)
+            Job.objects.filter(pk=job.pk).update(stage="Storing the file")
+            document = store_document_file(spool, filename=filename, content_type=letters.LETTER_FILES[job.kind][1])
+    except ValidationError as error:
+        # The worksheet changed since the job was asked for (emptied, template letter removed): say so.
+        _fail(job, " ".join(error.messages))
+        return _reload(job)
+    except Exception as error:
+        _fail(job, f"{type(error).__name__}: {error}")
+        raise
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.DONE,
+        stage="Done",
+        done=total,
+        document=document,
+        filename=filename,
+        finished_at=timezone.now(),
+    )
+    _delete_replaced_jobs(job)
+    return _reload(job)
+
+
+def _fail(job: LetterDownloadJob, error: str) -> None:
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.FAILED, stage="Failed", error=error, finished_at=timezone.now()
+    )
+
+
+def _reload(job: LetterDownloadJob) -> LetterDownloadJob | None:
+    return Job.objects.filter(pk=job.pk).first()
+
+
+def _delete_replaced_jobs(job: LetterDownloadJob) -> None:
+    """Delete, with their files, the finished jobs this one replaces (same segment and kind), and those whose
+    segment was logged or deleted since (their rows stay without a segment until now, see the model)."""
+    replaced = Job.objects.filter(segment_id=job.segment_id, kind=job.kind, id__lt=job.pk).exclude(status__in=ACTIVE)
+    for jobs in (replaced, Job.objects.filter(segment__isnull=True)):
+        with transaction.atomic():
+            documents = set(jobs.exclude(document=None).values_list("document_id", flat=True))
+            jobs.delete()
+            if documents:
+                _discard_documents(documents)
+
+
+def _discard_documents(ids: set[int]) -> None:
+    # Stored documents are shared by content (the same bytes are one row), so only those no other row points at
+    # go: the log entries' clean-up decides, as it finds every reference through the model metadata. The files
+    # are deleted after commit, so a rolled-back transaction never loses one.
+    from interactions.services.entries import _delete_files, _delete_orphaned_documents
+
+    names = _delete_orphaned_documents(ids)
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+
+
+def letter_jobs_latest(segment: Segment) -> list[LetterDownloadJob]:
+    """The newest job of each kind for the worksheet page (a read, kept next to the writes whose state it shows)."""
+    jobs = (
+        Job.objects.filter(segment_id=segment.pk, kind=kind).select_related("user").order_by("-id").first()
+        for kind in Job.Kind.values
+    )
+    return [job for job in jobs if job is not None]

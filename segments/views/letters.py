@@ -1,0 +1,166 @@
+"""The worksheet's mail merge downloads (SPEC 3.5): one line's letter, and all letters as a zip of per-contact
+.docx files or one combined .docx, nothing logged.
+
+A worksheet with at most settings.SEGMENT_LETTERS_DIRECT_MAX_LINES lines is merged right here, in the request.
+A bigger one is merged by a background job (segments.services.letter_jobs): the worksheet asks for it with a
+POST, shows its progress and then offers the file, to whoever may see the segment.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST, require_safe
+
+from crm.access import add_validation_error, require_perm
+
+from .. import letters, services
+from ..models import LetterDownloadJob, Segment
+from .common import VIEW
+from .common import get_line as _line
+from .common import get_segment as _segment
+
+DOCX = letters.LETTER_FILES["docx"][1]
+
+
+@require_safe
+def segment_line_letter_download(request, pk: int, line_id: int):
+    """Preview one line's merged letter (nothing is logged)."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    line = _line(segment, line_id)
+    try:
+        filename, data = letters.line_letter(segment, line)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(reverse("segment_line_edit", args=[segment.pk, line.pk]))
+    response = HttpResponse(data, content_type=DOCX)
+    response["Content-Disposition"] = _attachment(filename)
+    return response
+
+
+@require_safe
+def segment_letters_zip(request, pk: int):
+    """All letters as a zip of per-contact .docx files."""
+    return _direct_download(request, pk, "zip")
+
+
+@require_safe
+def segment_letters_docx(request, pk: int):
+    """All letters in one .docx, a page break between them."""
+    return _direct_download(request, pk, "docx")
+
+
+def _direct_download(request, pk: int, kind: str):
+    """Merge in the request, into a temporary file (spilling to disk past 32 MB, so a big zip never sits in
+    memory), then stream it. More lines than the setting: the worksheet's "Prepare letters" instead."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    if services.letters_in_background(segment):
+        return _letters_too_many(request, segment)
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    try:
+        letters.write_segment_letters(segment, kind, spool)
+    except ValidationError as error:
+        spool.close()
+        add_validation_error(request, error)
+        return redirect(segment)
+    spool.seek(0)
+    filename, content_type = letters.letters_filename(segment, kind), letters.LETTER_FILES[kind][1]
+    if kind == "docx":
+        # The combined document is built in memory anyway (one document.xml): answer it as plain bytes.
+        with spool:
+            response = HttpResponse(spool.read(), content_type=content_type)
+        response["Content-Disposition"] = _attachment(filename)
+        return response
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)
+
+
+def _letters_too_many(request, segment: Segment):
+    messages.info(
+        request,
+        f"Segment {segment.no} has more than {settings.SEGMENT_LETTERS_DIRECT_MAX_LINES:,} lines: its letters are "
+        "prepared in the background. Use “Prepare letters” and download the file when it is ready.",
+    )
+    return redirect(segment)
+
+
+@require_POST
+def segment_letters_prepare(request, pk: int):
+    """Ask for all letters of a big worksheet: a background job merges them (progress on the worksheet).
+
+    Needs only the permission to see the segment, like the direct download: it is a read that takes long. A
+    worksheet small enough for the direct download is sent there instead.
+    """
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    kind = request.POST.get("kind", "")
+    direct = {"zip": "segment_letters_zip", "docx": "segment_letters_docx"}
+    if kind in direct and not services.letters_in_background(segment):
+        return redirect(direct[kind], segment.pk)
+    try:
+        job = services.segment_letters_prepare(segment, kind=kind, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(segment)
+    job.refresh_from_db()  # the default task backend has run it already, in-process, after the commit
+    if job.status == job.Status.DONE:
+        messages.success(request, f"{job.get_kind_display()} of segment {segment.no} are ready to download.")
+    elif job.status != job.Status.FAILED:
+        messages.success(
+            request,
+            f"{job.get_kind_display()}: merging the letters in the background. The file is offered here when it "
+            "is ready.",
+        )
+    return redirect(f"{segment.get_absolute_url()}#letter-jobs")
+
+
+@require_safe
+def segment_letter_jobs(request, pk: int):
+    """The letter jobs' progress card alone (htmx polls it every 2 s while a job runs)."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    return render(request, "segments/_letter_jobs.html", {"segment": segment, **letter_jobs_context(segment)})
+
+
+def letter_jobs_context(segment: Segment, *, line_count: int | None = None) -> dict:
+    """What the letter jobs card shows (on the worksheet and alone, for htmx)."""
+    jobs = services.letter_jobs_latest(segment)
+    return {
+        "letters_in_background": services.letters_in_background(segment, line_count=line_count),
+        "letter_jobs": jobs,
+        "letters_active": any(job.is_active for job in jobs),
+        "letters_max_lines": settings.SEGMENT_LETTERS_DIRECT_MAX_LINES,
+    }
+
+
+@require_safe
+def segment_letter_job_download(request, pk: int, job_id: int):
+    """The file a letter job made, to whoever may see its segment (404 for another segment's job, or once the
+    segment was logged or deleted)."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    job = get_object_or_404(
+        LetterDownloadJob.objects.select_related("document"),
+        pk=job_id,
+        segment=segment,
+        status=LetterDownloadJob.Status.DONE,
+        document__isnull=False,
+    )
+    return FileResponse(
+        job.document.file.open("rb"),
+        as_attachment=True,
+        filename=job.filename,
+        content_type=job.document.content_type,
+    )
+
+
+def _attachment(filename: str) -> str:
+    return content_disposition_header(as_attachment=True, filename=filename)
