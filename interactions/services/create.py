@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.audit import audit_record
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
 
+from ..document_pins import pin_documents
 from ..letters import (
     contact_merge_values,
     render_letter,
@@ -192,33 +193,41 @@ def interaction_create(*, contact, template, description, user, **fields: Any) -
     1. Validate and resolve (outside the transaction): template defaults, overrides, language variant,
        correspondence type (reference 2.2), the refusals of reference 2.1. The template's letter is
        snapshotted as a content-addressed StoredDocument here, because that reads and writes files.
-    2. One transaction: lock the contact row (so it cannot become privacy blocked or be deleted half-way),
-       insert the entry, then store the merge values, which include the new entry number, and write the audit
-       event. The letter itself is not rendered here: merge_template + merge_values reproduce it byte for byte
-       on demand.
+    2. One transaction: pin the letter snapshot (a concurrent "delete canceled entries" may have just deleted
+       it as unused: then take a new one, see interactions.document_pins), lock the contact row (so it cannot
+       become privacy blocked or be deleted half-way), insert the entry, then store the merge values, which
+       include the new entry number, and write the audit event. The letter itself is not rendered here:
+       merge_template + merge_values reproduce it byte for byte on demand.
     3. After commit, an e-mail entry is handed to the delivery task, which sets delivery_status.
     """
-    draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
+    for _ in range(3):
+        draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
+        with transaction.atomic():
+            if draft.letter is None or pin_documents([draft.letter.pk]):
+                return _save(draft, user=user)
+    raise RuntimeError("The template's letter snapshot was deleted three times while logging; nothing was logged.")
+
+
+def _save(draft: _Draft, *, user) -> InteractionLogEntry:
     entry = draft.entry
-    with transaction.atomic():
-        locked = Contact.objects.select_for_update().only("privacy_blocked").get(pk=entry.contact.pk)
-        if locked.privacy_blocked:
-            raise ValidationError(PRIVACY_BLOCKED.format(no=entry.contact.no, name=entry.contact.name))
-        entry.save()
-        if draft.letter is not None:
-            entry.merge_values = _merge_values(draft, entry_no=entry.pk)
-            entry.save(update_fields=["merge_values"])
-        audit_record(
-            AuditEvent.Action.INTERACTION_CREATED,
-            user=user,
-            obj=entry,
-            count=1,
-            contact=entry.contact.no,
-            template=entry.template.code,
-            correspondence_type=entry.correspondence_type,
-        )
-        if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
-            entries_deliver_after_commit([entry.pk])
+    locked = Contact.objects.select_for_update().only("privacy_blocked").get(pk=entry.contact.pk)
+    if locked.privacy_blocked:
+        raise ValidationError(PRIVACY_BLOCKED.format(no=entry.contact.no, name=entry.contact.name))
+    entry.save()
+    if draft.letter is not None:
+        entry.merge_values = _merge_values(draft, entry_no=entry.pk)
+        entry.save(update_fields=["merge_values"])
+    audit_record(
+        AuditEvent.Action.INTERACTION_CREATED,
+        user=user,
+        obj=entry,
+        count=1,
+        contact=entry.contact.no,
+        template=entry.template.code,
+        correspondence_type=entry.correspondence_type,
+    )
+    if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
+        entries_deliver_after_commit([entry.pk])
     return entry
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, SalesDocument
 
+from ..document_pins import pin_documents
 from ..models import DOCUMENT_TYPE_FOR_KIND, InteractionLogEntry, InteractionTemplateSetup
 from ..storage import store_document
 
@@ -54,11 +55,10 @@ def log_printed_document(
 
     now = timezone.localtime()
     kind_label = document.get_kind_display()
-    stored = store_document(
-        pdf,
-        filename=f"{document.no}{f'-v{version_no}' if version_no else ''}.pdf",
-        content_type="application/pdf",
-    )
+    filename = f"{document.no}{f'-v{version_no}' if version_no else ''}.pdf"
+    stored = store_document(pdf, filename=filename, content_type="application/pdf")
+    if not pin_documents([stored.pk]):  # deleted meanwhile with canceled entries: store it again
+        stored = store_document(pdf, filename=filename, content_type="application/pdf")
     return InteractionLogEntry.objects.create(
         contact=contact,
         contact_company=contact.company_or_self,

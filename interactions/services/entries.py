@@ -234,6 +234,9 @@ def _delete_orphaned_documents(candidate_ids: set[int]) -> list[str]:
     ids = sorted(candidate_ids)
     for start in range(0, len(ids), DOCUMENT_CHUNK):
         chunk = ids[start : start + DOCUMENT_CHUNK]
+        # Lock first, then look for references (a later statement, so it sees what a writer that pinned one of
+        # these documents committed while we waited): see interactions.document_pins.
+        list(StoredDocument.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values_list("pk"))
         orphans = StoredDocument.objects.filter(pk__in=chunk)
         for related_model, attname, _ in references:
             orphans = orphans.exclude(

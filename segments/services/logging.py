@@ -468,7 +468,7 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
 
     attachments: dict[tuple[int, str], tuple] = {}
     templates: dict[int, InteractionTemplate] = {}
-    last_id = 0
+    last_id = retries = 0
     while True:
         batch = list(
             _entries_needing_letters(logged)
@@ -478,7 +478,7 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
         )
         if not batch:
             return
-        last_id = batch[-1].id
+        previous_id, last_id = last_id, batch[-1].id
         merged = []
         for entry in batch:
             if entry.contact is None:
@@ -510,11 +510,22 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
             )
             entry.merge_template = snapshot
             merged.append(entry)
-        _store_merge_values(merged)
+        if not _store_merge_values(merged):
+            # "Delete canceled entries" took a letter snapshot between our lookup and this write (see
+            # interactions.document_pins): take the snapshots again and redo the batch.
+            retries += 1
+            if retries > 3:
+                raise RuntimeError("The letter snapshots kept disappearing while merging; run the job again.")
+            attachments.clear()
+            last_id = previous_id
+            continue
         LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(batch))
 
 
-def _store_merge_values(entries: list[InteractionLogEntry]) -> None:
+def _store_merge_values(entries: list[InteractionLogEntry]) -> bool:
+    """Write the batch's merge values and snapshots; False (nothing written) when a snapshot was deleted."""
+    from interactions.document_pins import pin_documents
+
     # One prepared UPDATE run for the whole batch (executemany): bulk_update builds a CASE WHEN per row and
     # field, and spent four fifths of the job's time compiling it.
     field = InteractionLogEntry._meta.get_field("merge_values")
@@ -522,9 +533,13 @@ def _store_merge_values(entries: list[InteractionLogEntry]) -> None:
         (entry.merge_template_id, field.get_db_prep_save(entry.merge_values, connection), entry.pk) for entry in entries
     ]
     if not rows:
-        return
+        return True
     with transaction.atomic(), connection.cursor() as cursor:
+        snapshots = {entry.merge_template_id for entry in entries}
+        if pin_documents(snapshots) != snapshots:
+            return False
         cursor.executemany(f"UPDATE {_ENTRY} SET merge_template_id = %s, merge_values = %s WHERE id = %s", rows)
+    return True
 
 
 def _deliver(job: LogJob, logged: LoggedSegment) -> None:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from crm.numbering import next_number
+from interactions.document_pins import pin_documents
 from interactions.merge import MergeTemplateError, compile_docx
 from interactions.storage import store_document
 
@@ -241,6 +242,9 @@ def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: 
         document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_TYPE)
     with transaction.atomic():
         line = SegmentLine.objects.select_for_update().get(pk=line.pk)
+        if document is not None and not pin_documents([document.pk]):
+            # Deleted meanwhile with canceled entries that used the same bytes (interactions.document_pins).
+            document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_TYPE)
         line.letter = document
         line.save(update_fields=["letter"])
     return line
