@@ -31,9 +31,7 @@ REFERENCES = ["PO 4711", "RFQ 2026-118", "Framework 2026", "Call-off 7", "Ticket
 
 def seed(stdout, **options) -> None:
     rng = random.Random(5)
-    contacts = list(
-        Contact.objects.filter(privacy_blocked=False).select_related("company").order_by("id")[:60]
-    )
+    contacts = list(Contact.objects.filter(privacy_blocked=False).select_related("company").order_by("id")[:60])
     if not contacts:
         stdout.write("Sales documents: no contacts yet, skipped.")
         return

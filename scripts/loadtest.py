@@ -51,8 +51,11 @@ PLAN: dict = {"contact_ids": [], "segment_ids": [], "sessions": {}}
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/crm_loadtest",
-                        help="PostgreSQL on 127.0.0.1 (default: %(default)s; created and seeded if needed)")
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/crm_loadtest",
+        help="PostgreSQL on 127.0.0.1 (default: %(default)s; created and seeded if needed)",
+    )
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--users", type=int, default=20, help="browsing users (plus one logging a segment)")
@@ -62,8 +65,9 @@ def parse_args():
     parser.add_argument("--segments", type=int, default=2, help="segments the marketer logs during the run")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--media-root", default=None,
-                        help="documents of that database (default: media/loadtest/<database name>)")
+    parser.add_argument(
+        "--media-root", default=None, help="documents of that database (default: media/loadtest/<database name>)"
+    )
     parser.add_argument("--write", action="store_true", help="record the figures in docs/PERFORMANCE.md")
     return parser.parse_args()
 
@@ -84,7 +88,8 @@ def login(base_url: str, username: str, password: str) -> dict[str, str]:
     response = session.post(
         f"{base_url}/accounts/login/",
         data={"username": username, "password": password, "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
-        allow_redirects=False, timeout=30,
+        allow_redirects=False,
+        timeout=30,
     )
     if response.status_code != 302 or "sessionid" not in session.cookies:
         sys.exit(f"Could not log in as {username} (password {password!r}): {response.status_code}")
@@ -159,8 +164,11 @@ class SegmentLogger(HttpUser):
         self.client.get(f"/segments/{segment_id}/", name="/segments/<id>/ (worksheet)")
         token = csrf_token(self.client)
         with self.client.post(
-            f"/segments/{segment_id}/log/", data={"csrfmiddlewaretoken": token}, name="POST /segments/<id>/log/",
-            allow_redirects=False, catch_response=True,
+            f"/segments/{segment_id}/log/",
+            data={"csrfmiddlewaretoken": token},
+            name="POST /segments/<id>/log/",
+            allow_redirects=False,
+            catch_response=True,
         ) as response:
             location = response.headers.get("Location", "")
             match = re.search(r"/segments/logged/(\d+)/", location)
@@ -192,8 +200,14 @@ def django_env(database_url: str, media_root: str) -> dict:
 
 
 def manage(env: dict, *args: str, capture: bool = False) -> str:
-    result = subprocess.run([PYTHON, "manage.py", *args], cwd=PROJECT_DIR, env=env, check=True, text=True,
-                            stdout=subprocess.PIPE if capture else None)
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
     return result.stdout if capture else ""
 
 
@@ -238,8 +252,12 @@ print(json.dumps({"segment_ids": segment_ids, "lines": lines, "contact_ids": con
 def run_django_snippet(env: dict, code: str, **variables) -> str:
     """Run `code` with Django set up, in a subprocess (this process is gevent-patched and has no Django)."""
     result = subprocess.run(
-        [PYTHON, "-c", f"import django; django.setup(); exec({code!r})"], cwd=PROJECT_DIR, text=True, check=True,
-        env={**env, **{key: str(value) for key, value in variables.items()}}, stdout=subprocess.PIPE,
+        [PYTHON, "-c", f"import django; django.setup(); exec({code!r})"],
+        cwd=PROJECT_DIR,
+        text=True,
+        check=True,
+        env={**env, **{key: str(value) for key, value in variables.items()}},
+        stdout=subprocess.PIPE,
     )
     return result.stdout.strip()
 
@@ -281,13 +299,15 @@ def summarize(environment: Environment, elapsed: float) -> dict:
     total = stats.total
     rows = []
     for entry in sorted(stats.entries.values(), key=lambda e: -e.num_requests):
-        rows.append({
-            "name": f"{entry.method} {entry.name}" if not entry.name.startswith("POST") else entry.name,
-            "requests": entry.num_requests,
-            "errors": entry.num_failures,
-            "median_ms": entry.get_response_time_percentile(0.5),
-            "p95_ms": entry.get_response_time_percentile(0.95),
-        })
+        rows.append(
+            {
+                "name": f"{entry.method} {entry.name}" if not entry.name.startswith("POST") else entry.name,
+                "requests": entry.num_requests,
+                "errors": entry.num_failures,
+                "median_ms": entry.get_response_time_percentile(0.5),
+                "p95_ms": entry.get_response_time_percentile(0.95),
+            }
+        )
     return {
         "requests": total.num_requests,
         "errors": total.num_failures,
@@ -296,8 +316,9 @@ def summarize(environment: Environment, elapsed: float) -> dict:
         "p95_ms": total.get_response_time_percentile(0.95),
         "elapsed_s": elapsed,
         "rows": rows,
-        "failures": [f"{error.method} {error.name}: {error.error} ({error.occurrences}×)"
-                     for error in stats.errors.values()],
+        "failures": [
+            f"{error.method} {error.name}: {error.error} ({error.occurrences}×)" for error in stats.errors.values()
+        ],
     }
 
 
@@ -363,7 +384,7 @@ def write_performance_md(section: str) -> None:
     text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else "# Performance\n"
     if START_MARKER in text and END_MARKER in text:
         before = text[: text.index(START_MARKER)]
-        after = text[text.index(END_MARKER) + len(END_MARKER):]
+        after = text[text.index(END_MARKER) + len(END_MARKER) :]
         text = before + section + after
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
@@ -400,11 +421,20 @@ def main() -> int:
     base_url = f"http://127.0.0.1:{args.port}"
     log_dir = Path(tempfile.mkdtemp(prefix="crm-loadtest-logs-"))
     web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web_workers)}
-    gunicorn = subprocess.Popen([str(Path(PYTHON).parent / "gunicorn")], cwd=PROJECT_DIR, env=web_env,
-                                stdout=(log_dir / "gunicorn.log").open("w"), stderr=subprocess.STDOUT)
-    worker = subprocess.Popen([PYTHON, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"],
-                              cwd=PROJECT_DIR, env=env, stdout=(log_dir / "worker.log").open("w"),
-                              stderr=subprocess.STDOUT)
+    gunicorn = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn")],
+        cwd=PROJECT_DIR,
+        env=web_env,
+        stdout=(log_dir / "gunicorn.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=(log_dir / "worker.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_health(base_url, gunicorn)
         PLAN["sessions"] = {name: login(base_url, name, DEMO_PASSWORD) for name in ("seller", "marketer")}
@@ -418,8 +448,11 @@ def main() -> int:
                     return
                 gevent.sleep(0.2)
 
-        print(f"Load: {args.users} browsers + 1 segment logger for {args.duration:.0f} s "
-              f"(at most {args.max_requests:,} requests) against {base_url}…", flush=True)
+        print(
+            f"Load: {args.users} browsers + 1 segment logger for {args.duration:.0f} s "
+            f"(at most {args.max_requests:,} requests) against {base_url}…",
+            flush=True,
+        )
         load_before = os.getloadavg()
         started = time.monotonic()
         runner.start(args.users + 1, spawn_rate=args.spawn_rate)
@@ -443,10 +476,14 @@ def main() -> int:
     print()
     print(f"{'page':<45} {'requests':>9} {'median':>8} {'p95':>8} {'errors':>7}")
     for row in summary["rows"]:
-        print(f"{row['name'][:45]:<45} {row['requests']:>9,} {row['median_ms']:>6.0f}ms {row['p95_ms']:>6.0f}ms "
-              f"{row['errors']:>7}")
-    print(f"\nrequests: {summary['requests']:,} in {elapsed:.1f} s = {summary['rps']:.1f} requests/s; "
-          f"median {summary['median_ms']:.0f} ms; p95 {summary['p95_ms']:.0f} ms; errors: {summary['errors']}")
+        print(
+            f"{row['name'][:45]:<45} {row['requests']:>9,} {row['median_ms']:>6.0f}ms {row['p95_ms']:>6.0f}ms "
+            f"{row['errors']:>7}"
+        )
+    print(
+        f"\nrequests: {summary['requests']:,} in {elapsed:.1f} s = {summary['rps']:.1f} requests/s; "
+        f"median {summary['median_ms']:.0f} ms; p95 {summary['p95_ms']:.0f} ms; errors: {summary['errors']}"
+    )
     print(f"merge jobs: {jobs}")
     print("server time (request log): median {:.0f} ms, p95 {:.0f} ms over {} requests".format(*summary["server"]))
     print(f"load average before the run: {', '.join(f'{value:.1f}' for value in load_before)}")

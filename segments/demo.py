@@ -27,9 +27,7 @@ BERLIN = "Demo: trade fair invitation"
 def _busiest_city() -> str | None:
     from django.db.models import Count
 
-    row = (
-        Contact.objects.exclude(city="").values("city").annotate(n=Count("id")).order_by("-n").first()
-    )
+    row = Contact.objects.exclude(city="").values("city").annotate(n=Count("id")).order_by("-n").first()
     return row["city"] if row else None
 
 

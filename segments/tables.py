@@ -42,7 +42,15 @@ class SegmentLineTable(BaseTable):
         model = SegmentLine
         fields = ()
         sequence = (
-            "contact_no", "name", "company", "correspondence", "template", "description", "language", "note", "edit",
+            "contact_no",
+            "name",
+            "company",
+            "correspondence",
+            "template",
+            "description",
+            "language",
+            "note",
+            "edit",
         )
         empty_text = "No lines yet: add contacts with criteria above."
 

@@ -131,11 +131,26 @@ def test_a_viewer_can_change_nothing(viewer_client, world):
 
 
 def test_a_viewer_can_read_every_list_and_detail_page(viewer_client, world):
-    readable = ["/contacts/", "/interactions/", "/segments/", "/segments/logged/", "/segments/criteria/",
-                "/documents/", "/interactions/statistics/"]
-    readable += [concrete(route, world) for route in ("/contacts/<int:pk>/", "/interactions/<int:pk>/",
-                                                      "/segments/<int:pk>/", "/segments/logged/<int:pk>/",
-                                                      "/segments/criteria/<int:pk>/", "/documents/<int:pk>/")]
+    readable = [
+        "/contacts/",
+        "/interactions/",
+        "/segments/",
+        "/segments/logged/",
+        "/segments/criteria/",
+        "/documents/",
+        "/interactions/statistics/",
+    ]
+    readable += [
+        concrete(route, world)
+        for route in (
+            "/contacts/<int:pk>/",
+            "/interactions/<int:pk>/",
+            "/segments/<int:pk>/",
+            "/segments/logged/<int:pk>/",
+            "/segments/criteria/<int:pk>/",
+            "/documents/<int:pk>/",
+        )
+    ]
     for url in readable:
         assert viewer_client.get(url).status_code == 200, url
 

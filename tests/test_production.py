@@ -24,15 +24,26 @@ PRODUCTION_ENV = {
 
 # crm.settings_test (and the browser tests' conftest) relax these in this process's environment; the subprocess
 # must see production defaults.
-RELAXED_BY_TEST_SETTINGS = {"SECRET_KEY", "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "SECURE_HSTS_SECONDS",
-                            "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+RELAXED_BY_TEST_SETTINGS = {
+    "SECRET_KEY",
+    "DEBUG",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_COOKIES",
+    "SECURE_HSTS_SECONDS",
+    "ALLOWED_HOSTS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def manage(*args, **env) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key not in RELAXED_BY_TEST_SETTINGS}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=environment, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -140,6 +151,10 @@ def test_the_json_format_has_the_same_fields_one_object_per_line():
     assert "\n" not in line
     fields = json.loads(line)
     assert {key: fields[key] for key in ("level", "logger", "msg", "task_id", "attempts")} == {
-        "level": "WARNING", "logger": "crm.tasks", "msg": "task re-queued", "task_id": "abc", "attempts": 2,
+        "level": "WARNING",
+        "logger": "crm.tasks",
+        "msg": "task re-queued",
+        "task_id": "abc",
+        "attempts": 2,
     }
     assert fields["ts"].endswith("Z")

@@ -147,9 +147,7 @@ def document_print(request, pk: int):
         _report(request, error)
         return redirect(document)
     versioned = document.kind in SalesDocument.VERSIONED_KINDS
-    return _pdf_response(
-        pdf, filename=pdf_filename(document, version_no=document.printed_versions if versioned else 0)
-    )
+    return _pdf_response(pdf, filename=pdf_filename(document, version_no=document.printed_versions if versioned else 0))
 
 
 @require_POST

@@ -77,8 +77,14 @@ def test_a_salesperson_creates_a_person_at_a_company(sales_client):
     group = MailingGroupFactory(code="NEWS")
     response = sales_client.post(
         "/contacts/new/",
-        {"type": "person", "name": "Grace Hopper", "company_no": company.no, "email": "grace@example.com",
-         "country_code": "de", "mailing_groups": [group.pk]},
+        {
+            "type": "person",
+            "name": "Grace Hopper",
+            "company_no": company.no,
+            "email": "grace@example.com",
+            "country_code": "de",
+            "mailing_groups": [group.pk],
+        },
     )
     person = Contact.objects.get(name="Grace Hopper")
     assert response.status_code == 302 and response["Location"] == f"/contacts/{person.pk}/"

@@ -29,8 +29,12 @@ needs_pdf = pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_
 def document_with_lines(kind="invoice", lines=2, **kwargs):
     document = SalesDocumentFactory(kind=kind, **kwargs)
     for index in range(lines):
-        SalesDocumentLineFactory(document=document, description=f"Widget model {index + 1}",
-                                 quantity=Decimal("2"), unit_price=Decimal("10.00"))
+        SalesDocumentLineFactory(
+            document=document,
+            description=f"Widget model {index + 1}",
+            quantity=Decimal("2"),
+            unit_price=Decimal("10.00"),
+        )
     return document
 
 
@@ -44,8 +48,9 @@ def set_up_logging(event="sales_invoice"):
 def test_the_list_shows_documents_and_filters_by_type_contact_date_and_number(viewer_client):
     alpha = CompanyFactory(name="Alpha Logistics")
     quote = SalesDocumentFactory(kind="quote", contact=alpha, date=datetime.date(2026, 1, 10))
-    invoice = SalesDocumentFactory(kind="invoice", contact=CompanyFactory(name="Beta Bakery"),
-                                   date=datetime.date(2026, 3, 5))
+    invoice = SalesDocumentFactory(
+        kind="invoice", contact=CompanyFactory(name="Beta Bakery"), date=datetime.date(2026, 3, 5)
+    )
 
     everything = viewer_client.get("/documents/").content.decode()
     by_kind = viewer_client.get("/documents/", {"kind": "quote"}).content.decode()
@@ -86,8 +91,13 @@ def test_the_list_query_count_does_not_grow_with_rows(viewer_client):
 
 def test_a_user_without_a_role_gets_403_everywhere(stranger_client):
     document = document_with_lines()
-    for url in ["/documents/", f"/documents/{document.pk}/", f"/documents/{document.pk}/pdf/", "/documents/new/",
-                f"/documents/{document.pk}/edit/"]:
+    for url in [
+        "/documents/",
+        f"/documents/{document.pk}/",
+        f"/documents/{document.pk}/pdf/",
+        "/documents/new/",
+        f"/documents/{document.pk}/edit/",
+    ]:
         assert stranger_client.get(url).status_code == 403, url
     assert stranger_client.post(f"/documents/{document.pk}/print/").status_code == 403
     assert stranger_client.post(f"/documents/{document.pk}/email/").status_code == 403
@@ -200,12 +210,26 @@ def test_emailing_a_contact_without_an_address_shows_the_error(sales_client):
 
 def form_data(contact_no: str, **overrides) -> dict:
     data = {
-        "kind": "quote", "contact_no": contact_no, "date": "2026-04-01", "due_date": "2026-05-01",
-        "your_reference": "RFQ 12", "salesperson": "", "vat_percent": "20",
-        "lines-TOTAL_FORMS": "3", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "500",
-        "lines-0-description": "Shelving unit", "lines-0-quantity": "3", "lines-0-unit_price": "289.00",
-        "lines-1-description": "Delivery", "lines-1-quantity": "", "lines-1-unit_price": "120",
-        "lines-2-description": "", "lines-2-quantity": "", "lines-2-unit_price": "",
+        "kind": "quote",
+        "contact_no": contact_no,
+        "date": "2026-04-01",
+        "due_date": "2026-05-01",
+        "your_reference": "RFQ 12",
+        "salesperson": "",
+        "vat_percent": "20",
+        "lines-TOTAL_FORMS": "3",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "0",
+        "lines-MAX_NUM_FORMS": "500",
+        "lines-0-description": "Shelving unit",
+        "lines-0-quantity": "3",
+        "lines-0-unit_price": "289.00",
+        "lines-1-description": "Delivery",
+        "lines-1-quantity": "",
+        "lines-1-unit_price": "120",
+        "lines-2-description": "",
+        "lines-2-quantity": "",
+        "lines-2-unit_price": "",
     }
     data.update(overrides)
     return data
@@ -221,18 +245,32 @@ def test_a_salesperson_creates_a_quote_with_lines(sales_client):
     assert response.status_code == 302 and response["Location"] == f"/documents/{document.pk}/"
     assert document.kind == "quote" and document.contact == contact and document.your_reference == "RFQ 12"
     assert list(document.lines.values_list("description", "quantity", "unit_price")) == [
-        ("Shelving unit", Decimal("3"), Decimal("289.00")), ("Delivery", Decimal("1"), Decimal("120.00"))
+        ("Shelving unit", Decimal("3"), Decimal("289.00")),
+        ("Delivery", Decimal("1"), Decimal("120.00")),
     ]
 
 
 def test_bad_form_input_shows_clear_messages_and_saves_nothing(sales_client):
     unknown_contact = sales_client.post("/documents/new/", form_data("CT999999")).content.decode()
-    no_lines = sales_client.post("/documents/new/", form_data(
-        CompanyFactory().no, **{"lines-0-description": "", "lines-0-quantity": "", "lines-0-unit_price": "",
-                                "lines-1-description": "", "lines-1-unit_price": ""})).content.decode()
-    bad_numbers = sales_client.post("/documents/new/", form_data(
-        CompanyFactory().no, **{"lines-0-quantity": "three", "lines-1-description": "", "due_date": "2026-01-01"}
-    )).content.decode()
+    no_lines = sales_client.post(
+        "/documents/new/",
+        form_data(
+            CompanyFactory().no,
+            **{
+                "lines-0-description": "",
+                "lines-0-quantity": "",
+                "lines-0-unit_price": "",
+                "lines-1-description": "",
+                "lines-1-unit_price": "",
+            },
+        ),
+    ).content.decode()
+    bad_numbers = sales_client.post(
+        "/documents/new/",
+        form_data(
+            CompanyFactory().no, **{"lines-0-quantity": "three", "lines-1-description": "", "due_date": "2026-01-01"}
+        ),
+    ).content.decode()
 
     assert "There is no contact with the number CT999999." in unknown_contact
     assert "Add at least one line with a description." in no_lines
@@ -247,9 +285,18 @@ def test_editing_a_document_replaces_its_lines(sales_client):
     page = sales_client.get(f"/documents/{document.pk}/edit/").content.decode()
     assert "Widget model 1" in page and 'name="kind"' not in page
 
-    response = sales_client.post(f"/documents/{document.pk}/edit/", form_data(
-        document.contact.no, **{"lines-TOTAL_FORMS": "2", "lines-0-description": "Replacement",
-                                "lines-1-description": "", "lines-1-unit_price": ""}))
+    response = sales_client.post(
+        f"/documents/{document.pk}/edit/",
+        form_data(
+            document.contact.no,
+            **{
+                "lines-TOTAL_FORMS": "2",
+                "lines-0-description": "Replacement",
+                "lines-1-description": "",
+                "lines-1-unit_price": "",
+            },
+        ),
+    )
 
     assert response.status_code == 302
     document.refresh_from_db()

@@ -206,7 +206,7 @@ def test_emailing_sends_the_pdf_and_logs_a_separate_email_entry(salesperson_user
     message = mail.outbox[0]
     assert message.to == ["accounts@customer.example"]
     assert message.subject == f"Invoice {document.no}"
-    (filename, content, mimetype), = message.attachments
+    ((filename, content, mimetype),) = message.attachments
     assert filename == f"{document.no}.pdf" and mimetype == "application/pdf" and content.startswith(b"%PDF")
     printed_entry, sent_entry = InteractionLogEntry.objects.order_by("id")
     assert printed_entry.correspondence_type == "hard_copy"
@@ -245,21 +245,47 @@ def test_a_refused_email_log_sends_nothing(salesperson_user, django_capture_on_c
 def test_the_pdf_text_contains_the_header_lines_and_totals(salesperson_user, settings):
     settings.COMPANY_NAME = "Northwind Traders Ltd"
     salesperson = SalespersonFactory(name="Jane Doe")
-    company = CompanyFactory(name="Hanseatic Shipping GmbH", address="Am Sandtorkai 12", post_code="20457",
-                             city="Hamburg")
-    document = SalesDocumentFactory(kind=SalesDocument.Kind.INVOICE, contact=company, salesperson=salesperson,
-                                    your_reference="PO 4711", vat_percent=Decimal("20"))
-    SalesDocumentLineFactory(document=document, description="Industrial shelving unit", quantity=Decimal("4"),
-                             unit_price=Decimal("289.00"))
-    SalesDocumentLineFactory(document=document, description="Installation on site, per hour",
-                             quantity=Decimal("6"), unit_price=Decimal("85.00"))
+    company = CompanyFactory(
+        name="Hanseatic Shipping GmbH", address="Am Sandtorkai 12", post_code="20457", city="Hamburg"
+    )
+    document = SalesDocumentFactory(
+        kind=SalesDocument.Kind.INVOICE,
+        contact=company,
+        salesperson=salesperson,
+        your_reference="PO 4711",
+        vat_percent=Decimal("20"),
+    )
+    SalesDocumentLineFactory(
+        document=document, description="Industrial shelving unit", quantity=Decimal("4"), unit_price=Decimal("289.00")
+    )
+    SalesDocumentLineFactory(
+        document=document,
+        description="Installation on site, per hour",
+        quantity=Decimal("6"),
+        unit_price=Decimal("85.00"),
+    )
 
     text = pdf_text(services.document_print(document, user=salesperson_user))
 
-    for expected in ["Northwind Traders Ltd", "Hanseatic Shipping GmbH", "20457 Hamburg", f"Invoice {document.no}",
-                     "PO 4711", "Jane Doe", "Industrial shelving unit", "Installation on site, per hour",
-                     "1,156.00", "510.00", "Subtotal", "1,666.00", "VAT 20 %", "333.20", "Total GBP", "1,999.20",
-                     "Page 1 of 1"]:
+    for expected in [
+        "Northwind Traders Ltd",
+        "Hanseatic Shipping GmbH",
+        "20457 Hamburg",
+        f"Invoice {document.no}",
+        "PO 4711",
+        "Jane Doe",
+        "Industrial shelving unit",
+        "Installation on site, per hour",
+        "1,156.00",
+        "510.00",
+        "Subtotal",
+        "1,666.00",
+        "VAT 20 %",
+        "333.20",
+        "Total GBP",
+        "1,999.20",
+        "Page 1 of 1",
+    ]:
         assert expected in text, expected
 
 
@@ -306,32 +332,47 @@ def test_document_create_numbers_the_document_from_its_series_and_numbers_the_li
     contact = CompanyFactory(salesperson=salesperson)
 
     quote = services.document_create(
-        kind="quote", contact=contact, user=salesperson_user, date="2026-03-01",
-        lines=[{"description": "Shelving", "quantity": Decimal("2"), "unit_price": Decimal("10.50")},
-               {"description": "  ", "quantity": None, "unit_price": None},
-               {"description": "Delivery", "quantity": None, "unit_price": Decimal("40")}],
+        kind="quote",
+        contact=contact,
+        user=salesperson_user,
+        date="2026-03-01",
+        lines=[
+            {"description": "Shelving", "quantity": Decimal("2"), "unit_price": Decimal("10.50")},
+            {"description": "  ", "quantity": None, "unit_price": None},
+            {"description": "Delivery", "quantity": None, "unit_price": Decimal("40")},
+        ],
     )
 
     assert quote.no.startswith("SQ-") and quote.salesperson == salesperson
     lines = list(quote.lines.values_list("line_no", "description", "quantity", "unit_price"))
     assert lines == [
-        (10000, "Shelving", Decimal("2"), Decimal("10.50")), (20000, "Delivery", Decimal("1"), Decimal("40")),
+        (10000, "Shelving", Decimal("2"), Decimal("10.50")),
+        (20000, "Delivery", Decimal("1"), Decimal("40")),
     ]
     assert quote.subtotal == Decimal("61.00") and quote.total == Decimal("73.20")
 
 
 def test_document_create_without_lines_is_refused_and_creates_nothing(salesperson_user):
     with pytest.raises(ValidationError, match="Add at least one line"):
-        services.document_create(kind="invoice", contact=CompanyFactory(), user=salesperson_user,
-                                 date="2026-03-01", lines=[{"description": ""}])
+        services.document_create(
+            kind="invoice",
+            contact=CompanyFactory(),
+            user=salesperson_user,
+            date="2026-03-01",
+            lines=[{"description": ""}],
+        )
     assert SalesDocument.objects.count() == 0
 
 
 def test_document_update_replaces_the_lines_but_never_the_type(salesperson_user):
     document = document_with_lines(lines=3)
 
-    services.document_update(document, user=salesperson_user, your_reference="PO 9",
-                             lines=[{"description": "Only line", "quantity": 1, "unit_price": 5}])
+    services.document_update(
+        document,
+        user=salesperson_user,
+        your_reference="PO 9",
+        lines=[{"description": "Only line", "quantity": 1, "unit_price": 5}],
+    )
     with pytest.raises(ValidationError, match="type of a document cannot be changed"):
         services.document_update(document, user=salesperson_user, kind="quote")
 

@@ -24,8 +24,9 @@ def test_a_salesperson_prints_a_quote_and_finds_it_in_the_contact_history_and_th
     buyer = PersonFactory(name="Ada Lovelace", company=company)
     template = InteractionTemplateFactory(code="S-QUOTE", description="Sales quote printed")
     InteractionTemplateSetupFactory(event="sales_quote", template=template)
-    quote = SalesDocumentFactory(kind="quote", contact=buyer, salesperson=SalespersonFactory(name="Jane Doe"),
-                                 your_reference="RFQ 2026-118")
+    quote = SalesDocumentFactory(
+        kind="quote", contact=buyer, salesperson=SalespersonFactory(name="Jane Doe"), your_reference="RFQ 2026-118"
+    )
     SalesDocumentLineFactory(document=quote, description="Industrial shelving unit, 5 shelves")
     SalesDocumentLineFactory(document=quote, description="Installation on site, per hour")
 

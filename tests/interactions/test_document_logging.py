@@ -46,8 +46,12 @@ def test_a_setup_row_for_another_kind_does_not_log_this_one(salesperson_user):
 def test_the_entry_takes_its_values_from_the_template_and_the_document(salesperson_user):
     salesperson = SalespersonFactory()
     template = quote_setup(
-        description="Quote sent", unit_cost=Decimal("3.10"), unit_duration_minutes=7, information_flow="outbound",
-        initiated_by="us", language_code="en",
+        description="Quote sent",
+        unit_cost=Decimal("3.10"),
+        unit_duration_minutes=7,
+        information_flow="outbound",
+        initiated_by="us",
+        language_code="en",
     )
     company = CompanyFactory()
     document = SalesDocumentFactory(kind="quote", contact=company, salesperson=salesperson)
@@ -101,8 +105,7 @@ def test_a_template_with_a_language_variant_is_refused_with_the_reference_messag
     InteractionTemplateLanguageFactory(template=template, language_code="fr")
 
     with pytest.raises(ValidationError) as refused:
-        log_printed_document(document=SalesDocumentFactory(kind="quote"), user=salesperson_user, pdf=PDF,
-                             version_no=1)
+        log_printed_document(document=SalesDocumentFactory(kind="quote"), user=salesperson_user, pdf=PDF, version_no=1)
 
     assert refused.value.messages == [
         "Interaction Template S-QUOTE has assigned Interaction Template Language fr. It is not allowed to have "

@@ -67,8 +67,17 @@ def start_worker(tmp_path):
 
     def start(worker_id: str) -> subprocess.Popen:
         log = (tmp_path / f"{worker_id}.log").open("w")
-        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload",
-                   "--worker-id", worker_id]
+        command = [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+            "--worker-id",
+            worker_id,
+        ]
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
         started.append(process)
         return process

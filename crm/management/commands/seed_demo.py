@@ -61,8 +61,8 @@ class Command(BaseCommand):
         users = get_user_model()
         for username, role, staff, superuser in DEMO_USERS:
             user, created = users.objects.get_or_create(
-                username=username, defaults={"is_staff": staff, "is_superuser": superuser,
-                                             "email": f"{username}@northwind.example"}
+                username=username,
+                defaults={"is_staff": staff, "is_superuser": superuser, "email": f"{username}@northwind.example"},
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
