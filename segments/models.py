@@ -208,12 +208,8 @@ class SavedSegmentCriteriaStep(models.Model):
         constraints = [models.UniqueConstraint(fields=["saved", "step"], name="saved_step_unique")]
 
 
-class LogJob(models.Model):
-    """The slow part of logging a segment (merging letters, sending e-mail), run as a background task.
-
-    Logging itself commits in one short transaction; this row then tracks the task's progress so the logged
-    segment page can show it, and a failed job can be run again (it only does what is still left to do).
-    """
+class BackgroundJob(models.Model):
+    """Progress of slow work run as a background task, shown on a page while it runs (see segments.tasks)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -221,9 +217,7 @@ class LogJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")
     stage = models.CharField(max_length=100, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
@@ -234,10 +228,8 @@ class LogJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-id"]
-
-    def __str__(self) -> str:
-        return f"Log job {self.pk} ({self.get_status_display()})"
 
     @property
     def is_active(self) -> bool:
@@ -245,12 +237,31 @@ class LogJob(models.Model):
 
     @property
     def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
         if not self.total:
-            return 100 if self.status == self.Status.DONE else 0
+            return 0
         return min(100, round(100 * self.done / self.total))
 
 
-class LetterDownloadJob(models.Model):
+class LogJob(BackgroundJob):
+    """The slow part of logging a segment (merging letters, sending e-mail), run as a background task.
+
+    Logging itself commits in one short transaction; this row then tracks the task's progress so the logged
+    segment page can show it, and a failed job can be run again (it only does what is still left to do).
+    """
+
+    logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
+    send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")
+
+    class Meta(BackgroundJob.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"Log job {self.pk} ({self.get_status_display()})"
+
+
+class LetterDownloadJob(BackgroundJob):
     """The "download all letters" of a worksheet too big to merge in a web request (more lines than the setting
     SEGMENT_LETTERS_DIRECT_MAX_LINES): a background task merges them into one file, a zip of per-contact .docx
     or one combined .docx, stored as a StoredDocument; this row tracks its progress and then offers the file to
@@ -264,43 +275,18 @@ class LetterDownloadJob(models.Model):
         ZIP = "zip", "Letters (.zip)"
         DOCX = "docx", "Letters (one .docx)"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
     segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="letter_download_jobs")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    stage = models.CharField(max_length=100, blank=True)
     total = models.PositiveIntegerField(default=0, help_text="Lines to merge.")
     done = models.PositiveIntegerField(default=0, help_text="Letters merged so far.")
-    error = models.TextField(blank=True)
     # PROTECT: the entries' clean-up of unreferenced stored documents finds this reference and leaves the file.
     document = models.ForeignKey(
         StoredDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     filename = models.CharField(max_length=255, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-id"]
+    class Meta(BackgroundJob.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of segment {self.segment_id} ({self.get_status_display()})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.total:
-            return 0
-        return min(100, round(100 * self.done / self.total))
