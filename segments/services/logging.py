@@ -141,6 +141,8 @@ def _refuse_blocked_contacts(segment: Segment, *, inserted: int) -> None:
         .order_by("id")
         .first()
     )
+    if blocked is None:  # not expected: lines always point at an existing contact (Contact is PROTECTed)
+        raise ValidationError(f"Segment {segment.no} has lines whose contact no longer exists. Remove them first.")
     contact = blocked.contact
     raise ValidationError(
         f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to "
