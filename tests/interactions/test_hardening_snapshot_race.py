@@ -10,7 +10,7 @@ checks that the new rows point at a stored document whose file is still there.
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from interactions import letters
 from interactions.models import InteractionLogEntry, StoredDocument
@@ -176,3 +176,44 @@ def test_a_line_letter_uploaded_while_the_same_bytes_are_deleted_is_stored_again
     line.refresh_from_db()
     assert line.letter_id is not None and line.letter_id != old.pk
     assert_stored(line.letter)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Needs two writers at once (row locks).")
+def test_a_reprint_whose_stored_pdf_is_deleted_meanwhile_stores_it_again(marketer, monkeypatch):
+    """Reprinting an invoice gives the same PDF bytes, so it finds the StoredDocument of the first print. If only
+    that print's (canceled) entry used it, "delete canceled" may delete it between the lookup and the new entry."""
+    from crm.models import SalesDocument
+    from interactions.models import DOCUMENT_TYPE_FOR_KIND
+    from interactions.services import document_logging
+    from tests.factories import InteractionTemplateFactory, InteractionTemplateSetupFactory, SalesDocumentFactory
+
+    InteractionTemplateSetupFactory(
+        event=DOCUMENT_TYPE_FOR_KIND[SalesDocument.Kind.INVOICE], template=InteractionTemplateFactory()
+    )
+    invoice = SalesDocumentFactory(kind=SalesDocument.Kind.INVOICE)
+    pdf = b"%PDF-1.7 the same invoice, printed twice"
+
+    def reprint():
+        with transaction.atomic():  # as document_print runs it: inside the print's transaction
+            return document_logging.log_printed_document(document=invoice, user=marketer, pdf=pdf, version_no=0)
+
+    first = reprint()
+    InteractionLogEntry.objects.filter(pk=first.pk).update(canceled=True)
+    paused = Paused(document_logging.store_document)
+    monkeypatch.setattr(document_logging, "store_document", paused)
+
+    thread, outcome = in_thread(reprint)
+    assert paused.reached.wait(timeout=60)  # the reprint holds the first print's document, not yet referenced
+    assert log_entries_delete_canceled(user=marketer) == 1
+    assert not StoredDocument.objects.filter(pk=first.document_id).exists()
+    paused.go.set()
+    thread.join(timeout=60)
+
+    (entry,) = outcome
+    assert isinstance(entry, InteractionLogEntry), entry
+    entry = InteractionLogEntry.objects.select_related("document").get(pk=entry.pk)
+    assert entry.document_id != first.document_id
+    assert StoredDocument.objects.filter(pk=entry.document_id).exists()
+    with entry.document.file.open("rb") as handle:
+        assert handle.read() == pdf
