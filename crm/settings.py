@@ -198,6 +198,10 @@ INSTALLED_APPS.append("django_tasks_db")
 # A worksheet with more lines than this merges "download all letters" in a background task, with progress on the
 # page, instead of in the web request (segments.services.letter_jobs).
 SEGMENT_LETTERS_DIRECT_MAX_LINES = envint("SEGMENT_LETTERS_DIRECT_MAX_LINES", "500")
+# A queued or running background job (LogJob, LetterDownloadJob) with no progress for this many seconds is
+# "stopped": a working job writes progress every few seconds, so its process is gone (with the in-process backend,
+# a web process killed mid-job). The page then offers to run it again; recover_tasks marks it failed.
+BACKGROUND_JOB_STALE_AFTER = envint("BACKGROUND_JOB_STALE_AFTER", "600")
 
 # The company that appears on printed documents and letters.
 COMPANY_NAME = os.getenv("COMPANY_NAME", "Northwind Traders Ltd")

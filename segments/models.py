@@ -4,11 +4,14 @@ A logged segment is `interactions.models.LoggedSegment` (re-exported here): log 
 interactions must not depend on segments.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, Salesperson
 from interactions.models import InformationFlow, InitiatedBy, InteractionTemplate, LoggedSegment, StoredDocument
@@ -226,6 +229,9 @@ class BackgroundJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written with every progress update (in the same UPDATE), so a job nobody works on any more can be told from
+    # a slow one: with the in-process task backend there is no task row or worker lease to ask (see is_stale).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -236,12 +242,38 @@ class BackgroundJob(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
+    def last_sign_of_life(self):
+        """When the job last showed progress (or was created, if it never started)."""
+        return self.heartbeat_at or self.created_at
+
+    @property
+    def is_stale(self) -> bool:
+        """Queued or running, but silent for longer than settings.BACKGROUND_JOB_STALE_AFTER seconds.
+
+        A working job writes progress every few seconds, so this long without any means the process running it
+        is gone (a web process killed mid-job, a lost on-commit enqueue): nobody will finish it by itself.
+        """
+        return self.is_active and self.last_sign_of_life < stale_cutoff()
+
+    @classmethod
+    def stale(cls):
+        """The stale jobs of this kind (the queryset form of is_stale)."""
+        return cls.objects.annotate(last_sign=Coalesce("heartbeat_at", "created_at")).filter(
+            status__in=[cls.Status.QUEUED, cls.Status.RUNNING], last_sign__lt=stale_cutoff()
+        )
+
+    @property
     def percent(self) -> int:
         if self.status == self.Status.DONE:
             return 100
         if not self.total:
             return 0
         return min(100, round(100 * self.done / self.total))
+
+
+def stale_cutoff():
+    """Jobs with no sign of life since this moment are stale (BackgroundJob.is_stale)."""
+    return timezone.now() - timedelta(seconds=settings.BACKGROUND_JOB_STALE_AFTER)
 
 
 class LogJob(BackgroundJob):

@@ -4,6 +4,7 @@ The default backend (settings TASKS) runs a task in-process right away; with TAS
 `manage.py db_worker` process runs them, so a large segment never holds a web request for minutes.
 """
 
+from django.db.models.functions import Now
 from django.utils import timezone
 from django_tasks import task
 
@@ -23,6 +24,7 @@ def run_log_job(job_id: int) -> None:
             status=LogJob.Status.FAILED,
             stage="Stopped",
             finished_at=timezone.now(),
+            heartbeat_at=Now(),
             error=(
                 "The background worker was stopped while running this job. Letters merged and e-mails sent so far "
                 "are kept; running the job again does only what is left."
@@ -53,6 +55,7 @@ def run_log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = 
             status=LogJob.Status.FAILED,
             stage="Stopped",
             finished_at=timezone.now(),
+            heartbeat_at=Now(),
             error=(
                 f"The background worker stopped while running this job and it is not run again by itself. {reason} "
                 "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
@@ -60,7 +63,7 @@ def run_log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = 
         )
     else:
         active.filter(status=LogJob.Status.RUNNING).update(
-            status=LogJob.Status.QUEUED, stage="Queued again: the worker running it stopped"
+            status=LogJob.Status.QUEUED, stage="Queued again: the worker running it stopped", heartbeat_at=Now()
         )
     sending = InteractionLogEntry.objects.filter(
         logged_segment_id=job.logged_segment_id, delivery_status=DeliveryStatus.SENDING
@@ -95,9 +98,13 @@ def run_letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_
             status=LetterDownloadJob.Status.FAILED,
             stage="Stopped",
             finished_at=timezone.now(),
+            heartbeat_at=Now(),
             error=f"The background worker stopped while merging these letters. {reason} Ask for the letters again.",
         )
     else:
         active.filter(status=LetterDownloadJob.Status.RUNNING).update(
-            status=LetterDownloadJob.Status.QUEUED, stage="Queued again: the worker merging them stopped", done=0
+            status=LetterDownloadJob.Status.QUEUED,
+            stage="Queued again: the worker merging them stopped",
+            done=0,
+            heartbeat_at=Now(),
         )

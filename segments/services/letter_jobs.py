@@ -15,12 +15,14 @@ import tempfile
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from interactions.storage import store_document_file
 
 from .. import letters
 from ..models import LetterDownloadJob, Segment, SegmentLine
+from .stale_jobs import background_job_fail_if_stale
 
 __all__ = [
     "letters_in_background",
@@ -46,7 +48,9 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
     1. Refuse an unknown kind, an empty segment or one without a Word letter, with the message the direct
        download gives (this merges the first letter: file reads, so before any lock).
     2. Lock the segment row. A job of the same kind that is still queued or running is returned as it is, so a
-       double click, or two users asking at once, merge the letters once.
+       double click, or two users asking at once, merge the letters once. Unless it is stale (no progress for
+       BACKGROUND_JOB_STALE_AFTER seconds: the process merging them is gone): it is marked failed with that
+       reason, and a new job starts over.
     3. Otherwise create the job; its task is enqueued after commit (never inside the transaction).
     The job's run deletes the finished jobs it replaces, with their files (slow clean-up in the background).
     """
@@ -60,7 +64,7 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
             raise ValidationError("This segment no longer exists (it was logged or deleted).")
         jobs = Job.objects.filter(segment=segment, kind=kind)
         active = jobs.filter(status__in=ACTIVE).first()
-        if active is not None:
+        if active is not None and not background_job_fail_if_stale(active):
             return active
         job = Job.objects.create(segment=segment, kind=kind, user=user, stage="Queued")
         transaction.on_commit(lambda: _enqueue(job.pk))
@@ -91,17 +95,23 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
         return _reload(job)
     total = SegmentLine.objects.filter(segment_id=segment.pk).count()
     Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.RUNNING, stage="Merging letters", total=total, done=0, error="", started_at=timezone.now()
+        status=Job.Status.RUNNING,
+        stage="Merging letters",
+        total=total,
+        done=0,
+        error="",
+        started_at=timezone.now(),
+        heartbeat_at=Now(),
     )
 
     def progress(done: int) -> None:
-        Job.objects.filter(pk=job.pk).update(done=done)
+        Job.objects.filter(pk=job.pk).update(done=done, heartbeat_at=Now())
 
     filename = letters.letters_filename(segment, job.kind)
     try:
         with tempfile.TemporaryFile() as spool:
             letters.write_segment_letters(segment, job.kind, spool, progress=progress)
-            Job.objects.filter(pk=job.pk).update(stage="Storing the file")
+            Job.objects.filter(pk=job.pk).update(stage="Storing the file", heartbeat_at=Now())
             document = store_document_file(spool, filename=filename, content_type=letters.LETTER_FILES[job.kind][1])
     except ValidationError as error:
         # The worksheet changed since the job was asked for (emptied, template letter removed): say so.
@@ -117,6 +127,7 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
         document=document,
         filename=filename,
         finished_at=timezone.now(),
+        heartbeat_at=Now(),
     )
     _delete_replaced_jobs(job)
     return _reload(job)
@@ -124,7 +135,7 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
 
 def _fail(job: LetterDownloadJob, error: str) -> None:
     Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.FAILED, stage="Failed", error=error, finished_at=timezone.now()
+        status=Job.Status.FAILED, stage="Failed", error=error, finished_at=timezone.now(), heartbeat_at=Now()
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from crm.audit import audit_record
@@ -24,6 +25,7 @@ from interactions.models import (
 )
 
 from ..models import LogJob, Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
+from .stale_jobs import background_job_fail_if_stale
 
 __all__ = [
     "segment_log",
@@ -406,14 +408,34 @@ def logged_segments_delete_canceled(*, user, ids=None) -> int:
 
 
 def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> LogJob | None:
-    """Send again the e-mail entries whose delivery failed. Returns the job, or None when nothing failed."""
+    """Run the job again: send again the e-mail entries whose delivery failed, and do whatever a failed or
+    stopped job left. Returns the new job, or None when nothing failed.
+
+    1. Lock the logged segment row, so two clicks queue one job.
+    2. Its latest job still queued or running: a stale one (no progress for BACKGROUND_JOB_STALE_AFTER seconds:
+       the process running it is gone) is marked failed with that reason and run again; a live one is refused,
+       with nothing changed (a second job would only race it).
+    3. Failed e-mail entries go back to "in progress"; a new job is queued after commit. It only merges the
+       letters still missing and sends the entries still in progress, so running it again is safe.
+    """
     with transaction.atomic():
-        changed = InteractionLogEntry.objects.filter(
-            logged_segment=logged_segment, delivery_status=DeliveryStatus.ERROR
+        locked = LoggedSegment.objects.select_for_update().filter(pk=logged_segment.pk).first()  # 1.
+        if locked is None:
+            raise ValidationError(f"Logged segment {logged_segment.pk} no longer exists.")
+        latest = locked.log_jobs.order_by("-id").first()
+        if latest is not None and latest.is_active and not background_job_fail_if_stale(latest):  # 2.
+            since = timezone.localtime(latest.last_sign_of_life).strftime("%Y-%m-%d %H:%M:%S")
+            raise ValidationError(
+                f"The job of logged segment {locked.pk} is still {latest.get_status_display().lower()} (last "
+                f"progress at {since}): wait for it to finish. It can be run again once it has failed, or has "
+                "shown no progress for a while."
+            )
+        changed = InteractionLogEntry.objects.filter(  # 3.
+            logged_segment=locked, delivery_status=DeliveryStatus.ERROR
         ).update(delivery_status=DeliveryStatus.IN_PROGRESS, delivery_error="")
-        if not changed and not logged_segment.log_jobs.filter(status=LogJob.Status.FAILED).exists():
+        if not changed and not locked.log_jobs.filter(status=LogJob.Status.FAILED).exists():
             return None
-        job = LogJob.objects.create(logged_segment=logged_segment, send=True, user=user, stage="Queued")
+        job = LogJob.objects.create(logged_segment=locked, send=True, user=user, stage="Queued")
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
@@ -436,18 +458,24 @@ def log_job_run(job_id: int) -> LogJob:
         done=0,
         error="",
         stage="Merging letters",
+        heartbeat_at=Now(),
     )
     try:
         _merge_letters(job, logged)
         if job.send:
-            LogJob.objects.filter(pk=job.pk).update(stage="Sending e-mail")
+            LogJob.objects.filter(pk=job.pk).update(stage="Sending e-mail", heartbeat_at=Now())
             _deliver(job, logged)
     except Exception as error:  # noqa: BLE001 - recorded on the job, shown on the page, retryable
         LogJob.objects.filter(pk=job.pk).update(
-            status=LogJob.Status.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
+            status=LogJob.Status.FAILED,
+            error=f"{type(error).__name__}: {error}",
+            finished_at=timezone.now(),
+            heartbeat_at=Now(),
         )
         raise
-    LogJob.objects.filter(pk=job.pk).update(status=LogJob.Status.DONE, stage="Done", finished_at=timezone.now())
+    LogJob.objects.filter(pk=job.pk).update(
+        status=LogJob.Status.DONE, stage="Done", finished_at=timezone.now(), heartbeat_at=Now()
+    )
     job.refresh_from_db()
     return job
 
@@ -521,7 +549,7 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
             attachments.clear()
             last_id = previous_id
             continue
-        LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(batch))
+        LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(batch), heartbeat_at=Now())
 
 
 def _store_merge_values(entries: list[InteractionLogEntry]) -> bool:
@@ -556,4 +584,4 @@ def _deliver(job: LogJob, logged: LoggedSegment) -> None:
             return
         last_id = ids[-1]
         entries_deliver(ids)
-        LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(ids))
+        LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(ids), heartbeat_at=Now())

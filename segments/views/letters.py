@@ -137,6 +137,8 @@ def letter_jobs_context(segment: Segment, *, line_count: int | None = None) -> d
         "letters_in_background": services.letters_in_background(segment, line_count=line_count),
         "letter_jobs": jobs,
         "letters_active": any(job.is_active for job in jobs),
+        # A stale job will not move by itself: stop polling, the card offers to prepare the letters again.
+        "letters_polled": any(job.is_active and not job.is_stale for job in jobs),
         "letters_max_lines": settings.SEGMENT_LETTERS_DIRECT_MAX_LINES,
     }
 

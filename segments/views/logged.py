@@ -159,7 +159,11 @@ def logged_segments_delete_canceled(request):
 def logged_segment_retry(request, pk: int):
     require_perm(request, "interactions.change_loggedsegment")
     logged = get_object_or_404(LoggedSegment, pk=pk)
-    job = services.logged_segment_retry_delivery(logged, user=request.user)
+    try:
+        job = services.logged_segment_retry_delivery(logged, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(logged)
     if job is None:
         messages.info(request, "Nothing to send again: no delivery failed.")
     else:

@@ -9,6 +9,11 @@ worker is alive is never touched, however long it runs, so no task runs twice at
 Run it every minute or so (`--every 60` loops; several copies are safe: each task is examined under a row lock
 with SKIP LOCKED). On SQLite, which has no advisory locks, only `--older-than SECONDS` can say a worker is gone.
 
+Each run also marks failed the background jobs (a logged segment's LogJob, a worksheet's LetterDownloadJob) that
+have shown no progress for settings.BACKGROUND_JOB_STALE_AFTER seconds, whichever the backend: with the default
+in-process backend there is no task row to recover, and a web process killed mid-job would otherwise leave its
+job "Running" for ever (see segments.services.stale_jobs).
+
 A lost task may leave rows half-way: each task path in LOST_TASK_HANDLERS names the function that tidies up after
 it (e-mail entries left "sending" go back to "error", a segment's LogJob stops saying "running"). Each run also
 puts back e-mail entries whose sender (a worker, or a web process sending in-process) is gone: see
@@ -39,6 +44,10 @@ LOST_TASK_HANDLERS = {
     "segments.tasks.run_log_job": "segments.tasks.run_log_job_lost",
     "segments.tasks.run_letter_download_job": "segments.tasks.run_letter_download_job_lost",
 }
+
+# "module.function"s called as function(dry_run=…) on each run, returning how many stale background jobs they
+# marked failed (or would have). Strings, for the same reason as above.
+STALE_JOB_HANDLERS = ["segments.services.stale_jobs.background_jobs_fail_stale"]
 
 
 class Command(BaseCommand):
@@ -88,6 +97,9 @@ class Command(BaseCommand):
             interrupted = recover_interrupted_deliveries(reset_sending=reset_sending, dry_run=dry_run)
             if interrupted:
                 self.stdout.write(f"{interrupted} interrupted e-mail deliveries {verb} put back to error.")
+            stale = recover_stale_jobs(dry_run=dry_run)
+            if stale:
+                self.stdout.write(f"{stale} stale background jobs {verb} marked failed.")
             if every is None:
                 return
             time.sleep(every)
@@ -153,6 +165,17 @@ def recover_interrupted_deliveries(*, reset_sending: bool, dry_run: bool) -> int
     if connections[DBTaskResult.objects.db].vendor == "postgresql" or reset_sending:
         return deliveries_recover_interrupted(dry_run=dry_run)
     return 0
+
+
+def recover_stale_jobs(*, dry_run: bool) -> int:
+    """Background jobs with no progress for BACKGROUND_JOB_STALE_AFTER seconds, marked failed; the number."""
+    total = 0
+    for handler in STALE_JOB_HANDLERS:
+        try:
+            total += import_string(handler)(dry_run=dry_run)
+        except Exception:  # noqa: BLE001 - logged; the other handlers and the next run go on
+            logger.exception("could not mark stale background jobs failed", extra={"handler": handler})
+    return total
 
 
 def _tidy_up(task: DBTaskResult, *, reason: str, failed: bool, dry_run: bool) -> None:

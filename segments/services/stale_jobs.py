@@ -1,0 +1,79 @@
+"""Background jobs nobody works on any more (BackgroundJob.is_stale): say so, and mark them failed.
+
+With TASKS_BACKEND=immediate a job runs in the web process right after the request commits, with no task row
+and no worker lease: a web process killed mid-job (gunicorn timeout, restart, out of memory) leaves its job
+"Running" for ever. A working job writes its heartbeat with every progress update, so one silent for
+settings.BACKGROUND_JOB_STALE_AFTER seconds has stopped. The pages show it as stopped and offer to run it
+again (`logged_segment_retry_delivery`, `segment_letters_prepare`); `manage.py recover_tasks` marks it failed
+(`background_jobs_fail_stale`), whichever the backend.
+"""
+
+from __future__ import annotations
+
+from django.db.models.functions import Now
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from ..models import BackgroundJob, LetterDownloadJob, LogJob
+
+__all__ = ["background_job_stopped_message", "background_job_fail_if_stale", "background_jobs_fail_stale"]
+
+# What a rerun does, added to the reason on the failed job (the pages show the job's error).
+_RERUN = {
+    LogJob: "Letters merged and e-mails sent so far are kept; running the job again does only what is left.",
+    LetterDownloadJob: "Ask for the letters again.",
+}
+# The task that runs each kind of job, with the job's id as its only argument (segments.tasks).
+_TASK_PATHS = {
+    LogJob: "segments.tasks.run_log_job",
+    LetterDownloadJob: "segments.tasks.run_letter_download_job",
+}
+
+
+def background_job_stopped_message(job: BackgroundJob) -> str:
+    """What the pages say about a stale job (and what its error says once it is marked failed)."""
+    since = timezone.localtime(job.last_sign_of_life).strftime("%Y-%m-%d %H:%M:%S")
+    return f"Stopped: no progress since {since} (the process running it may have stopped)."
+
+
+def background_job_fail_if_stale(job: BackgroundJob) -> bool:
+    """Mark the job failed with the "stopped" reason if it is still stale; whether it was.
+
+    One conditional UPDATE: a job that showed progress meanwhile (or finished) no longer matches and is left as
+    it is, so a slow job that came back to life is never failed under its feet.
+    """
+    model = type(job)
+    if not job.is_stale:
+        return False
+    reason = f"{background_job_stopped_message(job)} {_RERUN[model]}"
+    changed = (
+        model.stale()
+        .filter(pk=job.pk)
+        .update(
+            status=model.Status.FAILED, stage="Stopped", error=reason, finished_at=timezone.now(), heartbeat_at=Now()
+        )
+    )
+    return bool(changed)
+
+
+def background_jobs_fail_stale(*, dry_run: bool = False) -> int:
+    """Mark every stale LogJob and LetterDownloadJob failed (for `manage.py recover_tasks`); the number.
+
+    A queued job whose task still waits in the database queue is left alone: it is not lost, only waiting for a
+    free worker (and the queue's own recovery looks after its task).
+    """
+    count = 0
+    for model in (LogJob, LetterDownloadJob):
+        for job in model.stale().order_by("pk"):
+            if job.status == model.Status.QUEUED and _waits_in_queue(model, job.pk):
+                continue
+            if dry_run or background_job_fail_if_stale(job):
+                count += 1
+    return count
+
+
+def _waits_in_queue(model: type[BackgroundJob], job_id: int) -> bool:
+    return DBTaskResult.objects.filter(
+        task_path=_TASK_PATHS[model], status=TaskResultStatus.READY, args_kwargs__args__0=job_id
+    ).exists()
