@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -37,30 +38,68 @@ def worksheet_segments() -> QuerySet:
     return Segment.objects.select_related("template", "salesperson", "created_by")
 
 
+# Per action: what the worksheet's step list says it did, what the saved criteria page says replaying it will do,
+# and what its count counts.
+ACTION_WORDS = {
+    Action.ADD: ("Added contacts", "Add contacts", "added"),
+    Action.REDUCE: ("Reduced contacts", "Reduce contacts", "removed"),
+    Action.REFINE: ("Refined contacts", "Refine contacts", "removed"),
+    Action.ADD_LINE: ("Added a line by hand", "Add a line by hand", "added"),
+    Action.REMOVE_LINE: ("Removed a line by hand", "Remove a line by hand", "removed"),
+}
+
+
+def describe_steps(steps: Iterable) -> list[tuple[object, str]]:
+    """Each worksheet step with what it did: 'Added contacts: city = Berlin, mailing group = GIFT (1,204 added)'."""
+    return _described(steps, done=True)
+
+
+def describe_saved_steps(steps: Iterable) -> list[tuple[object, str]]:
+    """Each saved step with what replaying it does ('Add contacts: city = Berlin [expand companies]'): no count,
+    since it is replayed against other contacts."""
+    return _described(steps, done=False)
+
+
 def describe_step(step: SegmentCriteriaAction) -> str:
-    """'Added contacts: city = Berlin, mailing group = gift (1,204 added)'."""
+    return describe_steps([step])[0][1]
+
+
+def _described(steps: Iterable, *, done: bool) -> list[tuple[object, str]]:
+    steps = list(steps)
+    # The segment numbers of reused logged segments, in one query for all steps.
+    logged_ids = {_logged_id(step) for step in steps if step.action == Action.REUSE_LOGGED} - {None}
+    logged_nos = dict(LoggedSegment.objects.filter(pk__in=logged_ids).values_list("pk", "segment_no"))
+    return [(step, _describe(step, logged_nos, done=done)) for step in steps]
+
+
+def _logged_id(step) -> int | None:
+    value = str((step.criteria or {}).get("logged_segment", ""))
+    return int(value) if value.isdigit() else None
+
+
+def _describe(step, logged_nos: dict[int, str], *, done: bool) -> str:
+    """`step` is a SegmentCriteriaAction (done: with its count) or a SavedSegmentCriteriaStep (to do)."""
     criteria = describe_criteria(step.criteria or {})
     options = [OPTION_WORDS.get(name, name) for name, on in (step.options or {}).items() if on]
     if step.action == Action.ADD_LINE:
-        options = [o for o in options if o != "ignore exclusion"]
+        # A line added by hand ignores the exclusion flag by construction; saying so is noise.
+        options = [option for option in options if option != "ignore exclusion"]
     suffix = f" [{', '.join(options)}]" if options else ""
-    n = f"{step.affected:,}"
-    if step.action == Action.ADD:
-        return f"Added contacts: {criteria}{suffix} ({n} added)"
-    if step.action == Action.REDUCE:
-        return f"Reduced contacts: {criteria}{suffix} ({n} removed)"
-    if step.action == Action.REFINE:
-        return f"Refined contacts: {criteria}{suffix} ({n} removed)"
-    if step.action == Action.ADD_LINE:
-        return f"Added a line by hand: {criteria}{suffix} ({n} added)"
-    if step.action == Action.REMOVE_LINE:
-        return f"Removed a line by hand: {criteria} ({n} removed)"
     if step.action == Action.REUSE_LOGGED:
-        logged_id = (step.criteria or {}).get("logged_segment", "")
-        logged = LoggedSegment.objects.filter(pk=logged_id).values_list("segment_no", flat=True).first()
-        name = f"logged segment {logged_id}" + (f" ({logged})" if logged else "")
-        return f"Reused {name} ({n} added)"
-    return f"{step.get_action_display()}: {criteria} ({n})"
+        logged_id = _logged_id(step)
+        segment_no = logged_nos.get(logged_id)
+        name = f"logged segment {logged_id or '?'}" + (f" ({segment_no})" if segment_no else "")
+        if done:
+            return f"Reused {name} ({step.affected:,} added)"
+        return f"Reuse {name}" if segment_no else f"Reuse {name} (deleted since: replaying this step is refused)"
+    if step.action not in ACTION_WORDS:
+        return f"{step.get_action_display()}: {criteria}" + (f" ({step.affected:,})" if done else "")
+    past, imperative, counted = ACTION_WORDS[step.action]
+    if step.action == Action.REMOVE_LINE:
+        suffix = "" if done else " (replayed as reduce)"
+    if done:
+        return f"{past}: {criteria}{suffix} ({step.affected:,} {counted})"
+    return f"{imperative}: {criteria}{suffix}"
 
 
 @dataclass

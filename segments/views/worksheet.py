@@ -34,7 +34,7 @@ from ..forms import (
     criteria_from,
 )
 from ..models import SavedSegmentCriteria, Segment
-from ..selectors import LineResolver, describe_step, worksheet_lines, worksheet_segments
+from ..selectors import LineResolver, describe_step, describe_steps, worksheet_lines, worksheet_segments
 from ..tables import SegmentLineTable, SegmentTable
 from .common import ADD, CHANGE, DELETE, VIEW
 from .common import get_line as _line
@@ -118,7 +118,7 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
         "table": table,
         "line_count": line_count,
         **letter_jobs_context(segment, line_count=line_count),
-        "steps": [(step, describe_step(step)) for step in steps],
+        "steps": describe_steps(steps),
         "header_form": forms.get("header") or SegmentHeaderEditForm(instance=segment, prefix="h"),
         "criteria_form": criteria_filter(criteria_data).form,
         "step_form": step_form or CriteriaStepForm(),
