@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from django.core.exceptions import ValidationError
 
-from interactions.letters import compiled_docx, contact_merge_values, template_attachment
+from interactions.letters import DOCX_CONTENT_TYPE, compiled_docx, contact_merge_values, template_attachment
 from interactions.merge import combine_docx, letter_filename, write_zip_letters
 
 from .models import Segment, SegmentLine
@@ -26,13 +26,14 @@ __all__ = [
     "write_segment_letters",
     "letters_filename",
     "check_has_letters",
+    "check_letters_kind",
     "LETTER_FILES",
 ]
 
 # Download kind -> (file extension, content type).
 LETTER_FILES = {
     "zip": (".zip", "application/zip"),
-    "docx": (".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "docx": (".docx", DOCX_CONTENT_TYPE),
 }
 # How often (in lines) a background job's progress is written: often enough for a live bar, rarely enough to
 # cost nothing next to merging.
@@ -144,11 +145,15 @@ def segment_letters_combined(segment: Segment, *, progress=None) -> bytes:
 def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None) -> None:
     """All letters as `kind` ("zip" or "docx", LETTER_FILES) on a file object: the one function behind both the
     direct download and the background job, so both give the same bytes."""
+    check_letters_kind(kind)
     if kind == "zip":
         write_segment_letters_zip(segment, fileobj, progress=progress)
-    elif kind == "docx":
-        fileobj.write(segment_letters_combined(segment, progress=progress))
     else:
+        fileobj.write(segment_letters_combined(segment, progress=progress))
+
+
+def check_letters_kind(kind: str) -> None:
+    if kind not in LETTER_FILES:
         raise ValidationError(f"Unknown kind of letters download “{kind}”. Use zip or docx.")
 
 

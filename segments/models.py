@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, Salesperson
@@ -220,6 +220,8 @@ class BackgroundJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField(max_length=100, blank=True)
     total = models.PositiveIntegerField(default=0)
@@ -239,7 +241,22 @@ class BackgroundJob(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in self.ACTIVE
+
+    @classmethod
+    def fail(cls, pk: int, *, error: str, stage: str | None = None, only_active: bool = False) -> int:
+        """Mark the job failed with `error` (and `stage`, if given) in one UPDATE; how many rows changed.
+        `only_active`: leave a job that finished (or failed) meanwhile as it is."""
+        jobs = cls.objects.filter(pk=pk, **({"status__in": cls.ACTIVE} if only_active else {}))
+        fields = {"status": cls.Status.FAILED, "error": error, "finished_at": timezone.now(), "heartbeat_at": Now()}
+        return jobs.update(**fields, **({"stage": stage} if stage is not None else {}))
+
+    @classmethod
+    def requeue_if_running(cls, pk: int, *, stage: str, **fields) -> int:
+        """A running job whose worker died goes back to "queued" (its task is queued again); how many changed."""
+        return cls.objects.filter(pk=pk, status=cls.Status.RUNNING).update(
+            status=cls.Status.QUEUED, stage=stage, heartbeat_at=Now(), **fields
+        )
 
     @property
     def last_sign_of_life(self):
@@ -259,7 +276,7 @@ class BackgroundJob(models.Model):
     def stale(cls):
         """The stale jobs of this kind (the queryset form of is_stale)."""
         return cls.objects.annotate(last_sign=Coalesce("heartbeat_at", "created_at")).filter(
-            status__in=[cls.Status.QUEUED, cls.Status.RUNNING], last_sign__lt=stale_cutoff()
+            status__in=cls.ACTIVE, last_sign__lt=stale_cutoff()
         )
 
     @property
@@ -282,6 +299,9 @@ class LogJob(BackgroundJob):
     Logging itself commits in one short transaction; this row then tracks the task's progress so the logged
     segment page can show it, and a failed job can be run again (it only does what is still left to do).
     """
+
+    # Said wherever a LogJob is failed: what running it again will (and will not) do.
+    RERUN_NOTE = "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
 
     logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
     send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")

@@ -4,11 +4,9 @@ The default backend (settings TASKS) runs a task in-process right away; with TAS
 `manage.py db_worker` process runs them, so a large segment never holds a web request for minutes.
 """
 
-from django.db.models.functions import Now
-from django.utils import timezone
 from django_tasks import task
 
-from .models import LogJob
+from .models import LetterDownloadJob, LogJob
 from .services.logging import log_job_run
 
 
@@ -20,15 +18,11 @@ def run_log_job(job_id: int) -> None:
     except (KeyboardInterrupt, SystemExit):
         # A worker stopped by a second TERM (or Ctrl-C) aborts the job with SystemExit, which log_job_run's
         # handler of ordinary errors lets through: record it here, or the page would say "Running" for ever.
-        LogJob.objects.filter(pk=job_id, status__in=[LogJob.Status.QUEUED, LogJob.Status.RUNNING]).update(
-            status=LogJob.Status.FAILED,
+        LogJob.fail(
+            job_id,
             stage="Stopped",
-            finished_at=timezone.now(),
-            heartbeat_at=Now(),
-            error=(
-                "The background worker was stopped while running this job. Letters merged and e-mails sent so far "
-                "are kept; running the job again does only what is left."
-            ),
+            only_active=True,
+            error=f"The background worker was stopped while running this job. {LogJob.RERUN_NOTE}",
         )
         raise
 
@@ -49,22 +43,18 @@ def run_log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = 
     job = LogJob.objects.filter(pk=job_id).only("logged_segment_id").first()
     if job is None:  # deleted with its canceled logged segment
         return
-    active = LogJob.objects.filter(pk=job_id, status__in=[LogJob.Status.QUEUED, LogJob.Status.RUNNING])
     if failed:
-        active.update(
-            status=LogJob.Status.FAILED,
+        LogJob.fail(
+            job_id,
             stage="Stopped",
-            finished_at=timezone.now(),
-            heartbeat_at=Now(),
+            only_active=True,
             error=(
                 f"The background worker stopped while running this job and it is not run again by itself. {reason} "
-                "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
+                f"{LogJob.RERUN_NOTE}"
             ),
         )
     else:
-        active.filter(status=LogJob.Status.RUNNING).update(
-            status=LogJob.Status.QUEUED, stage="Queued again: the worker running it stopped", heartbeat_at=Now()
-        )
+        LogJob.requeue_if_running(job_id, stage="Queued again: the worker running it stopped")
     sending = InteractionLogEntry.objects.filter(
         logged_segment_id=job.logged_segment_id, delivery_status=DeliveryStatus.SENDING
     )
@@ -88,23 +78,12 @@ def run_letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_
     """
     if dry_run:
         return
-    from .models import LetterDownloadJob
-
-    active = LetterDownloadJob.objects.filter(
-        pk=job_id, status__in=[LetterDownloadJob.Status.QUEUED, LetterDownloadJob.Status.RUNNING]
-    )
     if failed:
-        active.update(
-            status=LetterDownloadJob.Status.FAILED,
+        LetterDownloadJob.fail(
+            job_id,
             stage="Stopped",
-            finished_at=timezone.now(),
-            heartbeat_at=Now(),
+            only_active=True,
             error=f"The background worker stopped while merging these letters. {reason} Ask for the letters again.",
         )
     else:
-        active.filter(status=LetterDownloadJob.Status.RUNNING).update(
-            status=LetterDownloadJob.Status.QUEUED,
-            stage="Queued again: the worker merging them stopped",
-            done=0,
-            heartbeat_at=Now(),
-        )
+        LetterDownloadJob.requeue_if_running(job_id, stage="Queued again: the worker merging them stopped", done=0)

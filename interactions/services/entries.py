@@ -33,6 +33,7 @@ __all__ = [
     "log_entries_queue_resend",
     "log_entries_delete_canceled",
     "canceled_entries_to_delete",
+    "stored_documents_delete_unused",
 ]
 
 # How many entries an error message names before it says "and N more".
@@ -250,6 +251,15 @@ def _delete_orphaned_documents(candidate_ids: set[int]) -> list[str]:
     return file_names
 
 
+def stored_documents_delete_unused(candidate_ids: set[int]) -> None:
+    """Inside the caller's transaction: delete those of these StoredDocuments that nothing references any more
+    (any model's foreign key, found through the model metadata). Their files go after commit, so a rolled-back
+    transaction never loses one."""
+    names = _delete_orphaned_documents(candidate_ids)
+    if names:
+        transaction.on_commit(lambda: _delete_files(names))
+
+
 def _delete_files(names: list[str]) -> None:
     storage = StoredDocument._meta.get_field("file").storage
     for name in names:
@@ -303,7 +313,5 @@ def log_entries_delete_canceled(
         if deleted:
             audit_record(AuditEvent.Action.ENTRIES_DELETED, user=user, count=deleted)
         if candidates:
-            names = _delete_orphaned_documents(candidates)
-            if names:
-                transaction.on_commit(lambda: _delete_files(names))
+            stored_documents_delete_unused(candidates)
         return deleted or 0

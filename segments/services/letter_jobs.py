@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from interactions.services.entries import stored_documents_delete_unused
 from interactions.storage import store_document_file
 
 from .. import letters
@@ -32,7 +33,6 @@ __all__ = [
 ]
 
 Job = LetterDownloadJob
-ACTIVE = (Job.Status.QUEUED, Job.Status.RUNNING)
 
 
 def letters_in_background(segment: Segment, *, line_count: int | None = None) -> bool:
@@ -54,8 +54,7 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
     3. Otherwise create the job; its task is enqueued after commit (never inside the transaction).
     The job's run deletes the finished jobs it replaces, with their files (slow clean-up in the background).
     """
-    if kind not in letters.LETTER_FILES:
-        raise ValidationError(f"Unknown kind of letters download “{kind}”. Use zip or docx.")
+    letters.check_letters_kind(kind)
     letters.check_has_letters(segment)
     with transaction.atomic():
         try:
@@ -63,7 +62,7 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
         except Segment.DoesNotExist:
             raise ValidationError("This segment no longer exists (it was logged or deleted).")
         jobs = Job.objects.filter(segment=segment, kind=kind)
-        active = jobs.filter(status__in=ACTIVE).first()
+        active = jobs.filter(status__in=Job.ACTIVE).first()
         if active is not None and not background_job_fail_if_stale(active):
             return active
         job = Job.objects.create(segment=segment, kind=kind, user=user, stage="Queued")
@@ -134,9 +133,7 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
 
 
 def _fail(job: LetterDownloadJob, error: str) -> None:
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.FAILED, stage="Failed", error=error, finished_at=timezone.now(), heartbeat_at=Now()
-    )
+    Job.fail(job.pk, error=error, stage="Failed")
 
 
 def _reload(job: LetterDownloadJob) -> LetterDownloadJob | None:
@@ -146,24 +143,15 @@ def _reload(job: LetterDownloadJob) -> LetterDownloadJob | None:
 def _delete_replaced_jobs(job: LetterDownloadJob) -> None:
     """Delete, with their files, the finished jobs this one replaces (same segment and kind), and those whose
     segment was logged or deleted since (their rows stay without a segment until now, see the model)."""
-    replaced = Job.objects.filter(segment_id=job.segment_id, kind=job.kind, id__lt=job.pk).exclude(status__in=ACTIVE)
+    replaced = Job.objects.filter(segment_id=job.segment_id, kind=job.kind, id__lt=job.pk).exclude(
+        status__in=Job.ACTIVE
+    )
     for jobs in (replaced, Job.objects.filter(segment__isnull=True)):
         with transaction.atomic():
             documents = set(jobs.exclude(document=None).values_list("document_id", flat=True))
             jobs.delete()
             if documents:
-                _discard_documents(documents)
-
-
-def _discard_documents(ids: set[int]) -> None:
-    # Stored documents are shared by content (the same bytes are one row), so only those no other row points at
-    # go: the log entries' clean-up decides, as it finds every reference through the model metadata. The files
-    # are deleted after commit, so a rolled-back transaction never loses one.
-    from interactions.services.entries import _delete_files, _delete_orphaned_documents
-
-    names = _delete_orphaned_documents(ids)
-    if names:
-        transaction.on_commit(lambda: _delete_files(names))
+                stored_documents_delete_unused(documents)
 
 
 def letter_jobs_latest(segment: Segment) -> list[LetterDownloadJob]:

@@ -24,7 +24,8 @@ from interactions.models import (
     LoggedSegment,
 )
 
-from ..models import LogJob, Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
+from ..models import LogJob, Segment, SegmentLine
+from .criteria import delete_worksheet
 from .stale_jobs import background_job_fail_if_stale
 
 __all__ = [
@@ -74,7 +75,7 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
         _refuse_blocked_contacts(segment, inserted=count)
         if send:  # 5.
             _check_email_addresses(logged)
-        _delete_worksheet(segment)  # 6.
+        delete_worksheet(segment)  # 6.
         # 7. (the new segment is handed back on the logged segment, for the page's message)
         logged.follow_up_segment = _create_follow_up(logged, user=user) if follow_up else None
         audit_record(
@@ -163,14 +164,6 @@ def _check_email_addresses(logged: LoggedSegment) -> None:
     )
     if missing is not None:
         raise ValidationError(f"Make sure that the E-Mail field is specified for contact no. {missing.contact.no}.")
-
-
-def _delete_worksheet(segment: Segment) -> None:
-    # Children first, each one DELETE (no per-row signals); the header last.
-    SegmentHistory.objects.filter(action__segment=segment).delete()
-    SegmentCriteriaAction.objects.filter(segment=segment).delete()
-    SegmentLine.objects.filter(segment=segment).delete()
-    Segment.objects.filter(pk=segment.pk).delete()
 
 
 def _needs_job(segment: Segment, *, send: bool) -> bool:
@@ -466,12 +459,7 @@ def log_job_run(job_id: int) -> LogJob:
             LogJob.objects.filter(pk=job.pk).update(stage="Sending e-mail", heartbeat_at=Now())
             _deliver(job, logged)
     except Exception as error:  # noqa: BLE001 - recorded on the job, shown on the page, retryable
-        LogJob.objects.filter(pk=job.pk).update(
-            status=LogJob.Status.FAILED,
-            error=f"{type(error).__name__}: {error}",
-            finished_at=timezone.now(),
-            heartbeat_at=Now(),
-        )
+        LogJob.fail(job.pk, error=f"{type(error).__name__}: {error}")
         raise
     LogJob.objects.filter(pk=job.pk).update(
         status=LogJob.Status.DONE, stage="Done", finished_at=timezone.now(), heartbeat_at=Now()

@@ -21,7 +21,7 @@ __all__ = ["background_job_stopped_message", "background_job_fail_if_stale", "ba
 
 # What a rerun does, added to the reason on the failed job (the pages show the job's error).
 _RERUN = {
-    LogJob: "Letters merged and e-mails sent so far are kept; running the job again does only what is left.",
+    LogJob: LogJob.RERUN_NOTE,
     LetterDownloadJob: "Ask for the letters again.",
 }
 # The task that runs each kind of job, with the job's id as its only argument (segments.tasks).

@@ -18,7 +18,7 @@ from interactions.merge import MergeTemplateError, compile_docx
 from interactions.storage import store_document
 
 from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
-from .criteria import OVERRIDE_FIELDS, _add, _finish_step, _lock, _new_step
+from .criteria import OVERRIDE_FIELDS, _add, _finish_step, _lock, _new_step, delete_steps, delete_worksheet
 
 __all__ = [
     "segment_create",
@@ -253,14 +253,7 @@ def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: 
 @transaction.atomic
 def segment_delete(segment: Segment, *, user) -> None:
     """Delete a worksheet with its lines, steps and history (logged segments are not worksheets)."""
-    segment = _lock(segment)
-    # By the (few) step ids, not a join: PostgreSQL then deletes through the (action, kind) index whatever its
-    # statistics say (a join here once planned as a nested loop over 100,000 history rows).
-    steps = list(segment.criteria_actions.values_list("id", flat=True))
-    SegmentHistory.objects.filter(action_id__in=steps).delete()
-    segment.lines.all().delete()
-    segment.criteria_actions.all().delete()
-    segment.delete()
+    delete_worksheet(_lock(segment))
 
 
 def segment_steps_to_reset(segment: Segment) -> int:
@@ -290,11 +283,6 @@ def segment_reset_steps(segment: Segment, *, user) -> int:
             f"Segment {segment.no} is not empty any more, so its criteria actions were kept. "
             "Only an empty segment's criteria actions can be reset."
         )
-    steps = list(segment.criteria_actions.values_list("id", flat=True))
-    if not steps:
+    if not segment.criteria_actions.exists():
         raise ValidationError(f"Segment {segment.no} has no criteria actions to reset.")
-    # By the step ids, as in segment_delete: the history of a big step is 100,000 rows, deleted through the
-    # (action, kind) index in one statement.
-    SegmentHistory.objects.filter(action_id__in=steps).delete()
-    SegmentCriteriaAction.objects.filter(pk__in=steps).delete()
-    return len(steps)
+    return delete_steps(segment)
