@@ -113,7 +113,10 @@ class SegmentLineValues(models.Model):
 
 
 class SegmentLine(SegmentLineValues):
-    # No single-column FK indexes: the (segment, contact) and (contact) indexes below cover both lookups.
+    # No single-column FK indexes: the (segment, id) and (contact) indexes below cover both lookups. (segment, id)
+    # rather than (segment, contact): a segment's lines come off it in line order, which logging needs (entries
+    # numbered in line order) without sorting 100,000 rows; "is this contact on the segment" goes through
+    # (contact), since a contact is on few segments.
     # No database FK constraints either (db_constraint=False), deliberately: on PostgreSQL Django's deferred
     # constraints check, and KEY SHARE-lock, every referenced contact row at commit, which made adding 100,000
     # contacts take 10 s instead of 2 (SPEC 5). The services keep the references sound (lines are inserted from
@@ -128,7 +131,10 @@ class SegmentLine(SegmentLineValues):
 
     class Meta:
         ordering = ["segment", "id"]
-        indexes = [models.Index(fields=["segment", "contact"]), models.Index(fields=["contact"])]
+        indexes = [
+            models.Index(fields=["segment", "id"], name="segment_line_segment_id"),
+            models.Index(fields=["contact"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.segment_id}: {self.contact_id}"
