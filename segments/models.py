@@ -275,8 +275,22 @@ class BackgroundJob(models.Model):
 
         A working job writes progress every few seconds, so this long without any means the process running it
         is gone (a web process killed mid-job, a lost on-commit enqueue): nobody will finish it by itself.
+        A queued job whose task still waits in the database queue is not stale: every worker is busy, and a
+        worker will take it (the queue query runs only for a job already silent for that long).
         """
-        return self.is_active and self.last_sign_of_life < stale_cutoff()
+        if not (self.is_active and self.last_sign_of_life < stale_cutoff()):
+            return False
+        return not (self.status == self.Status.QUEUED and self.waits_in_queue())
+
+    def waits_in_queue(self) -> bool:
+        """Whether this job's task is still waiting, not taken by any worker, in the database task queue
+        (TASKS_BACKEND=database). With the in-process backend there is no such row."""
+        from django_tasks_db.compat import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.filter(
+            task_path=self.TASK_PATH, status=TaskResultStatus.READY, args_kwargs__args__0=self.pk
+        ).exists()
 
     @classmethod
     def stale(cls):
@@ -308,6 +322,7 @@ class LogJob(BackgroundJob):
 
     # Said wherever a LogJob is failed: what running it again will (and will not) do.
     RERUN_NOTE = "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
+    TASK_PATH = "segments.tasks.run_log_job"  # the task that runs it, with the job's id as its only argument
 
     logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
     send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")
@@ -332,6 +347,8 @@ class LetterDownloadJob(BackgroundJob):
     class Kind(models.TextChoices):
         ZIP = "zip", "Letters (.zip)"
         DOCX = "docx", "Letters (one .docx)"
+
+    TASK_PATH = "segments.tasks.run_letter_download_job"  # the task that runs it, with the job's id as argument
 
     segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="letter_download_jobs")
     kind = models.CharField(max_length=10, choices=Kind.choices)

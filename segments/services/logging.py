@@ -418,10 +418,13 @@ def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> Log
         latest = locked.log_jobs.order_by("-id").first()
         if latest is not None and latest.is_active and not background_job_fail_if_stale(latest):  # 2.
             since = timezone.localtime(latest.last_sign_of_life).strftime("%Y-%m-%d %H:%M:%S")
+            if latest.status == LogJob.Status.QUEUED:
+                state = f"queued (since {since}): wait for a worker to run it"
+            else:
+                state = f"running (last progress at {since}): wait for it to finish"
             raise ValidationError(
-                f"The job of logged segment {locked.pk} is still {latest.get_status_display().lower()} (last "
-                f"progress at {since}): wait for it to finish. It can be run again once it has failed, or has "
-                "shown no progress for a while."
+                f"The job of logged segment {locked.pk} is still {state}. It can be run again once it has failed, "
+                "or has shown no progress for a while."
             )
         changed = InteractionLogEntry.objects.filter(  # 3.
             logged_segment=locked, delivery_status=DeliveryStatus.ERROR

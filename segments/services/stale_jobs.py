@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from django.db.models.functions import Now
 from django.utils import timezone
-from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from ..models import BackgroundJob, LetterDownloadJob, LogJob
 
@@ -23,11 +21,6 @@ __all__ = ["background_job_stopped_message", "background_job_fail_if_stale", "ba
 _RERUN = {
     LogJob: LogJob.RERUN_NOTE,
     LetterDownloadJob: "Ask for the letters again.",
-}
-# The task that runs each kind of job, with the job's id as its only argument (segments.tasks).
-_TASK_PATHS = {
-    LogJob: "segments.tasks.run_log_job",
-    LetterDownloadJob: "segments.tasks.run_letter_download_job",
 }
 
 
@@ -60,20 +53,12 @@ def background_job_fail_if_stale(job: BackgroundJob) -> bool:
 def background_jobs_fail_stale(*, dry_run: bool = False) -> int:
     """Mark every stale LogJob and LetterDownloadJob failed (for `manage.py recover_tasks`); the number.
 
-    A queued job whose task still waits in the database queue is left alone: it is not lost, only waiting for a
-    free worker (and the queue's own recovery looks after its task).
+    A queued job whose task still waits in the database queue is left alone (BackgroundJob.is_stale): it is not
+    lost, only waiting for a free worker (and the queue's own recovery looks after its task).
     """
     count = 0
     for model in (LogJob, LetterDownloadJob):
         for job in model.stale().order_by("pk"):
-            if job.status == model.Status.QUEUED and _waits_in_queue(model, job.pk):
-                continue
-            if dry_run or background_job_fail_if_stale(job):
-                count += 1
+            stale = job.is_stale if dry_run else background_job_fail_if_stale(job)
+            count += stale
     return count
-
-
-def _waits_in_queue(model: type[BackgroundJob], job_id: int) -> bool:
-    return DBTaskResult.objects.filter(
-        task_path=_TASK_PATHS[model], status=TaskResultStatus.READY, args_kwargs__args__0=job_id
-    ).exists()

@@ -357,8 +357,52 @@ def test_recover_tasks_leaves_a_job_waiting_in_the_database_queue(
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
     logging_service._enqueue(job.pk)
     job.refresh_from_db()
-    assert job.is_stale
+    assert job.waits_in_queue() and not job.is_stale, "silent for long, but a worker will take it"
 
     assert "stale" not in recover("--older-than", "3600")
     job.refresh_from_db()
     assert job.status == LogJob.Status.QUEUED
+
+
+def test_a_job_waiting_in_the_database_queue_is_shown_queued_and_not_run_twice(
+    marketer, marketer_client, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
+    LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
+    logging_service._enqueue(job.pk)
+    InteractionLogEntry.objects.filter(pk=logged.entries.order_by("id").first().pk).update(
+        delivery_status="error", delivery_error="Mail server down"
+    )
+    before = snapshot(logged)
+
+    page = marketer_client.get(f"/segments/logged/{logged.pk}/progress/").content.decode()
+    assert "Queued" in page and "it starts as soon as a worker is free" in page and "hx-trigger" in page
+    assert SILENT not in page and "Run the job again" not in page
+
+    since = timezone.localtime(LONG_AGO).strftime("%Y-%m-%d %H:%M:%S")
+    with pytest.raises(ValidationError) as refused:
+        logged_segment_retry_delivery(logged, user=marketer)
+    assert refused.value.messages == [
+        f"The job of logged segment {logged.pk} is still queued (since {since}): wait for a worker to run it. "
+        "It can be run again once it has failed, or has shown no progress for a while."
+    ]
+    assert snapshot(logged) == before
+
+
+def test_a_queued_job_is_kept_alive_only_by_its_own_task_in_the_queue(
+    marketer, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
+    LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
+    logging_service._enqueue(job.pk + 1000)  # another job's task waits, not this one's
+    job.refresh_from_db()
+    assert not job.waits_in_queue() and job.is_stale
+
+
+def test_each_job_kind_names_the_task_that_runs_it():
+    from segments import tasks
+
+    assert LogJob.TASK_PATH == tasks.run_log_job.module_path
+    assert LetterDownloadJob.TASK_PATH == tasks.run_letter_download_job.module_path
