@@ -7,6 +7,7 @@ from crm.models import Contact, CorrespondenceType, Salesperson
 
 from .letters import attachment_kind
 from .models import Evaluation, InformationFlow, InitiatedBy, InteractionTemplate
+from .validators import PERSONAL_NOTE_MAX_LENGTH
 
 AUTOMATIC = ""
 # Blank means "as the template (and the contact's preference) say"; "none" is an explicit "not sent".
@@ -55,6 +56,7 @@ class InteractionCreateForm(forms.Form):
     description = forms.CharField(max_length=100, required=False)
     personal_note = forms.CharField(
         required=False,
+        max_length=PERSONAL_NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Goes into the letter where the template has {{ personal_note }}.",
     )

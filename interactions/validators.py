@@ -12,6 +12,9 @@ from django.core.exceptions import ValidationError
 from .merge import MergeTemplateError, compile_docx, compile_html
 
 ALLOWED_EXTENSIONS = (".docx", ".html", ".htm")
+# A personal note is a paragraph or two in one contact's letter, not a second letter (that is an uploaded
+# replacement letter); the limit keeps a pasted document from being stored with every entry.
+PERSONAL_NOTE_MAX_LENGTH = 2000
 
 
 def _mb(size: int) -> str:

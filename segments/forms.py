@@ -7,6 +7,7 @@ from django import forms
 from crm.filters import ContactFilter
 from crm.models import Contact
 from interactions.models import LoggedSegment
+from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
 
 from .models import SavedSegmentCriteria, Segment, SegmentCriteriaAction, SegmentLine
 from .services.worksheet import HEADER_FIELDS, LINE_FIELDS
@@ -125,7 +126,10 @@ class SegmentLineForm(forms.ModelForm):
     class Meta:
         model = SegmentLine
         fields = LINE_FIELDS
-        widgets = {"date": DATE_INPUT, "personal_note": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "date": DATE_INPUT,
+            "personal_note": forms.Textarea(attrs={"rows": 4, "maxlength": PERSONAL_NOTE_MAX_LENGTH}),
+        }
         help_texts = {
             "personal_note": "Merged into this contact's letter only (the {{ personal_note }} field).",
         }

@@ -8,13 +8,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, Salesperson
 from interactions.models import InformationFlow, InitiatedBy, InteractionTemplate, LoggedSegment, StoredDocument
+from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
 
 __all__ = [
     "Segment",
@@ -96,7 +97,9 @@ class SegmentLineValues(models.Model):
     date = models.DateField(null=True, blank=True)
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     unit_duration_minutes = models.PositiveIntegerField(null=True, blank=True)
-    personal_note = models.TextField(blank=True)
+    # A validator, not max_length: full_clean() (so the services and forms) refuses a longer note, and on SQLite
+    # the migration does not rebuild the table, as a changed max_length would.
+    personal_note = models.TextField(blank=True, validators=[MaxLengthValidator(PERSONAL_NOTE_MAX_LENGTH)])
     letter = models.ForeignKey(
         StoredDocument,
         null=True,

@@ -21,6 +21,7 @@ from ..letters import (
     template_attachment,
 )
 from ..models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, StoredDocument
+from ..validators import PERSONAL_NOTE_MAX_LENGTH
 from .delivery import entries_deliver_after_commit
 
 __all__ = ["interaction_create", "interaction_preview", "OPTIONAL_FIELDS"]
@@ -139,6 +140,13 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
             raise ValidationError({"correspondence_type": EMAIL_NEEDS_ADDRESS.format(no=contact.no, name=contact.name)})
 
     personal_note = (values.get("personal_note") or "").strip()
+    if len(personal_note) > PERSONAL_NOTE_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "personal_note": f"A personal note can have at most {PERSONAL_NOTE_MAX_LENGTH:,} characters (this "
+                f"one has {len(personal_note):,}); for a longer text, upload a letter of its own."
+            }
+        )
     if personal_note and not letter:
         raise ValidationError(
             {"personal_note": f"Interaction template {template.code} has no letter to put a personal note in."}

@@ -75,6 +75,18 @@ def test_the_mandatory_fields_are_reported_and_nothing_is_logged(sales_client, p
     assert not InteractionLogEntry.objects.exists()
 
 
+def test_a_too_long_personal_note_is_reported_in_the_form_and_nothing_is_logged(sales_client, person):
+    template = word_template("WELCOME")
+    page = sales_client.get(f"/interactions/new/?contact={person.pk}").content.decode()
+    assert 'maxlength="2000"' in page, "the browser stops the typing at the limit too"
+    response = sales_client.post(
+        f"/interactions/new/?contact={person.pk}", _form(person, template, personal_note="n" * 2001)
+    )
+    assert response.status_code == 200
+    assert "Ensure this value has at most 2000 characters (it has 2001)." in response.content.decode()
+    assert not InteractionLogEntry.objects.exists()
+
+
 def test_email_without_attachment_shows_the_reference_error(sales_client, person):
     template = InteractionTemplateFactory(correspondence_type="email")
     response = sales_client.post(f"/interactions/new/?contact={person.pk}", _form(person, template))

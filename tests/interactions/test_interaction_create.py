@@ -214,6 +214,24 @@ def test_a_personal_note_needs_a_letter(person):
         )
 
 
+def test_a_personal_note_over_the_limit_is_refused_and_nothing_is_logged(person):
+    with pytest.raises(ValidationError) as refused:
+        interaction_create(
+            contact=person, template=word_template(), description="x", user=None, personal_note="n" * 2001
+        )
+    assert refused.value.message_dict == {
+        "personal_note": [
+            "A personal note can have at most 2,000 characters (this one has 2,001); for a longer text, upload a "
+            "letter of its own."
+        ]
+    }
+    assert not InteractionLogEntry.objects.exists()
+    entry = interaction_create(
+        contact=person, template=word_template("LIMIT"), description="x", user=None, personal_note="n" * 2000
+    )
+    assert "n" * 2000 in docx_text(entry_document_bytes(entry)[0]), "the limit itself is allowed"
+
+
 def test_negative_cost_is_refused(person):
     with pytest.raises(ValidationError, match="Cost cannot be negative"):
         interaction_create(

@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -211,6 +212,18 @@ def test_editing_a_line_sets_its_overrides_and_personal_note(marketer_client, se
     )
     bad = marketer_client.post(f"/segments/{segment.pk}/lines/{line.pk}/", {"unit_cost": "-1"})
     assert bad.status_code == 200 and b"The cost cannot be negative." in bad.content
+
+
+def test_a_too_long_personal_note_is_refused_and_the_line_keeps_its_note(marketer_client, marketer, segment):
+    line = SegmentLine.objects.create(segment=segment, contact=PersonFactory(), personal_note="Kept")
+    page = marketer_client.get(f"/segments/{segment.pk}/lines/{line.pk}/").content.decode()
+    assert 'maxlength="2000"' in page
+    bad = marketer_client.post(f"/segments/{segment.pk}/lines/{line.pk}/", {"personal_note": "n" * 2001})
+    assert bad.status_code == 200 and b"Ensure this value has at most 2000 characters (it has 2001)." in bad.content
+    with pytest.raises(ValidationError, match="at most 2000 characters"):
+        segment_line_update(line, user=marketer, personal_note="n" * 2001)
+    line.refresh_from_db()
+    assert line.personal_note == "Kept"
 
 
 def test_a_viewer_cannot_edit_a_line(viewer_client, segment):
