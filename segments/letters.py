@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from django.core.exceptions import ValidationError
 
 from interactions.letters import DOCX_CONTENT_TYPE, compiled_docx, contact_merge_values, template_attachment
-from interactions.merge import combine_docx, letter_filename, write_zip_letters
+from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 
 from .models import Segment, SegmentLine
 from .selectors import LineResolver, worksheet_lines
@@ -22,7 +22,7 @@ __all__ = [
     "line_letter",
     "segment_letters",
     "write_segment_letters_zip",
-    "segment_letters_combined",
+    "write_segment_letters_combined",
     "write_segment_letters",
     "letters_filename",
     "check_has_letters",
@@ -136,10 +136,11 @@ def write_segment_letters_zip(segment: Segment, fileobj, *, progress=None) -> No
     write_zip_letters(fileobj, segment_letters(segment, progress=progress))
 
 
-def segment_letters_combined(segment: Segment, *, progress=None) -> bytes:
-    """All letters in one .docx, a page break between them."""
+def write_segment_letters_combined(segment: Segment, fileobj, *, progress=None) -> None:
+    """Write all letters as one .docx, a page break between them, to a file object (one letter in memory at a
+    time: see interactions.merge.combine)."""
     check_has_letters(segment)
-    return combine_docx([data for _, data in segment_letters(segment, progress=progress)])
+    write_combined_docx(fileobj, (data for _, data in segment_letters(segment, progress=progress)))
 
 
 def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None) -> None:
@@ -149,7 +150,7 @@ def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None
     if kind == "zip":
         write_segment_letters_zip(segment, fileobj, progress=progress)
     else:
-        fileobj.write(segment_letters_combined(segment, progress=progress))
+        write_segment_letters_combined(segment, fileobj, progress=progress)
 
 
 def check_letters_kind(kind: str) -> None:

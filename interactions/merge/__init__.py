@@ -1,9 +1,10 @@
 """Pure-Python mail merge for Word .docx and HTML templates (no Django here)."""
 
+from .combine import combine_docx, write_combined_docx
 from .docx_engine import CompiledDocx, MergeTemplateError, compile_docx, docx_fields
 from .fields import KNOWN_FIELDS, clean_value, normalise_field_name
 from .html_engine import CompiledHtml, compile_html, html_fields
-from .package import combine_docx, letter_filename, write_zip_letters, zip_letters
+from .package import letter_filename, write_zip_letters, zip_letters
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -20,4 +21,5 @@ __all__ = [
     "write_zip_letters",
     "letter_filename",
     "combine_docx",
+    "write_combined_docx",
 ]

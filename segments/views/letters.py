@@ -74,12 +74,6 @@ def _direct_download(request, pk: int, kind: str):
         return redirect(segment)
     spool.seek(0)
     filename, content_type = letters.letters_filename(segment, kind), letters.LETTER_FILES[kind][1]
-    if kind == "docx":
-        # The combined document is built in memory anyway (one document.xml): answer it as plain bytes.
-        with spool:
-            response = HttpResponse(spool.read(), content_type=content_type)
-        response["Content-Disposition"] = _attachment(filename)
-        return response
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)
 
 
