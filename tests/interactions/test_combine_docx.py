@@ -1,5 +1,6 @@
-"""One combined .docx of many letters: every letter keeps its own pictures and links, whatever template it came
-from, and the letters are streamed, not all held in memory. Read back with python-docx."""
+"""One combined .docx of many letters: each letter a section with its own merged header and footer, every
+letter keeping its own pictures and links whatever template it came from, and the letters streamed, not all
+held in memory. Read back with python-docx."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import tracemalloc
 import zipfile
 import zlib
 
+from docx.enum.section import WD_SECTION
 from docx.oxml.ns import qn
 from docx.shared import Cm
 
@@ -157,7 +159,7 @@ def test_the_letters_are_streamed_not_held_in_memory():
             xml = package.read("word/document.xml")
     assert sum(rendered) > 12_000_000
     assert peak < 4_000_000, f"peak {peak:,} bytes of Python memory"
-    assert xml.count(b"Dear Contact ") == 200 and xml.count(b'w:type="page"') == 199
+    assert xml.count(b"Dear Contact ") == 200 and xml.count(b"<w:sectPr") == 200
 
 
 def test_the_same_letters_give_the_same_bytes():
@@ -165,3 +167,72 @@ def test_the_same_letters_give_the_same_bytes():
     german = compile_docx(template_with_picture(BLUE, "Sehr geehrte"))
     letters = [english.render({"contact.name": "Ada"}), german.render({"contact.name": "Greta"})]
     assert combine_docx(letters) == combine_docx(iter(letters))
+
+
+def test_each_letter_is_a_section_with_its_own_merged_footer_and_the_shared_letterhead():
+    document = b.new_document()
+    document.sections[0].header.paragraphs[0].text = "Northwind Traders Ltd"
+    document.sections[0].footer.paragraphs[0].text = "Our reference: {{ interaction.entry_no }}"
+    document.add_paragraph("Dear {{ contact.name }},")
+    document.add_paragraph("Kind regards")
+    compiled = compile_docx(b.to_bytes(document))
+    letters = [compiled.render({"contact.name": n, "interaction.entry_no": str(i)}) for i, n in enumerate("ABC", 1)]
+    combined = combine_docx(letters)
+    sections = b.read(combined).sections
+    assert [s.footer.paragraphs[0].text for s in sections] == [f"Our reference: {i}" for i in (1, 2, 3)]
+    assert [s.header.paragraphs[0].text for s in sections] == ["Northwind Traders Ltd"] * 3
+    assert all(s.start_type == WD_SECTION.NEW_PAGE for s in sections)
+    with zipfile.ZipFile(io.BytesIO(combined)) as out:
+        names = out.namelist()
+        xml = out.read("word/document.xml")
+    assert [n for n in names if n.startswith("word/merged")] == ["word/merged1-footer1.xml", "word/merged2-footer1.xml"]
+    assert not any("header" in n for n in names if "merged" in n), "the unmerged letterhead is shared, not copied"
+    assert xml.count(b'<w:pgNumType w:start="1"/>') == 3, "every letter counts its pages from 1"
+
+
+def test_the_section_break_goes_into_the_letters_last_paragraph():
+    """No extra empty paragraph per letter: a letter that fills its page exactly must not spill a blank page."""
+    document = b.new_document()
+    document.add_paragraph("Dear {{ contact.name }},")
+    document.add_paragraph("Kind regards")
+    compiled = compile_docx(b.to_bytes(document))
+    combined = b.read(combine_docx([compiled.render({"contact.name": n}) for n in "ABC"]))
+    paragraphs = combined.paragraphs
+    assert [p.text for p in paragraphs] == [
+        "Dear A,",
+        "Kind regards",
+        "Dear B,",
+        "Kind regards",
+        "Dear C,",
+        "Kind regards",
+    ]
+    ends = [p.text for p in paragraphs if p._p.pPr is not None and p._p.pPr.find(qn("w:sectPr")) is not None]
+    assert ends == ["Kind regards", "Kind regards"], "the last letter's section is the document's final one"
+
+
+def test_a_letter_ending_in_a_table_gets_a_paragraph_for_its_section_break():
+    document = b.new_document()
+    document.add_paragraph("Dear {{ contact.name }},")
+    document.add_table(rows=1, cols=1).cell(0, 0).text = "Price list"
+    compiled = compile_docx(b.to_bytes(document))
+    combined = b.read(combine_docx([compiled.render({"contact.name": n}) for n in "AB"]))
+    children = [child.tag for child in combined.element.body]
+    assert children == [qn("w:p"), qn("w:tbl"), qn("w:p"), qn("w:p"), qn("w:tbl"), qn("w:sectPr")]
+    assert len(combined.sections) == 2
+
+
+def test_a_letter_from_another_template_brings_its_own_letterhead_picture():
+    def with_letterhead(picture: bytes) -> bytes:
+        document = b.new_document()
+        document.sections[0].header.paragraphs[0].add_run().add_picture(io.BytesIO(picture), width=Cm(1))
+        document.add_paragraph("Dear {{ contact.name }},")
+        return b.to_bytes(document)
+
+    english, german = compile_docx(with_letterhead(RED)), compile_docx(with_letterhead(BLUE))
+    letters = [english.render({"contact.name": "Ada"}), german.render({"contact.name": "Greta"})]
+    document = b.read(combine_docx(letters))
+    letterheads = []
+    for section in document.sections:
+        (blip,) = section.header._element.iter(qn("a:blip"))
+        letterheads.append(section.header.part.related_parts[blip.get(R_EMBED)].blob)
+    assert letterheads == [RED, BLUE]
