@@ -137,7 +137,7 @@ def write_segment_letters_zip(segment: Segment, fileobj, *, progress=None) -> No
 
 
 def write_segment_letters_combined(segment: Segment, fileobj, *, progress=None) -> None:
-    """Write all letters as one .docx, a page break between them, to a file object (one letter in memory at a
+    """Write all letters as one .docx, each starting on a new page, to a file object (one letter in memory at a
     time: see interactions.merge.combine)."""
     check_has_letters(segment)
     write_combined_docx(fileobj, (data for _, data in segment_letters(segment, progress=progress)))

@@ -54,7 +54,7 @@ def segment_letters_zip(request, pk: int):
 
 @require_safe
 def segment_letters_docx(request, pk: int):
-    """All letters in one .docx, a page break between them."""
+    """All letters in one .docx, each starting on a new page."""
     return _direct_download(request, pk, "docx")
 
 
