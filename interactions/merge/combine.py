@@ -55,6 +55,7 @@ DOCUMENT_RELS = "word/_rels/document.xml.rels"
 CONTENT_TYPES = "[Content_Types].xml"
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the same letters give the same bytes
 _MARK = b"<!--letters-->"
+_SECTION_MARK = "combined-docx-section-break"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 
 # A section's headers and footers: (element tag, w:type such as "default" or "first", relationship id).
@@ -87,9 +88,8 @@ class _Combined:
         self.body, self.out = body, out
         self.root = etree.fromstring(base.read(DOCUMENT), _PARSER)
         xml_body = self.root.find(_W + "body")
-        children = list(xml_body)
-        if children and children[-1].tag == _W + "sectPr":
-            self.final_sect = children.pop()
+        if len(xml_body) and xml_body[-1].tag == _W + "sectPr":
+            self.final_sect = xml_body[-1]
         else:
             self.final_sect = etree.SubElement(xml_body, _W + "sectPr")
         _restart_page_numbers(self.final_sect)
@@ -104,37 +104,44 @@ class _Combined:
         self.copied: dict[tuple[str, str], str] = {}  # (digest, content type) -> part name in the output
         self.copied_stories: dict[tuple[str, bytes], str] = {}  # (digest, family) -> relationship id
         self.open_section: Section = _section(self.final_sect)  # the headers of the letter written last
-        self.pending = None  # (root, element): the last letter's last paragraph, held back for its section break
+        # The rest of the last letter's last paragraph, written once it is known whether a section break goes
+        # before it (another letter follows) or not; None when the letter did not end in a paragraph.
+        self.pending_tail: bytes | None = None
         self.next_drawing_id = 1
         self.new_parts = 0  # parts copied in so far: merged1-…, merged2-…
 
         for name in base.namelist():
             if name not in (DOCUMENT, DOCUMENT_RELS, CONTENT_TYPES):
                 _write(out, name, base.read(name))
-        for child in children:
+        # The base letter's body is written like the others; the document keeps what is around it.
+        xml_body.remove(self.final_sect)
+        self._take(self.root, xml_body, first=True)
+        for child in list(xml_body):
             xml_body.remove(child)
-        self._take(self.root, children, first=True)
-        xml_body.insert(len(xml_body) - 1, etree.Comment("letters"))
+        xml_body.append(etree.Comment("letters"))
+        xml_body.append(self.final_sect)
 
     def add(self, letter: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(letter)) as package:
             root = etree.fromstring(package.read(DOCUMENT), _PARSER)
-            children = list(root.find(_W + "body"))
-            sect = children.pop() if children and children[-1].tag == _W + "sectPr" else None
+            xml_body = root.find(_W + "body")
+            sect = xml_body[-1] if len(xml_body) and xml_body[-1].tag == _W + "sectPr" else None
+            if sect is not None:
+                xml_body.remove(sect)
             family_key = _family_key(package)
             if family_key == self.base_family:
                 family = self.base_package
             else:
                 family = self.families.get(family_key) or self.families.setdefault(family_key, _Package(package))
-                self._adopt(children, family, package)
+                self._adopt(xml_body, family, package)
             section = self._section_of(sect, family, family_key, package)
         self._end_section()
         self.open_section = section
-        self._take(root, children)
+        self._take(root, xml_body)
 
     def finish(self) -> None:
-        if self.pending is not None:
-            self._emit(self.pending[0], [self.pending[1]])
+        if self.pending_tail is not None:
+            self.body.write(self.pending_tail)
         _set_section(self.final_sect, self.open_section)
         prefix, suffix = _xml(self.root).split(_MARK)
         size = self.body.tell() + len(prefix) + len(suffix)
@@ -151,64 +158,69 @@ class _Combined:
 
     # --- a letter's body ----------------------------------------------------------------------------------------
 
-    def _take(self, root, children: list, *, first: bool = False) -> None:
-        """Write a letter's body, all but its last element, which waits for the section break (_end_section).
+    def _take(self, root, xml_body, *, first: bool = False) -> None:
+        """Write a letter's body (its final section settings removed) up to where its section break would go.
 
         Bookmark names must be unique in a document (Word's own _GoBack is in every letter), so later letters
-        lose theirs; drawing ids must be unique too, so they are numbered 1, 2, 3, … throughout.
+        lose theirs; drawing ids must be unique too, so they are numbered 1, 2, 3, … throughout. The break goes
+        in the letter's last paragraph (_end_section); a marker holds its place while the body is serialised once,
+        in place (moving the elements elsewhere would cost a namespace fix-up per element).
         """
-        for child in children:
-            if not first:
-                for bookmark in list(child.iter(_W + "bookmarkStart", _W + "bookmarkEnd")):
-                    bookmark.getparent().remove(bookmark)
-            for drawing in child.iter(_WP + "docPr"):
-                drawing.set("id", str(self.next_drawing_id))
-                self.next_drawing_id += 1
-        if children:
-            self._emit(root, children[:-1])
-            self.pending = (root, children[-1])
+        if not first:
+            for bookmark in list(xml_body.iter(_W + "bookmarkStart", _W + "bookmarkEnd")):
+                bookmark.getparent().remove(bookmark)
+        for drawing in xml_body.iter(_WP + "docPr"):
+            drawing.set("id", str(self.next_drawing_id))
+            self.next_drawing_id += 1
+        last = xml_body[-1] if len(xml_body) else None
+        if last is not None and last.tag == _W + "p":
+            _put_section(last, etree.Comment(_SECTION_MARK))
+        xml = self._serialise(root, xml_body)
+        if last is not None and last.tag == _W + "p":
+            head, self.pending_tail = xml.rsplit(b"<!--" + _SECTION_MARK.encode() + b"-->", 1)
+        else:
+            head, self.pending_tail = xml, None
+        self.body.write(head)
 
     def _end_section(self) -> None:
         """End the letter written last with a section break carrying its headers, in its last paragraph."""
-        sect = _section_properties(self.final_sect, self.open_section)
-        if self.pending is not None and self.pending[1].tag == _W + "p":
-            root, paragraph = self.pending
-            _put_section(paragraph, sect)
-            self._emit(root, [paragraph])
+        if self.pending_tail is not None:
+            self.body.write(self._section_xml(self.open_section) + self.pending_tail)
         else:  # a letter ending in a table (or empty): the break gets a paragraph of its own
-            if self.pending is not None:
-                self._emit(self.pending[0], [self.pending[1]])
-            paragraph = etree.Element(_W + "p", nsmap={"w": W_NS})
-            _put_section(paragraph, sect)
-            self._emit(None, [paragraph])
-        self.pending = None
+            self.body.write(self._section_xml(self.open_section, paragraph=True))
+        self.pending_tail = None
 
-    def _emit(self, root, elements: list) -> None:
-        """Write body elements as XML that reads right inside the base document: when every prefix of the letter
+    def _section_xml(self, section: Section, *, paragraph: bool = False) -> bytes:
+        """The document's page settings with `section`'s headers and footers (in an empty paragraph of their
+        own if asked), written with the base's prefixes."""
+        holder = etree.Element(_W + "body", nsmap=self.namespaces)
+        sect = deepcopy(self.final_sect)
+        _set_section(sect, section)
+        if paragraph:
+            _put_section(etree.SubElement(holder, _W + "p"), sect)
+        else:
+            holder.append(sect)
+        return _inner(etree.tostring(holder))
+
+    def _serialise(self, root, xml_body) -> bytes:
+        """The body's children as XML that reads right inside the base document: when every prefix of the letter
         means what it means in the base, they rely on the base's namespace declarations; otherwise each carries
         its own."""
-        if not elements:
-            return
-        if root is not None and all(self.namespaces.get(prefix) == uri for prefix, uri in root.nsmap.items()):
-            holder = etree.Element(_W + "body", nsmap=root.nsmap)
-            holder.extend(elements)
-            xml = etree.tostring(holder)
-            self.body.write(xml[xml.index(b">") + 1 : xml.rindex(b"</")])
-        else:
-            self.body.write(b"".join(etree.tostring(element) for element in elements))
+        if all(self.namespaces.get(prefix) == uri for prefix, uri in root.nsmap.items()):
+            return _inner(etree.tostring(xml_body))
+        return b"".join(etree.tostring(child) for child in xml_body)
 
-    def _adopt(self, children: list, family: _Package, package: zipfile.ZipFile) -> None:
+    def _adopt(self, xml_body, family: _Package, package: zipfile.ZipFile) -> None:
         """Make a letter from another package refer to parts of the output: copy what its body uses, rewrite ids.
 
         An inline section break keeps its layout but not its own headers and footers.
         """
-        for child in children:
-            for reference in list(child.iter(*_SECTION_REFERENCES)):
-                reference.getparent().remove(reference)
-            for element in child.iter():
-                for name, value in element.attrib.items():
-                    if name.startswith(_R) and value in family.rels:
-                        element.set(name, self._adopted_id(family, value, package))
+        for reference in list(xml_body.iter(*_SECTION_REFERENCES)):
+            reference.getparent().remove(reference)
+        for element in xml_body.iter():
+            for name, value in element.attrib.items():
+                if name.startswith(_R) and value in family.rels:
+                    element.set(name, self._adopted_id(family, value, package))
 
     def _adopted_id(self, family: _Package, rel_id: str, package: zipfile.ZipFile) -> str:
         if rel_id not in family.ids:
@@ -359,13 +371,6 @@ def _set_section(sect, section: Section) -> None:
         sect.insert(index, etree.Element(tag, {_W + "type": kind, _R + "id": rel_id}))
 
 
-def _section_properties(final_sect, section: Section):
-    """A letter's section settings: the document's page settings with `section`'s headers and footers."""
-    sect = deepcopy(final_sect)
-    _set_section(sect, section)
-    return sect
-
-
 def _restart_page_numbers(sect) -> None:
     """Each letter starts on a new page (whatever the template's section said) and counts its pages from 1."""
     for start in sect.findall(_W + "type"):
@@ -395,6 +400,13 @@ def _put_section(paragraph, sect) -> None:
         change.addprevious(sect)
     else:
         properties.append(sect)
+
+
+def _inner(xml: bytes) -> bytes:
+    """What is between an element's start and end tags (nothing for an empty element)."""
+    if xml.endswith(b"/>"):
+        return b""
+    return xml[xml.index(b">") + 1 : xml.rindex(b"</")]
 
 
 def _local(element) -> str:
