@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/follow-up/", logged.logged_segment_follow_up, name="logged_segment_follow_up"),
     path("<int:pk>/retry/", logged.logged_segment_retry, name="logged_segment_retry"),
     path("<int:pk>/letters.zip", logged.logged_segment_letters, name="logged_segment_letters"),
+    path("<int:pk>/letters.docx", logged.logged_segment_letters_docx, name="logged_segment_letters_docx"),
 ]

@@ -132,7 +132,9 @@ class _Combined:
             if family_key == self.base_family:
                 family = self.base_package
             else:
-                family = self.families.get(family_key) or self.families.setdefault(family_key, _Package(package))
+                family = self.families.get(family_key)
+                if family is None:
+                    family = self.families[family_key] = _Package(package)
                 self._adopt(xml_body, family, package)
             section = self._section_of(sect, family, family_key, package)
         self._end_section()

@@ -13,8 +13,8 @@ from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
 from crm.access import add_validation_error, require_perm
-from interactions.letters import entry_document_bytes
-from interactions.merge import letter_filename, write_zip_letters
+from interactions.letters import DOCX_CONTENT_TYPE, entry_document_bytes
+from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
@@ -175,12 +175,7 @@ def logged_segment_retry(request, pk: int):
 @require_safe
 def logged_segment_letters(request, pk: int):
     """The letters to print: a zip with one .docx per hard-copy entry (or every unsent entry with a letter)."""
-    require_perm(request, "interactions.view_loggedsegment")
-    require_perm(request, "interactions.view_interactionlogentry")
-    logged = get_object_or_404(LoggedSegment, pk=pk)
-    entries = _letters_to_print(logged)
-    if not entries.exists():
-        raise Http404("This logged segment has no letters to print.")
+    logged, entries = _printable(request, pk)
     # Spooled to disk past 16 MB: ten thousand letters never sit in memory at once.
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     write_zip_letters(spool, _letters(entries))
@@ -188,6 +183,32 @@ def logged_segment_letters(request, pk: int):
     return FileResponse(
         spool, as_attachment=True, filename=f"Segment {logged.segment_no}.zip", content_type="application/zip"
     )
+
+
+@require_safe
+def logged_segment_letters_docx(request, pk: int):
+    """The same letters as one .docx to print in one go, each letter starting on a new page with its own header
+    and footer (the letters are the stored ones, byte for byte what each entry holds)."""
+    logged, entries = _printable(request, pk)
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    try:
+        write_combined_docx(spool, (data for _name, data in _letters(entries)))
+    except ValueError:  # no entry's letter could be reproduced
+        spool.close()
+        raise Http404("This logged segment has no letters to print.")
+    spool.seek(0)
+    filename = f"Segment {logged.segment_no}.docx"
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=DOCX_CONTENT_TYPE)
+
+
+def _printable(request, pk: int):
+    require_perm(request, "interactions.view_loggedsegment")
+    require_perm(request, "interactions.view_interactionlogentry")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    entries = _letters_to_print(logged)
+    if not entries.exists():
+        raise Http404("This logged segment has no letters to print.")
+    return logged, entries
 
 
 def _letters_to_print(logged: LoggedSegment):

@@ -1,5 +1,6 @@
 """A marketer logs a segment with letters, opens the logged segment, cancels it, and sees its entries canceled."""
 
+import docx
 import pytest
 
 from interactions.models import InteractionLogEntry, LoggedSegment
@@ -32,13 +33,20 @@ def test_a_marketer_logs_a_segment_with_letters_and_cancels_it(page, marketer):
     logged = LoggedSegment.objects.get()
     assert page.get_by_text(f"Segment {segment.no} has been logged.").is_visible()
     assert page.get_by_role("link", name="Ada Lovelace").is_visible()
-    assert page.get_by_role("link", name="Letters to print (.zip)").is_visible()
+    assert page.get_by_role("link", name="Letters to print (one .docx)").is_visible()
     assert page.locator("#log-job").get_by_text("Done").is_visible()
     screenshot(page, "logged-segment-detail")
 
     with page.expect_download() as download:
-        page.get_by_role("link", name="Letters to print (.zip)").click()
+        page.get_by_role("link", name="Letters (.zip)").click()
     assert download.value.suggested_filename == f"Segment {segment.no}.zip"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Letters to print (one .docx)").click()
+    assert download.value.suggested_filename == f"Segment {segment.no}.docx"
+    printed = docx.Document(download.value.path())
+    assert len(printed.sections) == 2, "one section (new pages, own header and footer) per letter"
+    text = "\n".join(p.text for p in printed.paragraphs)
+    assert "See you in May" in text and text.count("Entry ") == 2
 
     page.get_by_role("button", name="Cancel logged segment").click()
     page.wait_for_load_state()

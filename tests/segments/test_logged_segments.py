@@ -3,11 +3,13 @@
 import io
 import zipfile
 
+import docx
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from interactions.letters import entry_document_bytes
 from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.services import log_entries_set_canceled
 from segments.models import LogJob, Segment
@@ -266,7 +268,7 @@ def test_the_letters_zip_has_one_letter_per_hard_copy_entry(
     with django_capture_on_commit_callbacks(execute=True):
         logged = segment_log(segment, user=marketer)
     page = marketer_client.get(f"/segments/logged/{logged.pk}/")
-    assert "Letters to print (.zip)" in page.content.decode()
+    assert f'href="/segments/logged/{logged.pk}/letters.zip"' in page.content.decode()
     response = marketer_client.get(f"/segments/logged/{logged.pk}/letters.zip")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -275,14 +277,39 @@ def test_the_letters_zip_has_one_letter_per_hard_copy_entry(
     assert "Dear Ada," in docx_text(archive.read(ada_letter))
 
 
-def test_the_letters_zip_needs_the_view_permission(marketer, stranger_client):
-    logged = _logged(marketer, lines=1)
-    assert stranger_client.get(f"/segments/logged/{logged.pk}/letters.zip").status_code == 403
+def test_the_letters_to_print_as_one_docx_are_the_entries_letters_in_order(
+    marketer, viewer_client, django_capture_on_commit_callbacks
+):
+    template = template_with_letter(correspondence_type="hard_copy")
+    segment = SegmentFactory(template=template)
+    SegmentLineFactory(segment=segment, contact=PersonFactory(salutation="Dear Ada"), personal_note="See you soon")
+    SegmentLineFactory(segment=segment, contact=PersonFactory(salutation="Dear Grace"))
+    with django_capture_on_commit_callbacks(execute=True):
+        logged = segment_log(segment, user=marketer)
+    page = viewer_client.get(f"/segments/logged/{logged.pk}/").content.decode()
+    assert f'href="/segments/logged/{logged.pk}/letters.docx"' in page and "Letters to print (one .docx)" in page
+
+    response = viewer_client.get(f"/segments/logged/{logged.pk}/letters.docx")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="Segment {segment.no}.docx"'
+    combined = b"".join(response.streaming_content)
+    entries = list(logged.entries.order_by("id"))
+    each = "\n".join(docx_text(entry_document_bytes(entry)[0]) for entry in entries)
+    assert docx_text(combined) == each, "the stored letters, one after the other"
+    assert "See you soon" in each and f"Entry {entries[1].pk}" in each
+    assert len(docx.Document(io.BytesIO(combined)).sections) == 2
 
 
-def test_a_logged_segment_without_letters_has_no_zip(marketer, marketer_client):
+@pytest.mark.parametrize("suffix", ["zip", "docx"])
+def test_the_letters_to_print_need_the_view_permission(suffix, marketer, stranger_client):
     logged = _logged(marketer, lines=1)
-    assert marketer_client.get(f"/segments/logged/{logged.pk}/letters.zip").status_code == 404
+    assert stranger_client.get(f"/segments/logged/{logged.pk}/letters.{suffix}").status_code == 403
+
+
+@pytest.mark.parametrize("suffix", ["zip", "docx"])
+def test_a_logged_segment_without_letters_has_none_to_print(suffix, marketer, marketer_client):
+    logged = _logged(marketer, lines=1)
+    assert marketer_client.get(f"/segments/logged/{logged.pk}/letters.{suffix}").status_code == 404
 
 
 def test_the_progress_card_polls_while_the_job_runs_and_stops_when_done(marketer, viewer_client):
