@@ -59,6 +59,6 @@ def background_jobs_fail_stale(*, dry_run: bool = False) -> int:
     count = 0
     for model in (LogJob, LetterDownloadJob):
         for job in model.stale().order_by("pk"):
-            stale = job.is_stale if dry_run else background_job_fail_if_stale(job)
-            count += stale
+            if job.is_stale if dry_run else background_job_fail_if_stale(job):
+                count += 1
     return count

@@ -188,7 +188,7 @@ def logged_segment_letters(request, pk: int):
 @require_safe
 def logged_segment_letters_docx(request, pk: int):
     """The same letters as one .docx to print in one go, each letter starting on a new page with its own header
-    and footer (the letters are the stored ones, byte for byte what each entry holds)."""
+    and footer, built from each entry's stored letter."""
     logged, entries = _printable(request, pk)
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     try:
