@@ -341,11 +341,12 @@ class LetterDownloadJob(BackgroundJob):
     """The "download all letters" of a worksheet too big to merge in a web request (more lines than the setting
     SEGMENT_LETTERS_DIRECT_MAX_LINES): a background task merges them into one file, a zip of per-contact .docx
     or one combined .docx, stored as a StoredDocument; this row tracks its progress and then offers the file to
-    whoever may see the segment.
+    whoever may see the segment. The same for the letters to print of a logged segment with that many letters
+    (`logged_segment` instead of `segment`): its stored letters are written into the file.
 
-    When the segment is logged or deleted the row stays, without a segment (SET_NULL), until the next job run
-    deletes it with its file: logging and deleting a worksheet then cost nothing extra, and no file is lost track
-    of (a CASCADE would drop the row and leave its file behind)."""
+    When the segment is logged or deleted (or the logged segment deleted) the row stays, without it (SET_NULL),
+    until the next job run deletes it with its file: logging and deleting a worksheet then cost nothing extra,
+    and no file is lost track of (a CASCADE would drop the row and leave its file behind)."""
 
     class Kind(models.TextChoices):
         ZIP = "zip", "Letters (.zip)"
@@ -354,6 +355,9 @@ class LetterDownloadJob(BackgroundJob):
     TASK_PATH = "segments.tasks.run_letter_download_job"  # the task that runs it, with the job's id as argument
 
     segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="letter_download_jobs")
+    logged_segment = models.ForeignKey(
+        LoggedSegment, null=True, blank=True, on_delete=models.SET_NULL, related_name="letter_download_jobs"
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     total = models.PositiveIntegerField(default=0, help_text="Lines to merge.")
     done = models.PositiveIntegerField(default=0, help_text="Letters merged so far.")

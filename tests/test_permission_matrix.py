@@ -25,9 +25,12 @@ pytestmark = pytest.mark.django_db
 # Pages anyone may open: logging in and out, and the health check for load balancers.
 PUBLIC = {"/accounts/login/", "/accounts/logout/", "/healthz"}
 SKIP_PREFIXES = ("/admin/", "/static/", "/media/")
-# POSTs a Viewer may make, and the only models they may add rows to: asking for a big segment's letters is a
-# read that takes long (a background job merges them), so whoever may download the letters may ask.
-VIEWER_READ_POSTS = {"/segments/<int:pk>/letters/prepare/": {"LetterDownloadJob"}}
+# POSTs a Viewer may make, and the only models they may add rows to: asking for the letters of a big worksheet or
+# logged segment is a read that takes long (a background job writes them), so whoever may download them may ask.
+VIEWER_READ_POSTS = {
+    "/segments/<int:pk>/letters/prepare/": {"LetterDownloadJob"},
+    "/segments/logged/<int:pk>/letters/prepare/": {"LetterDownloadJob"},
+}
 
 
 def _walk(patterns, prefix=""):

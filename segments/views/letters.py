@@ -126,9 +126,20 @@ def segment_letter_jobs(request, pk: int):
 
 def letter_jobs_context(segment: Segment, *, line_count: int | None = None) -> dict:
     """What the letter jobs card shows (on the worksheet and alone, for htmx)."""
-    jobs = services.letter_jobs_latest(segment)
     return {
+        **jobs_card_context(segment),
         "letters_in_background": services.letters_in_background(segment, line_count=line_count),
+        "letter_jobs_url": reverse("segment_letter_jobs", args=[segment.pk]),
+        "letters_prepare_url": reverse("segment_letters_prepare", args=[segment.pk]),
+        "letter_download_url_name": "segment_letter_job_download",
+    }
+
+
+def jobs_card_context(owner) -> dict:
+    """The letter jobs card's jobs, for a worksheet or a logged segment (templates/segments/_letter_jobs.html)."""
+    jobs = services.letter_jobs_latest(owner)
+    return {
+        "letters_owner": owner,
         "letter_jobs": jobs,
         "letters_active": any(job.is_active for job in jobs),
         # A stale job will not move by itself: stop polling, the card offers to prepare the letters again.

@@ -1,10 +1,7 @@
 """Logging a segment (the worksheet's Log dialog) and the Logged Segments pages (SPEC 3.5, reference 2.9–2.11)."""
 
-import tempfile
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
@@ -13,14 +10,13 @@ from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
 from crm.access import add_validation_error, require_perm
-from interactions.letters import DOCX_CONTENT_TYPE, entry_document_bytes
-from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
 from ..filters_logged import LoggedSegmentFilter
 from ..models import Segment
 from ..tables_logged import LoggedSegmentTable
+from .logged_letters import letters_context
 
 ENTRY_ROWS = 50
 
@@ -96,7 +92,7 @@ def logged_segment_detail(request, pk: int):
             "has_more": has_more,
             "entry_rows": ENTRY_ROWS,
             "job": logged.log_jobs.order_by("-id").first(),
-            "has_letters": _letters_to_print(logged).exists(),
+            **letters_context(logged),
             "failed_deliveries": logged.entries.filter(delivery_status=DeliveryStatus.ERROR).exists(),
         },
     )
@@ -170,74 +166,6 @@ def logged_segment_retry(request, pk: int):
         job.refresh_from_db()
         messages.success(request, f"Sending again: {job.get_status_display().lower()}.")
     return redirect(logged)
-
-
-@require_safe
-def logged_segment_letters(request, pk: int):
-    """The letters to print: a zip with one .docx per hard-copy entry (or every unsent entry with a letter)."""
-    logged, entries = _printable(request, pk)
-    # Spooled to disk past 16 MB: ten thousand letters never sit in memory at once.
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    write_zip_letters(spool, _letters(entries))
-    spool.seek(0)
-    return FileResponse(
-        spool, as_attachment=True, filename=f"Segment {logged.segment_no}.zip", content_type="application/zip"
-    )
-
-
-@require_safe
-def logged_segment_letters_docx(request, pk: int):
-    """The same letters as one .docx to print in one go, each letter starting on a new page with its own header
-    and footer, built from each entry's stored letter."""
-    logged, entries = _printable(request, pk)
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    try:
-        write_combined_docx(spool, (data for _name, data in _letters(entries)))
-    except ValueError:  # no entry's letter could be reproduced
-        spool.close()
-        raise Http404("This logged segment has no letters to print.")
-    spool.seek(0)
-    filename = f"Segment {logged.segment_no}.docx"
-    return FileResponse(spool, as_attachment=True, filename=filename, content_type=DOCX_CONTENT_TYPE)
-
-
-def _printable(request, pk: int):
-    require_perm(request, "interactions.view_loggedsegment")
-    require_perm(request, "interactions.view_interactionlogentry")
-    logged = get_object_or_404(LoggedSegment, pk=pk)
-    entries = _letters_to_print(logged)
-    if not entries.exists():
-        raise Http404("This logged segment has no letters to print.")
-    return logged, entries
-
-
-def _letters_to_print(logged: LoggedSegment):
-    """Entries with a Word letter that were not e-mailed: hard copies, or everything when nothing was sent."""
-    entries = logged.entries.filter(merge_template__content_type__contains="wordprocessingml").exclude(
-        merge_values__isnull=True
-    )
-    if logged.log_jobs.filter(send=True).exists():
-        entries = entries.exclude(correspondence_type="email")
-    return entries
-
-
-def _letters(entries):
-    last_id = 0
-    while True:
-        batch = list(
-            entries.filter(id__gt=last_id).select_related("contact__company", "merge_template").order_by("id")[:200]
-        )
-        if not batch:
-            return
-        for entry in batch:
-            last_id = entry.pk
-            rendered = entry_document_bytes(entry)
-            if rendered is None:
-                continue
-            data, _filename, _content_type = rendered
-            contact = entry.contact
-            name = letter_filename(contact.company_name, contact.name) if contact else f"Entry {entry.pk}.docx"
-            yield name, data
 
 
 def _safe_next(request) -> bool:
