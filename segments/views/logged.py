@@ -10,6 +10,7 @@ from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
 from crm.access import add_validation_error, require_perm
+from crm.models import CorrespondenceType
 from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
@@ -91,7 +92,7 @@ def logged_segment_detail(request, pk: int):
             "entries": entries[:ENTRY_ROWS],
             "has_more": has_more,
             "entry_rows": ENTRY_ROWS,
-            "job": logged.log_jobs.order_by("-id").first(),
+            **_job_context(logged),
             **letters_context(logged),
             "failed_deliveries": logged.entries.filter(delivery_status=DeliveryStatus.ERROR).exists(),
         },
@@ -103,8 +104,16 @@ def logged_segment_progress(request, pk: int):
     """The job-progress card alone (htmx polls it every 2 s while the job runs)."""
     require_perm(request, "interactions.view_loggedsegment")
     logged = get_object_or_404(LoggedSegment, pk=pk)
+    return render(request, "segments/_log_job.html", {"logged": logged, **_job_context(logged)})
+
+
+def _job_context(logged: LoggedSegment) -> dict:
+    """The logged segment's latest job, and whether it has e-mail to send (the card says what the job does)."""
     job = logged.log_jobs.order_by("-id").first()
-    return render(request, "segments/_log_job.html", {"logged": logged, "job": job})
+    sends = (
+        job is not None and job.send and logged.entries.filter(correspondence_type=CorrespondenceType.EMAIL).exists()
+    )
+    return {"job": job, "job_sends_email": sends}
 
 
 @require_POST

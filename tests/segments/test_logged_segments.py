@@ -340,3 +340,17 @@ def test_logging_canceling_and_deleting_are_in_the_audit_trail(marketer):
         ("logged_segment_canceled", 2),
         ("logged_segments_deleted", 1),
     ]
+
+
+def test_the_job_card_says_whether_anything_was_sent_by_e_mail(
+    marketer, viewer_client, django_capture_on_commit_callbacks
+):
+    said = {}
+    for kind, address in (("hard_copy", ""), ("email", "ada@example.com")):
+        segment = SegmentFactory(template=template_with_letter(correspondence_type=kind))
+        SegmentLineFactory(segment=segment, contact=PersonFactory(email=address))
+        with django_capture_on_commit_callbacks(execute=True):
+            logged = segment_log(segment, user=marketer, send=True)
+        said[kind] = viewer_client.get(f"/segments/logged/{logged.pk}/progress/").content.decode()
+    assert "no line is to be sent by e-mail" in said["hard_copy"] and "e-mail lines sent" not in said["hard_copy"]
+    assert "Letters merged, then the e-mail lines sent." in said["email"]
