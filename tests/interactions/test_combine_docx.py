@@ -236,3 +236,17 @@ def test_a_letter_from_another_template_brings_its_own_letterhead_picture():
         (blip,) = section.header._element.iter(qn("a:blip"))
         letterheads.append(section.header.part.related_parts[blip.get(R_EMBED)].blob)
     assert letterheads == [RED, BLUE]
+
+
+def test_every_letter_gets_the_first_page_letterhead_of_its_template():
+    document = b.new_document()
+    section = document.sections[0]
+    section.different_first_page_header_footer = True
+    section.first_page_header.paragraphs[0].text = "Northwind Traders Ltd · letterhead"
+    section.header.paragraphs[0].text = "Page 2 and on: {{ contact.name }}"
+    document.add_paragraph("Dear {{ contact.name }},")
+    compiled = compile_docx(b.to_bytes(document))
+    sections = b.read(combine_docx([compiled.render({"contact.name": n}) for n in ("Ada", "Grace")])).sections
+    assert [s.different_first_page_header_footer for s in sections] == [True, True]
+    assert [s.first_page_header.paragraphs[0].text for s in sections] == ["Northwind Traders Ltd · letterhead"] * 2
+    assert [s.header.paragraphs[0].text for s in sections] == ["Page 2 and on: Ada", "Page 2 and on: Grace"]
