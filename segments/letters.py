@@ -8,7 +8,7 @@ Pure reads: nothing here writes a row except the content-addressed template snap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 
@@ -111,11 +111,18 @@ def segment_letters(segment: Segment, *, progress: Callable[[int], None] | None 
     `progress(lines_done)` is called every PROGRESS_EVERY lines and once at the end (a background job's bar).
     """
     letters = _Letters(segment)
-    done = 0
-    for done, line in enumerate(worksheet_lines(segment).iterator(chunk_size=1000), start=1):
+    for line in with_progress(worksheet_lines(segment).iterator(chunk_size=1000), progress):
         rendered = letters.render(line)
         if rendered is not None:
             yield rendered
+
+
+def with_progress(items: Iterable, progress: Callable[[int], None] | None) -> Iterator:
+    """The items, calling `progress(done)` every PROGRESS_EVERY items (once the consumer has dealt with them) and
+    once at the end: a background job's progress bar."""
+    done = 0
+    for done, item in enumerate(items, start=1):
+        yield item
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done)
     if progress is not None:

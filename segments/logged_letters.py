@@ -18,7 +18,7 @@ from interactions.letters import entry_document_bytes
 from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 from interactions.models import LoggedSegment
 
-from .letters import LETTER_FILES, PROGRESS_EVERY, check_letters_kind
+from .letters import LETTER_FILES, check_letters_kind, with_progress
 
 __all__ = [
     "letters_to_print",
@@ -76,23 +76,20 @@ def logged_letters_filename(logged: LoggedSegment, kind: str) -> str:
 
 
 def _letters(entries, progress) -> Iterator[tuple[str, bytes]]:
-    """(file name, letter) per entry, in entry order, read in batches by id (no OFFSET, no long cursor)."""
-    last_id = done = 0
-    while True:
-        batch = list(
-            entries.filter(id__gt=last_id).select_related("contact__company", "merge_template").order_by("id")[:BATCH]
-        )
-        if not batch:
-            break
-        for entry in batch:
-            last_id = entry.pk
-            done += 1
-            rendered = entry_document_bytes(entry)
-            if rendered is not None:
-                contact = entry.contact
-                name = letter_filename(contact.company_name, contact.name) if contact else f"Entry {entry.pk}.docx"
-                yield name, rendered[0]
-            if progress is not None and done % PROGRESS_EVERY == 0:
-                progress(done)
-    if progress is not None:
-        progress(done)
+    """(file name, letter) per entry, in entry order."""
+    for entry in with_progress(_in_batches(entries), progress):
+        rendered = entry_document_bytes(entry)
+        if rendered is not None:
+            contact = entry.contact
+            name = letter_filename(contact.company_name, contact.name) if contact else f"Entry {entry.pk}.docx"
+            yield name, rendered[0]
+
+
+def _in_batches(entries) -> Iterator:
+    """The entries in id order, read in batches by id (no OFFSET, no long-held cursor)."""
+    last_id = 0
+    while batch := list(
+        entries.filter(id__gt=last_id).select_related("contact__company", "merge_template").order_by("id")[:BATCH]
+    ):
+        yield from batch
+        last_id = batch[-1].pk

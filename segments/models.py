@@ -230,6 +230,10 @@ class BackgroundJob(models.Model):
         FAILED = "failed", "Failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
+    # Set by each kind: what running a failed job again does (said with its error), and the task that runs it
+    # (with the job's id as its only argument).
+    RERUN_NOTE: str
+    TASK_PATH: str
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField(max_length=100, blank=True)
@@ -325,7 +329,7 @@ class LogJob(BackgroundJob):
 
     # Said wherever a LogJob is failed: what running it again will (and will not) do.
     RERUN_NOTE = "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
-    TASK_PATH = "segments.tasks.run_log_job"  # the task that runs it, with the job's id as its only argument
+    TASK_PATH = "segments.tasks.run_log_job"
 
     logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
     send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")
@@ -352,7 +356,8 @@ class LetterDownloadJob(BackgroundJob):
         ZIP = "zip", "Letters (.zip)"
         DOCX = "docx", "Letters (one .docx)"
 
-    TASK_PATH = "segments.tasks.run_letter_download_job"  # the task that runs it, with the job's id as argument
+    RERUN_NOTE = "Ask for the letters again."
+    TASK_PATH = "segments.tasks.run_letter_download_job"
 
     segment = models.ForeignKey(Segment, null=True, on_delete=models.SET_NULL, related_name="letter_download_jobs")
     logged_segment = models.ForeignKey(
@@ -371,4 +376,5 @@ class LetterDownloadJob(BackgroundJob):
         pass
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of segment {self.segment_id} ({self.get_status_display()})"
+        owner = f"logged segment {self.logged_segment_id}" if self.logged_segment_id else f"segment {self.segment_id}"
+        return f"{self.get_kind_display()} of {owner} ({self.get_status_display()})"

@@ -63,7 +63,8 @@ def run_log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = 
 
 @task()
 def run_letter_download_job(job_id: int) -> None:
-    """Merge every letter of a big worksheet into one download (progress on its LetterDownloadJob row)."""
+    """Write every letter of a big worksheet, or of a big logged segment, into one download (progress on its
+    LetterDownloadJob row)."""
     from .services.letter_jobs import letter_download_job_run
 
     letter_download_job_run(job_id)
@@ -72,8 +73,8 @@ def run_letter_download_job(job_id: int) -> None:
 def run_letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = False) -> None:
     """The worker running `run_letter_download_job(job_id)` is gone (a handler for `manage.py recover_tasks`).
 
-    Without this the job would say "Running" for ever. Failed: the job says so, with the reason, and the
-    worksheet offers to ask for the letters again. Re-queued: it says "Queued" until a worker runs it again,
+    Without this the job would say "Running" for ever. Failed: the job says so, with the reason, and the page
+    offers to ask for the letters again. Re-queued: it says "Queued" until a worker runs it again,
     which starts over (a half-written file is a temporary file, gone with the worker).
     """
     if dry_run:
@@ -83,7 +84,7 @@ def run_letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_
             job_id,
             stage="Stopped",
             only_active=True,
-            error=f"The background worker stopped while merging these letters. {reason} Ask for the letters again.",
+            error=f"The background worker stopped while merging these letters. {reason} {LetterDownloadJob.RERUN_NOTE}",
         )
     else:
         LetterDownloadJob.requeue_if_running(job_id, stage="Queued again: the worker merging them stopped", done=0)

@@ -67,3 +67,12 @@ def stranger_client(stranger):
     from django.test import Client
 
     return _client_for(Client, stranger)
+
+
+@pytest.fixture
+def staff_marketer(marketer, client):
+    """A marketer let into the Django admin (templates are managed there), logged in on the test client."""
+    marketer.is_staff = True
+    marketer.save()
+    client.force_login(marketer)
+    return client

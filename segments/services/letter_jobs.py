@@ -68,13 +68,7 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
             segment = Segment.objects.select_for_update().get(pk=segment.pk)
         except Segment.DoesNotExist:
             raise ValidationError("This segment no longer exists (it was logged or deleted).")
-        jobs = Job.objects.filter(segment=segment, kind=kind)
-        active = jobs.filter(status__in=Job.ACTIVE).first()
-        if active is not None and not background_job_fail_if_stale(active):
-            return active
-        job = Job.objects.create(segment=segment, kind=kind, user=user, stage="Queued")
-        transaction.on_commit(lambda: _enqueue(job.pk))
-    return job
+        return _queue(kind=kind, user=user, segment=segment)
 
 
 def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, user) -> LetterDownloadJob:
@@ -90,11 +84,17 @@ def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, 
         locked = LoggedSegment.objects.select_for_update().filter(pk=logged_segment.pk).first()
         if locked is None:
             raise ValidationError(f"Logged segment {logged_segment.pk} no longer exists.")
-        active = Job.objects.filter(logged_segment=locked, kind=kind, status__in=Job.ACTIVE).first()
-        if active is not None and not background_job_fail_if_stale(active):
-            return active
-        job = Job.objects.create(logged_segment=locked, kind=kind, user=user, stage="Queued")
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        return _queue(kind=kind, user=user, logged_segment=locked)
+
+
+def _queue(*, kind: str, user, **owner) -> LetterDownloadJob:
+    """Under the owner's row lock: its live job of this kind as it is, or a new one (a stale one is failed first),
+    enqueued after commit. `owner`: segment= or logged_segment=."""
+    active = Job.objects.filter(**owner, kind=kind, status__in=Job.ACTIVE).first()
+    if active is not None and not background_job_fail_if_stale(active):
+        return active
+    job = Job.objects.create(**owner, kind=kind, user=user, stage="Queued")
+    transaction.on_commit(lambda: _enqueue(job.pk))
     return job
 
 

@@ -17,12 +17,6 @@ from ..models import BackgroundJob, LetterDownloadJob, LogJob
 
 __all__ = ["background_job_stopped_message", "background_job_fail_if_stale", "background_jobs_fail_stale"]
 
-# What a rerun does, added to the reason on the failed job (the pages show the job's error).
-_RERUN = {
-    LogJob: LogJob.RERUN_NOTE,
-    LetterDownloadJob: "Ask for the letters again.",
-}
-
 
 def background_job_stopped_message(job: BackgroundJob) -> str:
     """What the pages say about a stale job (and what its error says once it is marked failed)."""
@@ -39,7 +33,7 @@ def background_job_fail_if_stale(job: BackgroundJob) -> bool:
     model = type(job)
     if not job.is_stale:
         return False
-    reason = f"{background_job_stopped_message(job)} {_RERUN[model]}"
+    reason = f"{background_job_stopped_message(job)} {model.RERUN_NOTE}"  # what a rerun does: the pages show it
     changed = (
         model.stale()
         .filter(pk=job.pk)

@@ -65,15 +65,27 @@ def _direct_download(request, pk: int, kind: str):
     segment = _segment(pk)
     if services.letters_in_background(segment):
         return _letters_too_many(request, segment)
-    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
     try:
-        letters.write_segment_letters(segment, kind, spool)
+        return spooled_download(
+            lambda spool: letters.write_segment_letters(segment, kind, spool),
+            filename=letters.letters_filename(segment, kind),
+            content_type=letters.LETTER_FILES[kind][1],
+        )
     except ValidationError as error:
-        spool.close()
         add_validation_error(request, error)
         return redirect(segment)
+
+
+def spooled_download(write, *, filename: str, content_type: str) -> FileResponse:
+    """`write(fileobj)` into a temporary file (spilling to disk past 32 MB, so thousands of letters never sit in
+    memory), then stream it as a download. What `write` raises goes to the caller, the file closed."""
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    try:
+        write(spool)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
-    filename, content_type = letters.letters_filename(segment, kind), letters.LETTER_FILES[kind][1]
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)
 
 
@@ -104,16 +116,19 @@ def segment_letters_prepare(request, pk: int):
     except ValidationError as error:
         add_validation_error(request, error)
         return redirect(segment)
+    report_prepared(request, job, owner=f"segment {segment.no}", doing="merging the letters")
+    return redirect(f"{segment.get_absolute_url()}#letter-jobs")
+
+
+def report_prepared(request, job: LetterDownloadJob, *, owner: str, doing: str) -> None:
+    """Say where a letter job that was just asked for stands (a failed one says so on its card)."""
     job.refresh_from_db()  # the default task backend has run it already, in-process, after the commit
     if job.status == job.Status.DONE:
-        messages.success(request, f"{job.get_kind_display()} of segment {segment.no} are ready to download.")
+        messages.success(request, f"{job.get_kind_display()} of {owner} are ready to download.")
     elif job.status != job.Status.FAILED:
         messages.success(
-            request,
-            f"{job.get_kind_display()}: merging the letters in the background. The file is offered here when it "
-            "is ready.",
+            request, f"{job.get_kind_display()}: {doing} in the background. The file is offered here when it is ready."
         )
-    return redirect(f"{segment.get_absolute_url()}#letter-jobs")
 
 
 @require_safe

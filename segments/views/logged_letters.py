@@ -8,8 +8,6 @@ the letters needs the permissions to see the logged segment and its entries.
 
 from __future__ import annotations
 
-import tempfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -24,7 +22,7 @@ from interactions.models import LoggedSegment
 from .. import logged_letters, services
 from ..letters import LETTER_FILES
 from ..models import LetterDownloadJob
-from .letters import jobs_card_context
+from .letters import jobs_card_context, report_prepared, spooled_download
 
 VIEW_PERMS = ("interactions.view_loggedsegment", "interactions.view_interactionlogentry")
 DIRECT = {"zip": "logged_segment_letters", "docx": "logged_segment_letters_docx"}
@@ -69,16 +67,14 @@ def _direct_download(request, pk: int, kind: str):
             "when it is ready.",
         )
         return redirect(f"{logged.get_absolute_url()}#letter-jobs")
-    # Spooled to disk past 16 MB: ten thousand letters never sit in memory at once.
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     try:
-        logged_letters.write_logged_letters(logged, kind, spool)
+        return spooled_download(
+            lambda spool: logged_letters.write_logged_letters(logged, kind, spool),
+            filename=logged_letters.logged_letters_filename(logged, kind),
+            content_type=LETTER_FILES[kind][1],
+        )
     except ValidationError:
-        spool.close()
         raise Http404("This logged segment has no letters to print.")
-    spool.seek(0)
-    filename = logged_letters.logged_letters_filename(logged, kind)
-    return FileResponse(spool, as_attachment=True, filename=filename, content_type=LETTER_FILES[kind][1])
 
 
 @require_POST
@@ -97,15 +93,7 @@ def logged_segment_letters_prepare(request, pk: int):
     except ValidationError as error:
         add_validation_error(request, error)
         return redirect(logged)
-    job.refresh_from_db()  # the default task backend has run it already, in-process, after the commit
-    if job.status == job.Status.DONE:
-        messages.success(request, f"{job.get_kind_display()} of logged segment {logged.pk} are ready to download.")
-    elif job.status != job.Status.FAILED:
-        messages.success(
-            request,
-            f"{job.get_kind_display()}: writing the letters in the background. The file is offered here when it is "
-            "ready.",
-        )
+    report_prepared(request, job, owner=f"logged segment {logged.pk}", doing="writing the letters")
     return redirect(f"{logged.get_absolute_url()}#letter-jobs")
 
 

@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from crm import services
 from crm.models import SalesDocument
@@ -15,14 +15,10 @@ from tests.factories import (
     SalesDocumentFactory,
     SalesDocumentLineFactory,
 )
+from tests.row_locks import NEEDS_ROW_LOCKS
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite has no row locks (it serialises writers); the concurrency test needs PostgreSQL.",
-    ),
+    *NEEDS_ROW_LOCKS,
     pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or ""),
 ]
 

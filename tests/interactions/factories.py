@@ -57,3 +57,27 @@ def german_variant(template, text: str = "Sehr geehrte Damen und Herren, {{ cont
     variant = InteractionTemplateLanguageFactory(template=template, language_code="de", subject="Willkommen")
     variant.attachment.save("brief.docx", ContentFile(letter_docx(text)), save=True)
     return variant
+
+
+def template_admin_post(group, attachment=None, **extra) -> dict:
+    """The admin's interaction template add form, filled in (no language variants), as POST data."""
+    data = {
+        "code": "WELCOME",
+        "group": group.pk,
+        "description": "Welcome letter",
+        "information_flow": "outbound",
+        "initiated_by": "us",
+        "unit_cost": "1.50",
+        "unit_duration_minutes": "10",
+        "correspondence_type": "hard_copy",
+        "language_code": "en",
+        "subject": "Welcome",
+        "languages-TOTAL_FORMS": "0",
+        "languages-INITIAL_FORMS": "0",
+        "languages-MIN_NUM_FORMS": "0",
+        "languages-MAX_NUM_FORMS": "1000",
+    }
+    if attachment is not None:
+        data["attachment"] = attachment
+    data.update(extra)
+    return data

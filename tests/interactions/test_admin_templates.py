@@ -13,46 +13,15 @@ from tests.factories import (
     InteractionTemplateFactory,
     InteractionTemplateLanguageFactory,
 )
-from tests.interactions.factories import letter_docx, word_template
+from tests.interactions.factories import letter_docx, template_admin_post, word_template
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_marketer(marketer, client):
-    marketer.is_staff = True
-    marketer.save()
-    client.force_login(marketer)
-    return client
-
-
-def _template_post(group, attachment=None, **extra):
-    data = {
-        "code": "WELCOME",
-        "group": group.pk,
-        "description": "Welcome letter",
-        "information_flow": "outbound",
-        "initiated_by": "us",
-        "unit_cost": "1.50",
-        "unit_duration_minutes": "10",
-        "correspondence_type": "hard_copy",
-        "language_code": "en",
-        "subject": "Welcome",
-        "languages-TOTAL_FORMS": "0",
-        "languages-INITIAL_FORMS": "0",
-        "languages-MIN_NUM_FORMS": "0",
-        "languages-MAX_NUM_FORMS": "1000",
-    }
-    if attachment is not None:
-        data["attachment"] = attachment
-    data.update(extra)
-    return data
 
 
 def test_a_marketer_uploads_a_word_template_in_the_admin(staff_marketer):
     group = InteractionGroupFactory()
     upload = SimpleUploadedFile("welcome.docx", letter_docx("{{ contact.salutation }}", "{{ personal_note }}"))
-    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", _template_post(group, upload))
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", template_admin_post(group, upload))
     assert response.status_code == 302
     template = InteractionTemplate.objects.get(code="WELCOME")
     assert template.attachment.name.endswith(".docx")
@@ -61,7 +30,7 @@ def test_a_marketer_uploads_a_word_template_in_the_admin(staff_marketer):
 def test_a_template_with_unknown_fields_is_refused_naming_them(staff_marketer):
     group = InteractionGroupFactory()
     upload = SimpleUploadedFile("welcome.docx", letter_docx("{{ contact.shoe_size }}"))
-    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", _template_post(group, upload))
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", template_admin_post(group, upload))
     assert response.status_code == 200
     assert "The template uses unknown merge fields: contact.shoe_size." in response.content.decode()
     assert not InteractionTemplate.objects.exists()
@@ -70,7 +39,7 @@ def test_a_template_with_unknown_fields_is_refused_naming_them(staff_marketer):
 def test_a_file_that_is_not_a_docx_is_refused(staff_marketer):
     group = InteractionGroupFactory()
     upload = SimpleUploadedFile("welcome.docx", b"this is plain text")
-    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", _template_post(group, upload))
+    response = staff_marketer.post("/admin/interactions/interactiontemplate/add/", template_admin_post(group, upload))
     assert "The file is not a Word .docx document." in response.content.decode()
     assert not InteractionTemplate.objects.exists()
 
@@ -78,7 +47,7 @@ def test_a_file_that_is_not_a_docx_is_refused(staff_marketer):
 def test_a_language_variant_is_added_inline_and_validated(staff_marketer):
     group = InteractionGroupFactory()
     bad = SimpleUploadedFile("brief.docx", letter_docx("{{ kontakt.name }}"))
-    data = _template_post(
+    data = template_admin_post(
         group,
         **{
             "languages-TOTAL_FORMS": "1",
@@ -142,7 +111,7 @@ def test_setup_offers_only_templates_without_attachment_or_languages(staff_marke
 def test_a_template_used_in_setup_cannot_get_a_language_variant(staff_marketer):
     template = InteractionTemplateFactory(code="INV")
     InteractionTemplateSetup.objects.create(event="sales_invoice", template=template)
-    data = _template_post(
+    data = template_admin_post(
         template.group,
         code="INV",
         **{"languages-TOTAL_FORMS": "1", "languages-0-language_code": "de", "languages-0-description": "Deutsch"},

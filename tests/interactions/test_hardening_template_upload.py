@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from interactions.models import InteractionTemplate, InteractionTemplateLanguage
 from tests.factories import InteractionGroupFactory
 from tests.interactions import docx_builders as b
-from tests.interactions.factories import docx_text, letter_docx
+from tests.interactions.factories import docx_text, letter_docx, template_admin_post
 
 pytestmark = pytest.mark.django_db
 
@@ -78,37 +78,6 @@ BAD_FILES = {
 }
 
 
-@pytest.fixture
-def staff_marketer(marketer, client):
-    marketer.is_staff = True
-    marketer.save()
-    client.force_login(marketer)
-    return client
-
-
-def _post_data(group, attachment=None, **extra) -> dict:
-    data = {
-        "code": "WELCOME",
-        "group": group.pk,
-        "description": "Welcome letter",
-        "information_flow": "outbound",
-        "initiated_by": "us",
-        "unit_cost": "1.50",
-        "unit_duration_minutes": "10",
-        "correspondence_type": "hard_copy",
-        "language_code": "en",
-        "subject": "Welcome",
-        "languages-TOTAL_FORMS": "0",
-        "languages-INITIAL_FORMS": "0",
-        "languages-MIN_NUM_FORMS": "0",
-        "languages-MAX_NUM_FORMS": "1000",
-    }
-    if attachment is not None:
-        data["attachment"] = attachment
-    data.update(extra)
-    return data
-
-
 def _stored_files(settings) -> list[str]:
     root = Path(settings.MEDIA_ROOT)
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -130,7 +99,7 @@ def _page_text(response) -> str:
 def test_a_bad_file_is_refused_on_add_and_nothing_is_saved(staff_marketer, settings, name, build, message):
     group = InteractionGroupFactory()
 
-    response = staff_marketer.post(ADD_URL, _post_data(group, SimpleUploadedFile(name, build())))
+    response = staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile(name, build())))
 
     assert response.status_code == 200
     assert message in _page_text(response)
@@ -141,13 +110,13 @@ def test_a_bad_file_is_refused_on_add_and_nothing_is_saved(staff_marketer, setti
 @pytest.mark.parametrize("name, build, message", BAD_FILES.values(), ids=BAD_FILES.keys())
 def test_a_bad_file_replacing_a_good_letter_changes_nothing(staff_marketer, settings, name, build, message):
     group = InteractionGroupFactory()
-    staff_marketer.post(ADD_URL, _post_data(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
+    staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
     template = InteractionTemplate.objects.get(code="WELCOME")
     before, files_before = _snapshot(template), _stored_files(settings)
 
     response = staff_marketer.post(
         f"/admin/interactions/interactiontemplate/{template.pk}/change/",
-        _post_data(group, SimpleUploadedFile(name, build()), description="Changed", unit_cost="9.99"),
+        template_admin_post(group, SimpleUploadedFile(name, build()), description="Changed", unit_cost="9.99"),
     )
 
     assert response.status_code == 200
@@ -159,13 +128,13 @@ def test_a_bad_file_replacing_a_good_letter_changes_nothing(staff_marketer, sett
 
 def test_a_bad_language_variant_file_adds_no_variant_to_an_existing_template(staff_marketer, settings):
     group = InteractionGroupFactory()
-    staff_marketer.post(ADD_URL, _post_data(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
+    staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
     template = InteractionTemplate.objects.get(code="WELCOME")
     before, files_before = _snapshot(template), _stored_files(settings)
 
     response = staff_marketer.post(
         f"/admin/interactions/interactiontemplate/{template.pk}/change/",
-        _post_data(
+        template_admin_post(
             group,
             **{
                 "languages-TOTAL_FORMS": "1",
@@ -194,20 +163,20 @@ def test_a_template_over_the_size_limit_is_refused_and_nothing_is_saved(staff_ma
     group = InteractionGroupFactory()
     big = _with_a_photo(GOOD_LETTER, 80 * 1024)
 
-    response = staff_marketer.post(ADD_URL, _post_data(group, SimpleUploadedFile("big.docx", big)))
+    response = staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("big.docx", big)))
 
     assert response.status_code == 200
     assert "The file is too large (the limit is 0.1 MB)." in _page_text(response)
     assert InteractionTemplate.objects.count() == 0 and _stored_files(settings) == []
 
     settings.MAX_TEMPLATE_BYTES = 1024 * 1024  # the same file under a higher limit: only its size was wrong
-    response = staff_marketer.post(ADD_URL, _post_data(group, SimpleUploadedFile("big.docx", big)))
+    response = staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("big.docx", big)))
     assert response.status_code == 302 and InteractionTemplate.objects.count() == 1
 
 
 def test_a_field_name_with_markup_is_shown_escaped(staff_marketer):
     upload = SimpleUploadedFile("letter.docx", letter_docx("{{ <script>alert(1)</script> }}"))
-    response = staff_marketer.post(ADD_URL, _post_data(InteractionGroupFactory(), upload))
+    response = staff_marketer.post(ADD_URL, template_admin_post(InteractionGroupFactory(), upload))
     raw = response.content.decode()
     assert "unknown merge fields: &lt;script&gt;alert(1)&lt;/script&gt;." in raw
     assert "<script>alert(1)</script>" not in raw

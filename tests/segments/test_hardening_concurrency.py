@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.services import interaction_create, log_entries_delete_canceled
@@ -28,16 +28,10 @@ from segments.services import (
 )
 from tests.factories import InteractionTemplateFactory, PersonFactory, SegmentFactory, UserFactory
 from tests.interactions.factories import word_template
+from tests.row_locks import NEEDS_ROW_LOCKS
 from tests.segments.logging_helpers import segment_with_lines
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite has no row locks (it serialises writers); the concurrency tests need PostgreSQL.",
-    ),
-]
+pytestmark = NEEDS_ROW_LOCKS
 
 
 def run_together(*jobs: Callable[[], None]) -> list[BaseException]:

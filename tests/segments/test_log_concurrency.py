@@ -2,23 +2,16 @@
 
 import threading
 
-import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connections
 
 from interactions.models import InteractionLogEntry, LoggedSegment
 from segments.models import Segment
 from segments.services import segment_log
+from tests.row_locks import NEEDS_ROW_LOCKS
 from tests.segments.logging_helpers import segment_with_lines
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="SQLite has no row locks (it serialises writers); the concurrency test needs PostgreSQL.",
-    ),
-]
+pytestmark = NEEDS_ROW_LOCKS
 
 
 def test_two_threads_logging_the_same_segment_make_exactly_one_logged_segment(marketer):

@@ -122,13 +122,15 @@ def recover_orphaned_tasks(*, grace: float, max_attempts: int, older_than: float
             if task is None or not _worker_is_gone(task, now=now, older_than=older_than):
                 continue
             attempts = len(task.worker_ids)
-            worker = task.worker_ids[-1] if task.worker_ids else "?"
+            stopped = (
+                f"Worker {task.worker_ids[-1] if task.worker_ids else '?'} stopped while running this task "
+                f"(started {task.started_at:%Y-%m-%d %H:%M:%S %Z})"
+            )
             if attempts >= max_attempts:
                 failed += 1
                 reason = (
-                    f"Worker {worker} stopped while running this task "
-                    f"(started {task.started_at:%Y-%m-%d %H:%M:%S %Z}); workers stopped on it {attempts} times, "
-                    f"so it is not run again (--max-attempts {max_attempts})."
+                    f"{stopped}; workers stopped on it {attempts} times, so it is not run again "
+                    f"(--max-attempts {max_attempts})."
                 )
                 _tidy_up(task, reason=reason, failed=True, dry_run=dry_run)
                 logger.warning("orphaned task failed", extra={"task_id": str(task.id), "attempts": attempts})
@@ -143,11 +145,7 @@ def recover_orphaned_tasks(*, grace: float, max_attempts: int, older_than: float
                     )
             else:
                 requeued += 1
-                reason = (
-                    f"Worker {worker} stopped while running this task "
-                    f"(started {task.started_at:%Y-%m-%d %H:%M:%S %Z}); it is queued again "
-                    f"(attempt {attempts + 1} of at most {max_attempts})."
-                )
+                reason = f"{stopped}; it is queued again (attempt {attempts + 1} of at most {max_attempts})."
                 _tidy_up(task, reason=reason, failed=False, dry_run=dry_run)
                 logger.warning("orphaned task re-queued", extra={"task_id": str(task.id), "attempts": attempts})
                 if not dry_run:
