@@ -16,6 +16,7 @@ from crm.models import Contact, SalesDocument, SalesDocumentLine
 from interactions.models import InteractionLogEntry
 from segments.models import Segment, SegmentLine
 from segments.services import segment_add_contacts
+from tests.crm.forms import sales_document_form
 from tests.factories import (
     CompanyFactory,
     InteractionTemplateFactory,
@@ -179,23 +180,7 @@ def test_the_worksheet_header_saves_text_of_exactly_the_maximum_length(marketer_
 
 
 def document_form(contact_no: str, **overrides) -> dict:
-    return {
-        "kind": "quote",
-        "contact_no": contact_no,
-        "date": "2026-04-01",
-        "due_date": "2026-05-01",
-        "your_reference": "RFQ 12",
-        "salesperson": "",
-        "vat_percent": "20",
-        "lines-TOTAL_FORMS": "1",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "500",
-        "lines-0-description": "Shelving unit",
-        "lines-0-quantity": "3",
-        "lines-0-unit_price": "289.00",
-        **overrides,
-    }
+    return sales_document_form(contact_no, **{"lines-TOTAL_FORMS": "1", **overrides})
 
 
 @pytest.mark.parametrize("field, limit", [("your_reference", 60), ("lines-0-description", 200), ("contact_no", 20)])

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.models import SalesDocument
 from crm.pdf import pdf_unavailable_reason
 from interactions.models import InteractionLogEntry
+from tests.crm.forms import sales_document_form as form_data
 from tests.factories import (
     CompanyFactory,
     InteractionTemplateFactory,
@@ -206,33 +207,6 @@ def test_emailing_a_contact_without_an_address_shows_the_error(sales_client):
 
 
 # --- the form -------------------------------------------------------------------------------------------------------
-
-
-def form_data(contact_no: str, **overrides) -> dict:
-    data = {
-        "kind": "quote",
-        "contact_no": contact_no,
-        "date": "2026-04-01",
-        "due_date": "2026-05-01",
-        "your_reference": "RFQ 12",
-        "salesperson": "",
-        "vat_percent": "20",
-        "lines-TOTAL_FORMS": "3",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "500",
-        "lines-0-description": "Shelving unit",
-        "lines-0-quantity": "3",
-        "lines-0-unit_price": "289.00",
-        "lines-1-description": "Delivery",
-        "lines-1-quantity": "",
-        "lines-1-unit_price": "120",
-        "lines-2-description": "",
-        "lines-2-quantity": "",
-        "lines-2-unit_price": "",
-    }
-    data.update(overrides)
-    return data
 
 
 def test_a_salesperson_creates_a_quote_with_lines(sales_client):

@@ -31,6 +31,11 @@ def read(data: bytes) -> docx.document.Document:
     return docx.Document(io.BytesIO(data))
 
 
+def text_of(data: bytes) -> str:
+    """The body's paragraphs of a .docx, one per line."""
+    return "\n".join(p.text for p in read(data).paragraphs)
+
+
 def add_runs(paragraph, pieces):
     """``pieces``: (text, {"bold": True, "italic": True, ...}) or plain str."""
     runs = []

@@ -24,22 +24,12 @@ from segments.services import (
 )
 from segments.tasks import run_letter_download_job_lost
 from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory
-from tests.interactions.docx_builders import new_document, read, to_bytes
+from tests.interactions.docx_builders import text_of
+from tests.interactions.factories import letter_docx
 
 pytestmark = pytest.mark.django_db
 
 Job = LetterDownloadJob
-
-
-def letter_docx(*paragraphs: str) -> bytes:
-    document = new_document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    return to_bytes(document)
-
-
-def text_of(data: bytes) -> str:
-    return "\n".join(p.text for p in read(data).paragraphs)
 
 
 def body(response) -> bytes:

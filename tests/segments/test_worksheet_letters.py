@@ -17,7 +17,7 @@ from tests.factories import (
     PersonFactory,
     SegmentFactory,
 )
-from tests.interactions.docx_builders import new_document, read, to_bytes
+from tests.interactions.docx_builders import new_document, text_of, to_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,6 @@ def letter_docx(*paragraphs: str) -> bytes:
     for text in paragraphs:
         document.add_paragraph(text)
     return to_bytes(document)
-
-
-def text_of(data: bytes) -> str:
-    return "\n".join(p.text for p in read(data).paragraphs)
 
 
 TEMPLATE_LETTER = letter_docx(
