@@ -6,6 +6,7 @@ and offer to run it again, and recover_tasks marks it failed. Time is moved by w
 created_at) straight into the database.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -379,6 +380,9 @@ def test_a_job_waiting_in_the_database_queue_is_shown_queued_and_not_run_twice(
     page = marketer_client.get(f"/segments/logged/{logged.pk}/progress/").content.decode()
     assert "Queued" in page and "it starts as soon as a worker is free" in page and "hx-trigger" in page
     assert SILENT not in page and "Run the job again" not in page
+    # Said once, and in the present tense: nothing has been merged or sent yet.
+    assert "Queued Queued" not in " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "It merges the letters, then sends the e-mail lines." in page and "Letters merged" not in page
 
     since = timezone.localtime(LONG_AGO).strftime("%Y-%m-%d %H:%M:%S")
     with pytest.raises(ValidationError) as refused:
