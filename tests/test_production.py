@@ -158,3 +158,9 @@ def test_the_json_format_has_the_same_fields_one_object_per_line():
         "attempts": 2,
     }
     assert fields["ts"].endswith("Z")
+
+
+def test_the_async_safety_check_is_relaxed_only_inside_the_browser_tests():
+    # tests/e2e relaxes it for its own package (Playwright's sync API runs an event loop); this module runs after
+    # that package, so a module-level setting there would show here.
+    assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
