@@ -17,6 +17,7 @@ from interactions.models import InteractionLogEntry, StoredDocument
 from interactions.services import create as create_service
 from interactions.services import interaction_create, log_entries_delete_canceled
 from interactions.storage import store_document
+from segments import log_job
 from segments.models import LogJob
 from segments.services import segment_line_set_letter, segment_log
 from segments.services import worksheet as worksheet_service
@@ -139,8 +140,8 @@ def test_a_segment_letter_job_running_while_its_snapshot_is_deleted_merges_with_
     logged = segment_log(segment, user=marketer)
     job = LogJob.objects.get(logged_segment=logged)
     assert job.status == LogJob.Status.QUEUED
-    paused = Paused(letters.template_attachment)
-    monkeypatch.setattr(letters, "template_attachment", paused)
+    paused = Paused(log_job.template_attachment)
+    monkeypatch.setattr(log_job, "template_attachment", paused)
 
     thread, outcome = in_thread(lambda: run_log_job.call(job.pk))
     assert paused.reached.wait(timeout=60), outcome

@@ -13,16 +13,15 @@ from django.core.files.base import ContentFile
 
 from interactions.models import StoredDocument
 from segments import letters
+from segments.letter_download_job import letter_download_job_lost, letter_download_job_run
 from segments.models import LetterDownloadJob, Segment
 from segments.services import (
-    letter_download_job_run,
     segment_add_contacts,
     segment_delete,
     segment_letters_prepare,
     segment_line_update,
     segment_log,
 )
-from segments.tasks import run_letter_download_job_lost
 from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory
 from tests.interactions.docx_builders import text_of
 from tests.interactions.factories import letter_docx
@@ -188,16 +187,16 @@ def test_the_job_reports_progress_as_it_merges(big, worksheet, marketer, monkeyp
     letters.write_segment_letters(worksheet, "zip", io.BytesIO(), progress=calls.append)
     assert calls == [1, 2, 3, 3]  # every line, and once at the end
 
-    from segments.services import letter_jobs
+    from segments import letter_download_job
 
     rows_while_storing = []
-    real_store = letter_jobs.store_document_file
+    real_store = letter_download_job.store_document_file
 
     def store(*args, **kwargs):
         rows_while_storing.append(Job.objects.values("status", "stage", "total", "done").get())
         return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(letter_jobs, "store_document_file", store)
+    monkeypatch.setattr(letter_download_job, "store_document_file", store)
     job = segment_letters_prepare(worksheet, kind="zip", user=marketer)
     finished = letter_download_job_run(job.pk)
     assert rows_while_storing == [{"status": "running", "stage": "Storing the file", "total": 3, "done": 3}]
@@ -248,14 +247,14 @@ def test_a_done_job_is_not_run_twice(big, worksheet, marketer, monkeypatch):
 def test_a_lost_worker_leaves_the_job_failed_or_queued_again_never_running(big, worksheet, marketer):
     job = segment_letters_prepare(worksheet, kind="zip", user=marketer)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, done=2)
-    run_letter_download_job_lost(job.pk, reason="Worker w1 stopped.", failed=False)
+    letter_download_job_lost(job.pk, reason="Worker w1 stopped.", failed=False)
     job.refresh_from_db()
     assert (job.status, job.done) == (Job.Status.QUEUED, 0)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING)
-    run_letter_download_job_lost(job.pk, reason="Worker w1 stopped.", failed=True, dry_run=True)
+    letter_download_job_lost(job.pk, reason="Worker w1 stopped.", failed=True, dry_run=True)
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING  # a dry run changes nothing
-    run_letter_download_job_lost(job.pk, reason="Worker w1 stopped.", failed=True)
+    letter_download_job_lost(job.pk, reason="Worker w1 stopped.", failed=True)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and "Worker w1 stopped." in job.error
 
@@ -363,7 +362,7 @@ def test_recover_tasks_tidies_up_after_a_lost_letter_job():
     from segments.tasks import run_letter_download_job
 
     handler = LOST_TASK_HANDLERS[run_letter_download_job.module_path]
-    assert import_string(handler) is run_letter_download_job_lost
+    assert import_string(handler) is letter_download_job_lost
 
 
 def test_with_the_database_task_backend_the_request_only_queues_and_a_worker_merges(

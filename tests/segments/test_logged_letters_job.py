@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from interactions.letters import entry_document_bytes
 from interactions.models import StoredDocument
 from segments import logged_letters
+from segments.letter_download_job import letter_download_job_run
 from segments.models import LetterDownloadJob
-from segments.services import letter_download_job_run, logged_segment_letters_prepare, segment_log
+from segments.services import logged_segment_letters_prepare, segment_log
 from tests.factories import PersonFactory, SegmentFactory, SegmentLineFactory
 from tests.segments.logging_helpers import docx_text, template_with_letter
 

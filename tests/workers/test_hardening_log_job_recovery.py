@@ -138,7 +138,7 @@ def test_a_job_deleted_with_its_logged_segment_does_not_stop_the_recovery(
 def test_a_job_aborted_by_stopping_its_worker_is_failed_not_left_running(
     marketer, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from segments.services import logging as logging_service
+    from segments import log_job
     from segments.tasks import run_log_job
 
     template = template_with_letter(correspondence_type="email")
@@ -151,7 +151,7 @@ def test_a_job_aborted_by_stopping_its_worker_is_failed_not_left_running(
     def second_term(*args, **kwargs):
         raise SystemExit(0)  # what db_worker's handler of a second TERM raises in the middle of the task
 
-    monkeypatch.setattr(logging_service, "_deliver", second_term)
+    monkeypatch.setattr(log_job, "_deliver", second_term)
     with pytest.raises(SystemExit):
         run_log_job.call(job.pk)
 

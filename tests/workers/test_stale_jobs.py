@@ -17,19 +17,17 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from interactions import services as interaction_services
 from interactions.models import InteractionLogEntry
-from segments import letters
+from segments import letters, log_job, tasks
+from segments.letter_download_job import letter_download_job_run
+from segments.log_job import log_job_run
 from segments.models import LetterDownloadJob, LogJob
 from segments.services import (
-    letter_download_job_run,
-    log_job_run,
     logged_segment_retry_delivery,
     segment_add_contacts,
     segment_letters_prepare,
     segment_log,
 )
-from segments.services import logging as logging_service
 from tests.factories import (
     CompanyFactory,
     InteractionTemplateFactory,
@@ -79,8 +77,8 @@ def test_every_progress_update_of_a_log_job_renews_its_heartbeat(
 ):
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     assert job.heartbeat_at is None
-    monkeypatch.setattr(logging_service, "LETTER_BATCH", 1)
-    monkeypatch.setattr(logging_service, "DELIVERY_BATCH", 1)
+    monkeypatch.setattr(log_job, "LETTER_BATCH", 1)
+    monkeypatch.setattr(log_job, "DELIVERY_BATCH", 1)
     seen = []
 
     def heartbeat_then_age_it():
@@ -88,7 +86,7 @@ def test_every_progress_update_of_a_log_job_renews_its_heartbeat(
         seen.append(LogJob.objects.get(pk=job.pk).heartbeat_at)
         LogJob.objects.filter(pk=job.pk).update(heartbeat_at=LONG_AGO)
 
-    real_store, real_deliver = logging_service._store_merge_values, interaction_services.entries_deliver
+    real_store, real_deliver = log_job._store_merge_values, log_job.entries_deliver
 
     def store(entries):
         heartbeat_then_age_it()
@@ -98,8 +96,8 @@ def test_every_progress_update_of_a_log_job_renews_its_heartbeat(
         heartbeat_then_age_it()
         return real_deliver(ids)
 
-    monkeypatch.setattr(logging_service, "_store_merge_values", store)
-    monkeypatch.setattr(interaction_services, "entries_deliver", deliver)
+    monkeypatch.setattr(log_job, "_store_merge_values", store)
+    monkeypatch.setattr(log_job, "entries_deliver", deliver)
     before = timezone.now() - timedelta(seconds=5)
 
     log_job_run(job.pk)
@@ -356,7 +354,7 @@ def test_recover_tasks_leaves_a_job_waiting_in_the_database_queue(
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     # Logged long ago and enqueued, but every worker is busy: its task is still READY in the queue.
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
-    logging_service._enqueue(job.pk)
+    tasks.run_log_job.enqueue(job.pk)
     job.refresh_from_db()
     assert job.waits_in_queue() and not job.is_stale, "silent for long, but a worker will take it"
 
@@ -371,7 +369,7 @@ def test_a_job_waiting_in_the_database_queue_is_shown_queued_and_not_run_twice(
     settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
-    logging_service._enqueue(job.pk)
+    tasks.run_log_job.enqueue(job.pk)
     InteractionLogEntry.objects.filter(pk=logged.entries.order_by("id").first().pk).update(
         delivery_status="error", delivery_error="Mail server down"
     )
@@ -400,13 +398,11 @@ def test_a_queued_job_is_kept_alive_only_by_its_own_task_in_the_queue(
     settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
-    logging_service._enqueue(job.pk + 1000)  # another job's task waits, not this one's
+    tasks.run_log_job.enqueue(job.pk + 1000)  # another job's task waits, not this one's
     job.refresh_from_db()
     assert not job.waits_in_queue() and job.is_stale
 
 
 def test_each_job_kind_names_the_task_that_runs_it():
-    from segments import tasks
-
     assert LogJob.TASK_PATH == tasks.run_log_job.module_path
     assert LetterDownloadJob.TASK_PATH == tasks.run_letter_download_job.module_path

@@ -41,8 +41,8 @@ logger = logging.getLogger("crm.tasks")
 # this command needs no import of the apps' task modules.
 LOST_TASK_HANDLERS = {
     "interactions.tasks.deliver_entries": "interactions.services.delivery.deliver_entries_lost",
-    "segments.tasks.run_log_job": "segments.tasks.run_log_job_lost",
-    "segments.tasks.run_letter_download_job": "segments.tasks.run_letter_download_job_lost",
+    "segments.tasks.run_log_job": "segments.log_job.log_job_lost",
+    "segments.tasks.run_letter_download_job": "segments.letter_download_job.letter_download_job_lost",
 }
 
 # "module.function"s called as function(dry_run=…) on each run, returning how many stale background jobs they
