@@ -1,5 +1,16 @@
-from django.contrib import admin
+"""The back-office for contacts, sales documents, salespeople and contact groups.
 
+Contacts and sales documents change only through their services (crm/services.py), as on the pages, so the admin
+and the pages follow the same rules (docs/BEHAVIOUR.md, "Contacts" and "Sales documents"). A refusal comes back
+as an error message on the page the user was on; nothing is saved.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+
+from . import services
+from .access import add_validation_error
 from .models import (
     Contact,
     IndustryGroup,
@@ -24,8 +35,42 @@ class CodeDescriptionAdmin(admin.ModelAdmin):
     search_fields = ("code", "description")
 
 
+class ServiceAdmin(admin.ModelAdmin):
+    """Saves and deletes through the services; their ValidationError becomes a message, and nothing is saved.
+
+    The admin's add, change and delete views run in one transaction; a refusal raised by a service inside it
+    leaves that view, which rolls everything back, and the user is sent back to the same page to read why.
+    The bulk "delete selected" action is not offered: it would delete row by row past the services.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            add_validation_error(request, error)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            add_validation_error(request, error)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @staticmethod
+    def _adopt(obj, saved) -> None:
+        """The admin goes on with its own instance (messages, redirect): give it the saved row's identity."""
+        obj.pk, obj.no = saved.pk, saved.no
+        obj._state.adding = False
+
+
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ServiceAdmin):
     list_display = ("no", "name", "type", "company", "city", "country_code", "salesperson")
     list_filter = ("type", "correspondence_type", "country_code")
     list_select_related = ("company", "salesperson")
@@ -35,22 +80,27 @@ class ContactAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def save_model(self, request, obj, form, change):
-        # New contacts need a number from the series; the service assigns it.
-        from .numbering import next_number
+        if change:
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.contact_update(Contact.objects.get(pk=obj.pk), user=request.user, **changed)
+        else:
+            self._adopt(obj, services.contact_create(user=request.user, **form.cleaned_data))
 
-        if not obj.no:
-            obj.no = next_number("contact")
-        super().save_model(request, obj, form, change)
+    def save_related(self, request, form, formsets, change):
+        pass  # the service has set the groups (no inlines here)
+
+    def delete_model(self, request, obj):
+        services.contact_delete(obj, user=request.user)
 
 
 class SalesDocumentLineInline(admin.TabularInline):
     model = SalesDocumentLine
     extra = 1
-    fields = ("line_no", "description", "quantity", "unit_price")
+    fields = ("description", "quantity", "unit_price")
 
 
 @admin.register(SalesDocument)
-class SalesDocumentAdmin(admin.ModelAdmin):
+class SalesDocumentAdmin(ServiceAdmin):
     list_display = ("no", "kind", "date", "contact", "salesperson", "printed_versions")
     list_filter = ("kind",)
     list_select_related = ("contact", "salesperson")
@@ -59,9 +109,28 @@ class SalesDocumentAdmin(admin.ModelAdmin):
     readonly_fields = ("no", "printed_versions", "no_printed")
     inlines = [SalesDocumentLineInline]
 
-    def save_model(self, request, obj, form, change):
-        from .numbering import next_number
+    def get_readonly_fields(self, request, obj=None):
+        # The number series belongs to the kind: a document's kind never changes (as on the edit page).
+        return (*self.readonly_fields, "kind") if obj is not None else self.readonly_fields
 
-        if not obj.no:
-            obj.no = next_number(obj.kind)
-        super().save_model(request, obj, form, change)
+    def save_model(self, request, obj, form, change):
+        pass  # the header is saved with its lines by the service, in save_related
+
+    def save_related(self, request, form, formsets, change):
+        """One service call for the header and the lines, as the document form does."""
+        header = {name: value for name, value in form.cleaned_data.items() if name != "kind"}
+        lines = [
+            {name: line.cleaned_data.get(name) for name in ("description", "quantity", "unit_price")}
+            for formset in formsets
+            for line in formset.forms
+            if line.cleaned_data and not line.cleaned_data.get("DELETE")
+        ]
+        if change:
+            current = SalesDocument.objects.get(pk=form.instance.pk)
+            services.document_update(current, user=request.user, lines=lines, **header)
+        else:
+            saved = services.document_create(kind=form.cleaned_data["kind"], user=request.user, lines=lines, **header)
+            self._adopt(form.instance, saved)
+        for formset in formsets:
+            # The admin's change message reads these; the service has written the lines.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
