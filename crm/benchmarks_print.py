@@ -1,4 +1,4 @@
-"""Printing one invoice PDF in a warm process (SPEC 5: median ≤ 150 ms).
+"""Printing one invoice PDF in a warm process (budget in docs/PERFORMANCE.md).
 
 Times a real print: load, render the HTML, lay out the PDF with WeasyPrint, count it, and log it with the PDF
 stored (an invoice template is set up for the run if the data set has none).

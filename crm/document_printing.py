@@ -1,4 +1,4 @@
-"""Sales documents: create, edit, print, e-mail (SPEC 3.7, reference 2.14).
+"""Sales documents: create, edit, print, e-mail (docs/BEHAVIOUR.md §10).
 
 A real print or e-mail is recorded by sending `crm.signals.document_printed`; `interactions` receives it and
 logs the interaction. crm never imports interactions (dependency direction segments -> interactions -> crm).

@@ -1,4 +1,4 @@
-"""The one FilterSet over contacts: the contact list page and the segment criteria both use it (SPEC 4.3).
+"""The one FilterSet over contacts: the contact list page and the segment criteria both use it (docs/BEHAVIOUR.md §5).
 
 A criteria is a plain dict of these parameters, exactly the list page's query string. `filter_contacts`
 validates it strictly: an unknown parameter or a bad value is a ValidationError, never silently ignored.

@@ -206,7 +206,7 @@ class SalesDocument(models.Model):
         INVOICE = "invoice", "Invoice"
         CREDIT_MEMO = "credit_memo", "Credit memo"
 
-    # Kinds whose every real print is a new archived version (reference 2.14).
+    # Kinds whose every real print is a new archived version (docs/BEHAVIOUR.md §10).
     VERSIONED_KINDS = {Kind.QUOTE, Kind.BLANKET_ORDER, Kind.ORDER}
     NUMBER_PREFIX = {
         Kind.QUOTE: "SQ",
@@ -275,7 +275,7 @@ class SalesDocumentLine(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to which records, and when: logging, canceling, un-canceling and deleting (SPEC 6).
+    """Who did what to which records, and when: logging, canceling, un-canceling and deleting (docs/BEHAVIOUR.md §13).
 
     Written by the services in the same transaction as the change they describe, so an event exists exactly when
     its change was committed.

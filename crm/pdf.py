@@ -94,7 +94,7 @@ def render_pdf(html: str, *, base_url, stylesheets: Sequence[str] = ()) -> bytes
     """
     weasyprint = _weasyprint()
     # FontConfiguration and the stylesheet cache are shared; WeasyPrint's layout is not known to be thread-safe
-    # with a shared font configuration, so renders in one process take turns (one render is ~0.1 s).
+    # with a shared font configuration, so renders in one process take turns (a render is short: docs/PERFORMANCE.md).
     with _lock:
         font_config = _font_config(weasyprint)
         sheets = [_stylesheet(weasyprint, path) for path in stylesheets]

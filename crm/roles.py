@@ -1,4 +1,4 @@
-"""The three roles of SPEC 6 as Django groups, with the model permissions each needs.
+"""The three roles (docs/SECURITY.md) as Django groups, with the model permissions each needs.
 
 Used by a data migration (segments/migrations/0002_roles.py, the app at the top of the dependency chain, so
 every model's permissions exist) and by tests. Re-running it brings the groups back to this definition.
@@ -62,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 def sync_roles(group_model, permission_model) -> None:
     """Create or reset the role groups: every role may view everything, plus its own permissions."""
-    # Everyone may view everything except the audit trail, which is Marketing's (SPEC 6).
+    # Everyone may view everything except the audit trail, which is Marketing's (docs/BEHAVIOUR.md §13).
     view_all = list(
         permission_model.objects.filter(content_type__app_label__in=APPS, codename__startswith="view_").exclude(
             codename__in=PRIVATE_VIEWS

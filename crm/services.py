@@ -34,7 +34,7 @@ def contact_create(*, user=None, **fields: Any) -> Contact:
 
 @transaction.atomic
 def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
-    """Apply changes, enforcing the rules of SPEC 3.1 (type and company changes)."""
+    """Apply changes, enforcing the rules of docs/BEHAVIOUR.md §1 (type and company changes)."""
     m2m = {name: fields.pop(name) for name in CONTACT_M2M if name in fields}
     stored = Contact.objects.select_for_update().get(pk=contact.pk)
     new_type = fields.get("type", stored.type)

@@ -1,4 +1,5 @@
-"""crm's signals. The one signal that carries domain flow (SPEC 2): crm stays independent of interactions.
+"""crm's signals. The one signal that carries domain flow (docs/BEHAVIOUR.md §10): crm stays independent of
+interactions.
 
 `document_printed(sender=SalesDocument, document, user, pdf, version_no, emailed)` is sent inside the
 transaction of a real print or e-mail, after the PDF was rendered. A receiver may refuse the print by raising

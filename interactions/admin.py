@@ -1,4 +1,5 @@
-"""The back-office for interaction templates (SPEC 3.2): groups, templates with language variants, setup.
+"""The back-office for interaction templates (docs/BEHAVIOUR.md §4, §10, §11): groups, templates with language
+variants, setup.
 
 Log entries and logged segments are read-only here: they change only through the services (cancel, evaluate,
 deliver), which the pages and the one admin action below call.
@@ -183,7 +184,7 @@ class InteractionTemplateSetupForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Reference 1.6: the lookup offers only templates without an attachment (and without languages).
+        # docs/BEHAVIOUR.md §10: the lookup offers only templates without an attachment (and without languages).
         self.fields["template"].queryset = (
             InteractionTemplate.objects.filter(attachment="").filter(languages__isnull=True).select_related("group")
         )

@@ -6,5 +6,5 @@ class InteractionsConfig(AppConfig):
     verbose_name = "Interactions"
 
     def ready(self) -> None:
-        # The one signal that carries domain flow: crm.signals.document_printed (SPEC 2).
+        # The one signal that carries domain flow: crm.signals.document_printed (docs/BEHAVIOUR.md §10).
         from . import receivers  # noqa: F401

@@ -1,4 +1,5 @@
-"""Interaction Log Entries page over 1,000,000 entries, and deleting 500,000 canceled of them (SPEC 5).
+"""Interaction Log Entries page over 1,000,000 entries, and deleting 500,000 canceled of them (budgets in
+docs/PERFORMANCE.md).
 
 The benchmark makes its own entries when the data set has fewer than `ctx.entries`, with one set-based
 INSERT … SELECT (see `insert_entries`), and leaves the table with as many active entries as it found them.
@@ -50,10 +51,10 @@ def _bench_templates() -> tuple[list[int], list[int]]:
 def insert_entries(count: int, *, canceled: bool = False) -> int:
     """Insert `count` log entries with one INSERT … SELECT over a generated series; returns rows inserted.
 
-    Raw SQL on purpose: the ORM has no INSERT … SELECT, and bulk_create runs at 20–30k rows/s (SPEC 5), a minute
-    per million rows; this is seconds. The series is a recursive CTE on SQLite and generate_series on
-    PostgreSQL. Contacts are spread over the existing ones (ids are contiguous after seeding; rows whose id is
-    a gap are skipped, so the caller tops up), with their company joined in.
+    Raw SQL on purpose: the ORM has no INSERT … SELECT, and bulk_create is far too slow for a million rows
+    (docs/PERFORMANCE.md). The series is a recursive CTE on SQLite and generate_series on PostgreSQL. Contacts
+    are spread over the existing ones (ids are contiguous after seeding; rows whose id is a gap are skipped, so
+    the caller tops up), with their company joined in.
     """
     template_ids, group_ids = _bench_templates()
     bounds = Contact.objects.order_by().values_list("pk", flat=True)

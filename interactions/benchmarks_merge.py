@@ -1,5 +1,5 @@
-"""Mail-merge benchmarks (SPEC 5): letters for real contacts of the data set, zipped one .docx per contact or
-combined into one .docx.
+"""Mail-merge benchmarks (budgets in docs/PERFORMANCE.md): letters for real contacts of the data set, zipped
+one .docx per contact or combined into one .docx.
 
 The timed part is what "download all letters" does: read the contacts (with company and salesperson), build
 their merge values, render the compiled template, and stream the letters into a zip (or the combined document)

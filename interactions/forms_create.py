@@ -1,4 +1,4 @@
-"""The Create Interaction form: validation only; interaction_create() decides and saves (STYLE.md 6)."""
+"""The Create Interaction form: validation only; interaction_create() decides and saves."""
 
 from django import forms
 from django.utils import timezone
@@ -81,7 +81,7 @@ class InteractionCreateForm(forms.Form):
         help_text="Blank: the contact's language if the template has it, else the template's.",
     )
 
-    # Shown under "Show more" (reference 2.1).
+    # Shown under "Show more", as in Business Central (docs/BEHAVIOUR.md §2).
     MORE_FIELDS = (
         "salesperson",
         "date",

@@ -148,7 +148,7 @@ def resolve_correspondence_type(
     template_ignores_contact: bool,
     contact_type: str,
 ) -> str:
-    """Reference 2.2: the first rule that applies wins.
+    """docs/BEHAVIOUR.md §3 Correspondence type: the first rule that applies wins.
 
     1. The segment ignores the contact's type and has a default -> the segment's.
     2. The template ignores the contact's type, or the contact has none and the template has one -> template's.
@@ -177,7 +177,7 @@ def _template_languages(template: InteractionTemplate) -> list:
 
 
 def resolve_language(template: InteractionTemplate, contact_language: str) -> str:
-    """Reference 2.3 (wizard): the contact's language if the template has a variant for it, else the default."""
+    """docs/BEHAVIOUR.md §4: the contact's language if the template has a variant for it, else the default."""
     if contact_language and contact_language != template.language_code:
         if any(row.language_code == contact_language for row in _template_languages(template)):
             return contact_language

@@ -156,7 +156,7 @@ class InteractionTemplateSetup(models.Model):
         return self.get_event_display()
 
     def clean(self) -> None:
-        # Reference 1.6: automatically logged events use plain templates (no language rows, no attachment).
+        # docs/BEHAVIOUR.md §10: automatically logged events use plain templates (no language rows, no attachment).
         template = self.template
         if template is None or template.pk is None:
             return
@@ -253,8 +253,8 @@ class InteractionLogEntry(models.Model):
     # db_index=False on the foreign keys that lead a composite index below (ile_contact_date …): the composite
     # serves their lookups, and every extra index costs each INSERT and DELETE of a million-row table.
     # db_constraint=False on every foreign key, deliberately (as on segment lines): PostgreSQL checks a deferred
-    # foreign key once per row at commit, which made logging 100,000 lines spend 3-5 s in the commit alone
-    # (SPEC 5: 3 s in all). Entries are only written by the services, from rows they read in the same
+    # foreign key once per row at commit, which cost logging 100,000 lines most of its budget in the commit alone
+    # (docs/PERFORMANCE.md). Entries are only written by the services, from rows they read in the same
     # transaction, and Django still applies every on_delete (PROTECT, SET_NULL) when a referenced row is deleted.
     contact = models.ForeignKey(
         Contact,

@@ -1,4 +1,4 @@
-"""Receivers for crm's signals. They only call services (STYLE.md 8)."""
+"""Receivers for crm's signals. They only call services."""
 
 from django.dispatch import receiver
 

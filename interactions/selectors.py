@@ -1,6 +1,6 @@
 """Named reads over interactions. Statistics are aggregate queries: the database groups, Python never loops rows.
 
-Canceled entries drop out of every statistic (reference 2.15).
+Canceled entries drop out of every statistic (docs/BEHAVIOUR.md §9).
 """
 
 import datetime

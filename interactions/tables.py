@@ -1,4 +1,4 @@
-"""The Interaction Log Entries table: the reference's columns, a default set shown, the rest chosen per page.
+"""The Interaction Log Entries table: Business Central's columns, a default set shown, the rest chosen per page.
 
 Only columns backed by an index are orderable (entry no. = primary key, date = ile_date_id, description =
 ile_description): a sort the database cannot read off an index would sort a million rows for every page.

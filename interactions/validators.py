@@ -1,4 +1,4 @@
-"""Model-level validation of uploaded template attachments (SPEC 3.2, 3.6).
+"""Model-level validation of uploaded template attachments (docs/BEHAVIOUR.md §11).
 
 Hooked into the models with `validators=[validate_template_attachment]`, so the admin, every ModelForm and
 `full_clean()` refuse a bad file alike, before anything is saved.

@@ -1,5 +1,5 @@
-"""Benchmarks of the worksheet's criteria steps (SPEC 5): add the contacts matching 10% of the data set
-(100,000 of 1,000,000) with a criteria, and go back after that add.
+"""Benchmarks of the worksheet's criteria steps (budgets in docs/PERFORMANCE.md): add the contacts matching 10%
+of the data set (100,000 of 1,000,000) with a criteria, and go back after that add.
 
 Outside the timer: one in ten contacts joins a benchmark mailing group (one INSERT … SELECT); afterwards the
 segment and the group are removed again.

@@ -1,4 +1,5 @@
-"""Benchmarks of logging a segment (SPEC 5): 100,000 lines without letters, and 10,000 lines with letters.
+"""Benchmarks of logging a segment (budgets in docs/PERFORMANCE.md): 100,000 lines without letters, and 10,000
+lines with letters.
 
 Each run builds its segment lines with one INSERT … SELECT from the seeded contacts (outside the timer), logs
 the segment (timed), and removes what it created. The first benchmark also times a raw INSERT … SELECT of the

@@ -1,7 +1,7 @@
-"""Mail merge from the worksheet, without logging anything (SPEC 3.5): one line's letter, all letters as a zip
-of per-contact .docx files, or one combined .docx.
+"""Mail merge from the worksheet, without logging anything (docs/BEHAVIOUR.md §11): one line's letter, all letters as
+a zip of per-contact .docx files, or one combined .docx.
 
-Per line: the line's own uploaded letter, else the template letter in the line's language (SPEC 3.3), merged
+Per line: the line's own uploaded letter, else the template letter in the line's language (docs/BEHAVIOUR.md §4), merged
 with the same values logging uses (`interactions.letters.contact_merge_values`), the personal note included.
 Pure reads: nothing here writes a row except the content-addressed template snapshot of `template_attachment`.
 """

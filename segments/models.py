@@ -65,11 +65,11 @@ class SegmentLineValues(models.Model):
     """Per-line overrides. Blank/null means "as the segment header says" (resolved when logging).
 
     The override foreign keys have no index of their own (db_index=False): lines and history rows are written
-    and deleted 100,000 at a time (SPEC 5 budgets), every index costs on each of those rows, and these columns
+    and deleted 100,000 at a time (docs/PERFORMANCE.md), every index costs on each of those rows, and these columns
     are only searched when a template, salesperson or stored document is deleted (rare, admin-only).
     No database constraints on them either (db_constraint=False): PostgreSQL queues a foreign-key check per row
-    and per key even when the value is NULL, which cost 0.5 s at the commit of a 100,000-contact add. Django
-    still applies their on_delete (PROTECT, SET_NULL).
+    and per key even when the value is NULL, which slowed the commit of a 100,000-contact add
+    (docs/PERFORMANCE.md). Django still applies their on_delete (PROTECT, SET_NULL).
     """
 
     description = models.CharField(max_length=100, blank=True)
@@ -122,12 +122,13 @@ class SegmentLine(SegmentLineValues):
     # (contact), since a contact is on few segments.
     # No database FK constraints either (db_constraint=False), deliberately: on PostgreSQL Django's deferred
     # constraints check, and KEY SHARE-lock, every referenced contact row at commit, which made adding 100,000
-    # contacts take 10 s instead of 2 (SPEC 5). The services keep the references sound (lines are inserted from
-    # the contact table under the segment's row lock) and Django still enforces on_delete (PROTECT, CASCADE).
+    # contacts several times slower (docs/PERFORMANCE.md). The services keep the references sound (lines are
+    # inserted from the contact table under the segment's row lock) and Django still enforces on_delete
+    # (PROTECT, CASCADE).
     segment = models.ForeignKey(
         Segment, on_delete=models.CASCADE, related_name="lines", db_index=False, db_constraint=False
     )
-    # PROTECT: a contact on an unlogged segment cannot be deleted (SPEC 3.1); logged segments have no lines.
+    # PROTECT: a contact on an unlogged segment cannot be deleted (docs/BEHAVIOUR.md §1); logged segments have no lines.
     contact = models.ForeignKey(
         Contact, on_delete=models.PROTECT, related_name="segment_lines", db_index=False, db_constraint=False
     )

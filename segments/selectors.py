@@ -114,7 +114,7 @@ class ResolvedLine:
 
 
 class LineResolver:
-    """What each line means once the header defaults are applied (SPEC 3.3; reference 2.2, 2.3).
+    """What each line means once the header defaults are applied (docs/BEHAVIOUR.md §3, §4).
 
     Loads the templates involved once, with their language variants, so resolving a page of lines costs no
     query per line.
@@ -162,7 +162,7 @@ class LineResolver:
                 template_ignores_contact=template.ignore_contact_correspondence_type if template else False,
                 contact_type=line.contact.correspondence_type,
             )
-        # A contact without an e-mail address cannot get e-mail (reference 2.2: the type is reset to blank).
+        # A contact without an e-mail address cannot get e-mail (docs/BEHAVIOUR.md §3: the type is reset to blank).
         if resolved == CorrespondenceType.EMAIL and not line.contact.email:
             return ""
         return resolved

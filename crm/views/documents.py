@@ -1,4 +1,4 @@
-"""Sales document pages: list, detail, the simple form, PDF preview, print and e-mail (SPEC 3.7, 4.1)."""
+"""Sales document pages: list, detail, the simple form, PDF preview, print and e-mail (docs/BEHAVIOUR.md §10)."""
 
 from decimal import Decimal
 

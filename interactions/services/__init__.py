@@ -1,4 +1,4 @@
-"""Every change to interactions goes through these functions (SPEC 4.2). One module per area."""
+"""Every change to interactions goes through these functions. One module per area."""
 
 from .create import *  # noqa: F401,F403
 from .delivery import *  # noqa: F401,F403

@@ -1,4 +1,4 @@
-"""Creating one interaction for one contact (SPEC 3.4, reference 2.1)."""
+"""Creating one interaction for one contact (docs/BEHAVIOUR.md §2)."""
 
 import datetime
 from dataclasses import dataclass
@@ -75,7 +75,7 @@ class _Draft:
 
 
 def _now_rounded_up() -> datetime.time:
-    # Reference 2.1: the time starts at "now rounded up to the next minute".
+    # docs/BEHAVIOUR.md §2: the time starts at "now rounded up to the next minute".
     now = timezone.localtime()
     if now.second or now.microsecond:
         now += datetime.timedelta(minutes=1)
@@ -127,7 +127,7 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
             template_ignores_contact=template.ignore_contact_correspondence_type,
             contact_type=contact.correspondence_type,
         )
-        # Reference 2.2: resolved to e-mail but no address -> blank (nothing is sent), silently.
+        # docs/BEHAVIOUR.md §3: resolved to e-mail but no address -> blank (nothing is sent), silently.
         if correspondence_type == CorrespondenceType.EMAIL and not contact.email:
             correspondence_type = CorrespondenceType.BLANK
     else:
@@ -196,10 +196,10 @@ def _merge_values(draft: _Draft, *, entry_no: int | None) -> dict[str, str]:
 
 
 def interaction_create(*, contact, template, description, user, **fields: Any) -> InteractionLogEntry:
-    """Log one interaction with one contact (SPEC 3.4); e-mail it after commit when its type is e-mail.
+    """Log one interaction with one contact (docs/BEHAVIOUR.md §2); e-mail it after commit when its type is e-mail.
 
     1. Validate and resolve (outside the transaction): template defaults, overrides, language variant,
-       correspondence type (reference 2.2), the refusals of reference 2.1. The template's letter is
+       correspondence type (docs/BEHAVIOUR.md §3), the refusals of §2. The template's letter is
        snapshotted as a content-addressed StoredDocument here, because that reads and writes files.
     2. One transaction: pin the letter snapshot (a concurrent "delete canceled entries" may have just deleted
        it as unused: then take a new one, see interactions.document_pins), lock the contact row (so it cannot

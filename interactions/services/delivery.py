@@ -1,4 +1,4 @@
-"""E-mail delivery of logged interactions through Django's mail framework (SPEC 3.4, reference 2.9-2.10).
+"""E-mail delivery of logged interactions through Django's mail framework (docs/BEHAVIOUR.md §12).
 
 Delivery runs after commit and outside any transaction: sending is slow and may fail, and a failure must leave
 the entry logged with delivery_status="error" and the reason, so it can be retried by calling it again.

@@ -1,4 +1,4 @@
-"""Automatic recording of printed and e-mailed sales documents (SPEC 3.7, reference 2.14 LogDocument).
+"""Automatic recording of printed and e-mailed sales documents (docs/BEHAVIOUR.md §10).
 
 Called by the `document_printed` receiver inside the print's transaction: raising ValidationError refuses the
 print and nothing is recorded.

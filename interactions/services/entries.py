@@ -1,7 +1,7 @@
 """Changes to logged interactions: cancel / un-cancel, evaluate, queue a resend, delete canceled entries.
 
-Entries are never edited after logging except for these (SPEC 3.3). Every function here is one transaction and
-acts on the rows set-based (one UPDATE / DELETE per statement), never a Python loop of save().
+Entries are never edited after logging except for these (docs/BEHAVIOUR.md §9). Every function here is one
+transaction and acts on the rows set-based (one UPDATE / DELETE per statement), never a Python loop of save().
 """
 
 import datetime
@@ -62,7 +62,7 @@ def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
     """Cancel (or un-cancel) the given entries; returns how many changed. Records who and when.
 
     1. Un-canceling: lock the logged segments of the entries (so one cannot be canceled under us), and refuse
-       (nothing changes) when any entry's logged segment is canceled: the reference's rule, with the reason.
+       (nothing changes) when any entry's logged segment is canceled: Business Central's rule, with the reason.
     2. One UPDATE of the entries whose flag differs (canceled, canceled_at, canceled_by = the last switch).
     """
     with transaction.atomic():

@@ -1,4 +1,4 @@
-"""The Create Interaction page (SPEC 3.4), its letter preview, and the download of an entry's document."""
+"""The Create Interaction page (docs/BEHAVIOUR.md §2), its letter preview, and the download of an entry's document."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -95,7 +95,7 @@ def interaction_preview_view(request):
 
 @require_safe
 def interaction_document_view(request, pk: int):
-    """The entry's stored letter or PDF, byte for byte what the contact got (SPEC 4.1)."""
+    """The entry's stored letter or PDF, byte for byte what the contact got (docs/BEHAVIOUR.md §11)."""
     require_perm(request, "interactions.view_interactionlogentry")
     entry = get_object_or_404(InteractionLogEntry.objects.select_related("document", "merge_template"), pk=pk)
     result = entry_document_bytes(entry)

@@ -180,7 +180,7 @@ def entry_actions(request):
     try:
         if action in ("cancel", "uncancel", "switch_canceled"):
             if action == "switch_canceled":
-                # The reference's "Switch Checkmark in Canceled": the opposite of the first selected row.
+                # Business Central's "Switch Checkmark in Canceled": the opposite of the first selected row.
                 first = InteractionLogEntry.objects.filter(pk=ids[0]).values_list("canceled", flat=True).first()
                 canceled = not first
             else:

@@ -1,4 +1,4 @@
-"""Every change to segments goes through these functions (SPEC 4.2). One module per area."""
+"""Every change to segments goes through these functions. One module per area."""
 
 from .criteria import *  # noqa: F401,F403
 from .letter_jobs import *  # noqa: F401,F403

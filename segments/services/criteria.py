@@ -1,4 +1,4 @@
-"""Criteria steps on a segment worksheet: add, reduce, refine, go back, save and reuse (SPEC 3.5, 4.2).
+"""Criteria steps on a segment worksheet: add, reduce, refine, go back, save and reuse (docs/BEHAVIOUR.md §6).
 
 Every step is one `SegmentCriteriaAction` plus its `SegmentHistory` rows (which lines it inserted, which it
 deleted, the deleted ones with their per-line overrides), so `segment_go_back` undoes the last step exactly.
@@ -148,7 +148,7 @@ def _matching(criteria: dict) -> QuerySet:
     ContactFilter tests mailing groups and job responsibilities with a correlated EXISTS per contact. Here the
     group is resolved to its id first and tested as `id IN (that group's members)` instead: the same contacts,
     but SQLite starts from the members (100,000 look-ups rather than 1,000,000) and PostgreSQL, knowing the
-    group's size from its statistics, hash-joins (0.5 s instead of 2.3 s for 100,000 of 1,000,000).
+    group's size from its statistics, hash-joins (figures in docs/PERFORMANCE.md).
     """
     membership = {
         "mailing_group": (MailingGroup, Contact.mailing_groups.through, "mailinggroup_id"),
@@ -208,8 +208,9 @@ def _insert_lines(segment: Segment, step: SegmentCriteriaAction, contacts: Query
     """Insert one line per contact, each company followed by its persons, and an Insertion history row per new
     line. Two statements whatever the number of contacts.
 
-    Deliberate difference from the reference (sorted by company *name*): lines are grouped by company id, so
-    the sort needs no join to the company row, which costs about a third of the time of a 100,000-contact add.
+    Deliberate difference from Business Central (docs/BEHAVIOUR.md §14), which sorts by company *name*: lines are
+    grouped by company id, so the sort needs no join to the company row, a large share of a 100,000-contact add
+    (docs/PERFORMANCE.md).
     """
     # New lines get ids above the current maximum; with the segment locked no one else adds lines to it, so
     # "this segment's lines above that id" are exactly the ones inserted here.
@@ -307,7 +308,7 @@ def _reuse_logged(segment: Segment, *, logged_segment_id: int, user) -> int:
         raise ValidationError(f"Logged segment {logged_segment_id} does not exist (it may have been deleted).")
     entries = InteractionLogEntry.objects.filter(logged_segment_id=logged_segment_id, contact_id=OuterRef("pk"))
     contacts = Contact.objects.filter(Exists(entries))
-    # Better than the reference (ALAppExtensions #29934): excluded, privacy-blocked and duplicate contacts are
+    # Better than Business Central (docs/BEHAVIOUR.md §14): excluded, privacy-blocked and duplicate contacts are
     # skipped, exactly as an Add step without options would.
     targets = _add_targets(
         segment,
@@ -374,7 +375,8 @@ def segment_go_back(segment: Segment, *, user) -> None:
     """Undo the last step exactly: delete the lines it inserted, restore the lines it deleted.
 
     Restored lines keep their id (so older steps' history still points at them) and their per-line
-    overrides, personal note and letter (better than the reference, which re-creates them from the header).
+    overrides, personal note and letter (better than Business Central, which re-creates them from the header:
+    docs/BEHAVIOUR.md §14).
     """
     segment = _lock(segment)
     step = segment.criteria_actions.order_by("-step").first()
@@ -422,8 +424,8 @@ def segment_save_criteria(segment: Segment, *, code: str, description: str, user
 def segment_reuse_criteria(segment: Segment, *, saved: SavedSegmentCriteria, user, confirm: bool = False) -> None:
     """Replay every saved step, in order, as new undoable steps, honouring every option.
 
-    Unlike the reference, Entire companies on a saved Refine step is honoured. A segment that already has steps
-    needs `confirm=True` (the page asks first). All steps or none: one transaction.
+    Unlike Business Central (docs/BEHAVIOUR.md §14), Entire companies on a saved Refine step is honoured. A segment
+    that already has steps needs `confirm=True` (the page asks first). All steps or none: one transaction.
     """
     segment = _lock(segment)
     existing = segment.criteria_actions.count()
@@ -455,7 +457,8 @@ def _replay(segment: Segment, saved_step: SavedSegmentCriteriaStep, *, user) -> 
 def segment_reuse_logged(segment: Segment, *, logged_segment: LoggedSegment, user) -> int:
     """Append a line for each contact of a logged segment's entries (one undoable step). Returns lines added.
 
-    Excluded, privacy-blocked and duplicate contacts are skipped (the reference copies them all).
+    Excluded, privacy-blocked and duplicate contacts are skipped (Business Central copies them all:
+    docs/BEHAVIOUR.md §14).
     """
     segment = _lock(segment)
     return _reuse_logged(segment, logged_segment_id=logged_segment.pk, user=user)

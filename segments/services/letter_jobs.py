@@ -1,5 +1,5 @@
-"""'Download all letters' of a big worksheet as a background job (SPEC 3.5 mail merge; SPEC 6: slow work out of
-the request).
+"""'Download all letters' of a big worksheet as a background job (docs/BEHAVIOUR.md §12: slow work
+out of the request).
 
 A worksheet with at most `settings.SEGMENT_LETTERS_DIRECT_MAX_LINES` lines is merged in the web request (the
 worksheet views stream it). A bigger one would hold a request, and a gunicorn worker, for minutes: asking for

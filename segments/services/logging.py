@@ -1,4 +1,4 @@
-"""Logging a segment, and what can happen to a logged segment afterwards (SPEC 3.5, reference 2.9–2.11).
+"""Logging a segment, and what can happen to a logged segment afterwards (docs/BEHAVIOUR.md §7, §8).
 
 `segment_log` turns a worksheet into one LoggedSegment and one log entry per line in one short transaction;
 the slow part (merging letters, sending e-mail) runs afterwards as a background task (`segments.tasks`, running
@@ -48,10 +48,10 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
        contact, a line with no salesperson (line, header, contact's, in that order).
     3. Create the LoggedSegment.
     4. Insert one log entry per line with one INSERT … SELECT (`_insert_entries`): every value resolved in
-       SQL (line override, else header, else template), correspondence type per reference 2.2, language per
-       2.3, the line's replacement letter and personal note carried onto the entry.
+       SQL (line override, else header, else template), correspondence type per docs/BEHAVIOUR.md §3, language
+       per §4, the line's replacement letter and personal note carried onto the entry.
     5. With `send`: refuse if an e-mail entry's contact has no e-mail address (the transaction rolls back).
-       Without it, such lines were logged with a blank correspondence type (reference 2.2).
+       Without it, such lines were logged with a blank correspondence type (§3).
     6. Delete the worksheet: its history, steps, lines and header.
     7. With `follow_up`: a new segment "Follow-up on segment <No>" with the same contacts.
     8. If letters are to be merged or e-mail sent: a LogJob row, and after commit its task is enqueued
@@ -181,8 +181,8 @@ def _needs_job(segment: Segment, *, send: bool) -> bool:
 
 # --- the set-based insert ------------------------------------------------------------------------------------
 #
-# Why raw SQL: logging 100,000 lines must take ≤ 1 s on SQLite and ≤ 3 s on PostgreSQL (SPEC 5). bulk_create
-# runs at 20–30k rows/s from Python objects, so the rows never leave the database: one INSERT … SELECT joins
+# Why raw SQL: logging 100,000 lines has a budget (docs/PERFORMANCE.md) that bulk_create from Python objects
+# cannot meet, so the rows never leave the database: one INSERT … SELECT joins
 # each line with its segment header, contact, template and language variants and resolves every value in SQL.
 # The expressions mirror the Python rules in `interactions.letters` (tests check that both agree).
 
@@ -197,7 +197,7 @@ _ENTRY = InteractionLogEntry._meta.db_table
 # template (cost, duration, flow, initiated by, subject, language) do not apply to it.
 _OWN_TEMPLATE = "(l.template_id IS NOT NULL AND (s.template_id IS NULL OR l.template_id <> s.template_id))"
 
-# Reference 2.2, first rule that applies wins; a line's own type overrides them all.
+# docs/BEHAVIOUR.md §3, first rule that applies wins; a line's own type overrides them all.
 _RAW_CORRESPONDENCE = """CASE
     WHEN l.correspondence_type <> '' THEN l.correspondence_type
     WHEN s.ignore_contact_correspondence_type AND s.correspondence_type <> '' THEN s.correspondence_type
@@ -207,7 +207,7 @@ _RAW_CORRESPONDENCE = """CASE
     ELSE s.correspondence_type
 END"""
 
-# Reference 2.3: the line's language, else the contact's if the template has that variant, else the header's
+# docs/BEHAVIOUR.md §4: the line's language, else the contact's if the template has that variant, else the header's
 # default (when the line uses the header's template), else the template's default.
 _LANGUAGE = f"""COALESCE(
     NULLIF(l.language_code, ''), cl.language_code,
@@ -332,14 +332,15 @@ def _create_follow_up(logged: LoggedSegment, *, user) -> Segment:
     from .criteria import segment_reuse_logged
     from .worksheet import segment_create
 
-    # Like the reference: no template copied; salesperson of the user, today's date (segment_create's defaults).
+    # As in Business Central (docs/BEHAVIOUR.md §7): no template copied; salesperson of the user, today's date
+    # (segment_create's defaults).
     follow_up = segment_create(user=user, description=f"Follow-up on segment {logged.segment_no}")
     segment_reuse_logged(follow_up, logged_segment=logged, user=user)
     return follow_up
 
 
 def logged_segment_create_follow_up(logged_segment: LoggedSegment, *, user) -> Segment:
-    """A new segment "Follow-up on segment <No>" with the contacts of the logged segment (reference 2.8)."""
+    """A new segment "Follow-up on segment <No>" with the contacts of the logged segment (docs/BEHAVIOUR.md §7)."""
     with transaction.atomic():
         return _create_follow_up(logged_segment, user=user)
 
@@ -371,7 +372,8 @@ def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool
 
 def logged_segments_delete_canceled(*, user, ids=None) -> int:
     """Delete canceled logged segments (only canceled ones; `ids` narrows the choice). Their entries stay,
-    detached (logged_segment empty), as in the reference. Returns the number of logged segments deleted."""
+    detached (logged_segment empty), as in Business Central (docs/BEHAVIOUR.md §8). Returns the number of logged
+    segments deleted."""
     with transaction.atomic():
         doomed = LoggedSegment.objects.filter(canceled=True)
         if ids is not None:

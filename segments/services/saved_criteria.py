@@ -12,7 +12,7 @@ __all__ = ["saved_criteria_delete"]
 
 @transaction.atomic
 def saved_criteria_delete(saved: SavedSegmentCriteria, *, user) -> None:
-    """Delete saved criteria with their steps (reference 1.12). Worksheets that replayed them keep their own
+    """Delete saved criteria with their steps (docs/BEHAVIOUR.md §6). Worksheets that replayed them keep their own
     steps: reusing copies the steps, it does not point at them."""
     deleted, _ = SavedSegmentCriteria.objects.filter(pk=saved.pk).delete()
     if not deleted:

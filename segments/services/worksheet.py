@@ -1,4 +1,4 @@
-"""The worksheet itself: create, edit the header (and push it to the lines), edit lines, delete (SPEC 3.5).
+"""The worksheet itself: create, edit the header (and push it to the lines), edit lines, delete (docs/BEHAVIOUR.md §6).
 
 Adding and removing a line by hand are undoable steps, like the criteria steps in `criteria.py`.
 """
@@ -35,7 +35,7 @@ __all__ = [
     "LINE_FIELDS",
 ]
 
-# Header fields a user edits (SPEC 3.5).
+# Header fields a user edits (docs/BEHAVIOUR.md §6).
 HEADER_FIELDS = (
     "description",
     "template",
@@ -50,7 +50,7 @@ HEADER_FIELDS = (
     "information_flow",
     "initiated_by",
 )
-# What a template gives the header as defaults (reference 1.8: "changing it copies from the template").
+# What a template gives the header as defaults (docs/BEHAVIOUR.md §6: choosing a template copies them).
 TEMPLATE_DEFAULTS = {
     "language_code": "language_code",
     "unit_cost": "unit_cost",
@@ -85,7 +85,7 @@ LINE_FIELDS = (
     "personal_note",
 )
 MAX_LETTER_BYTES = 10 * 1024 * 1024
-# Reference 1.9, word for word: asked when a removal leaves the worksheet empty.
+# Business Central's question, word for word (docs/BEHAVIOUR.md §6): asked when a removal leaves the worksheet empty.
 RESET_STEPS_QUESTION = "Your Segment is now empty. Do you want to reset number of criteria actions?"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -136,7 +136,7 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
     stored = _lock(segment)
     old_template_id = stored.template_id
     if "template" in fields and fields["template"] != stored.template:
-        # Reference 1.8: choosing another template copies its defaults, except what the user set alongside.
+        # docs/BEHAVIOUR.md §6: choosing another template copies its defaults, except what the user set alongside.
         fields = {**template_defaults(fields["template"]), **fields}
     changed = [name for name, value in fields.items() if getattr(stored, name) != value]
     for name, value in fields.items():
@@ -260,7 +260,7 @@ def segment_steps_to_reset(segment: Segment) -> int:
     """How many steps the "Your Segment is now empty" question would clear, or 0 when there is no question.
 
     The page asks it right after a removal (reduce, refine, a line removed by hand) left the worksheet without
-    lines. As in the reference (SegmentLine.OnDelete), only when there is more than one step: the removal itself
+    lines. As in Business Central (docs/BEHAVIOUR.md §6), only when there is more than one step: the removal itself
     is one, and a worksheet whose only step is that removal has no history worth a question.
     """
     if SegmentLine.objects.filter(segment_id=segment.pk).exists():

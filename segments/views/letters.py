@@ -1,5 +1,5 @@
-"""The worksheet's mail merge downloads (SPEC 3.5): one line's letter, and all letters as a zip of per-contact
-.docx files or one combined .docx, nothing logged.
+"""The worksheet's mail merge downloads (docs/BEHAVIOUR.md §11): one line's letter, and all letters as a zip of
+per-contact .docx files or one combined .docx, nothing logged.
 
 A worksheet with at most settings.SEGMENT_LETTERS_DIRECT_MAX_LINES lines is merged right here, in the request.
 A bigger one is merged by a background job (segments.services.letter_jobs): the worksheet asks for it with a

@@ -1,4 +1,4 @@
-"""Logging a segment (the worksheet's Log dialog) and the Logged Segments pages (SPEC 3.5, reference 2.9–2.11)."""
+"""Logging a segment (the worksheet's Log dialog) and the Logged Segments pages (docs/BEHAVIOUR.md §7, §8)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -118,7 +118,7 @@ def _job_context(logged: LoggedSegment) -> dict:
 
 @require_POST
 def logged_segment_cancel(request, pk: int):
-    """Switch the canceled checkmark (reference 2.11): canceled becomes un-canceled and the other way round."""
+    """Switch the canceled checkmark (docs/BEHAVIOUR.md §8): canceled becomes un-canceled and the other way round."""
     require_perm(request, "interactions.change_loggedsegment")
     logged = get_object_or_404(LoggedSegment, pk=pk)
     canceled = not logged.canceled

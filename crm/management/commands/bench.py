@@ -1,4 +1,4 @@
-"""Benchmarks of the SPEC.md budgets: `manage.py bench [--scale N] [--runs N] [--only TEXT] [--write]`.
+"""Benchmarks of the budgets in docs/PERFORMANCE.md: `manage.py bench [--scale N] [--runs N] [--only TEXT] [--write]`.
 
 Runs against the database DATABASE_URL names (use a dedicated one: it seeds `--scale` contacts into it).
 Every app registers its operations in `<app>/benchmarks*.py` (see crm/bench.py). Each is run several times

@@ -1,4 +1,4 @@
-"""`manage.py delete_canceled_interactions`: delete canceled interaction log entries (SPEC 4.4).
+"""`manage.py delete_canceled_interactions`: delete canceled interaction log entries (docs/BEHAVIOUR.md §9).
 
 Thin: parse the arguments, call the service, print one line. Bad arguments are a one-line error with a non-zero
 exit status, and nothing is deleted.
@@ -35,6 +35,6 @@ class Command(BaseCommand):
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages))
-        # The wording is the contract of SPEC 4.4 (scripts parse it), so it stays plural for 1 too.
+        # The wording is a contract (docs/BEHAVIOUR.md §9: scripts parse it), so it stays plural for 1 too.
         verb = "would be deleted" if dry_run else "deleted"
         self.stdout.write(f"{count} interaction log entries {verb}.")
