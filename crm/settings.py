@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "crm",
     "interactions",
     "segments",
+    # Not the product: demo data (`seed_demo`) and the benchmarks (`bench`), on top of the apps (see README).
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [

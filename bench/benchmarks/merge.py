@@ -9,13 +9,12 @@ on disk.
 import itertools
 import tempfile
 
-from crm.bench import benchmark
+from bench.registry import benchmark
 from crm.models import Contact
-
-from .demo import build_letter_docx
-from .letters import compiled_docx, contact_merge_values, store_document
-from .merge import letter_filename, write_combined_docx, write_zip_letters
-from .models import StoredDocument
+from demo.interactions import build_letter_docx
+from interactions.letters import compiled_docx, contact_merge_values, store_document
+from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
+from interactions.models import StoredDocument
 
 
 def _letters(compiled, contacts, count: int):

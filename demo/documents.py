@@ -7,8 +7,8 @@ import datetime
 import random
 from decimal import Decimal
 
-from .document_printing import document_create
-from .models import Contact, SalesDocument
+from crm.document_printing import document_create
+from crm.models import Contact, SalesDocument
 
 PER_KIND = 4
 CATALOGUE = [

@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 
 from crm.models import Contact, MailingGroup
 from interactions.models import InteractionTemplate
-
-from .models import SavedSegmentCriteria, Segment
-from .services import (
+from segments.models import SavedSegmentCriteria, Segment
+from segments.services import (
     segment_add_contacts,
     segment_create,
     segment_line_update,

@@ -8,12 +8,11 @@ segment and the group are removed again.
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from crm.bench import benchmark
+from bench.registry import benchmark
 from crm.models import Contact, MailingGroup
 from crm.numbering import next_number
-
-from .models import Segment
-from .services import segment_add_contacts, segment_delete, segment_go_back
+from segments.models import Segment
+from segments.services import segment_add_contacts, segment_delete, segment_go_back
 
 GROUP = "BENCH-10PCT"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from django.db import connection, transaction
 
-from .models import Contact, IndustryGroup, JobResponsibility, MailingGroup, Salesperson
-from .numbering import reserve_numbers
+from crm.models import Contact, IndustryGroup, JobResponsibility, MailingGroup, Salesperson
+from crm.numbering import reserve_numbers
 
 BATCH = 10_000
 PERSONS_PER_COMPANY = 4

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 
-from crm.bench import benchmark
+from bench.registry import benchmark
 
 PAGES = {
     "first page": "/contacts/",

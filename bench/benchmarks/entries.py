@@ -9,10 +9,10 @@ import statistics
 import time
 
 from django.db import connection, transaction
-from django.test import Client
 from django.utils import timezone
 
-from crm.bench import benchmark
+from bench.benchmarks.contacts import viewer_client
+from bench.registry import benchmark
 from crm.models import Contact
 from interactions.models import InteractionGroup, InteractionLogEntry, InteractionTemplate
 from interactions.services import log_entries_delete_canceled
@@ -110,12 +110,6 @@ def ensure_entries(ctx) -> int:
     if added:
         ctx.log(f"inserted {added:,} log entries in {time.perf_counter() - started:.1f} s")
     return have + added
-
-
-def viewer_client() -> Client:
-    from crm.benchmarks_contacts import viewer_client as make
-
-    return make()
 
 
 def _page_benchmark(label: str, url: str):

@@ -1,6 +1,6 @@
 """Settings for `manage.py bench`: production settings (DEBUG off, no query logging) reachable by the test client."""
 
-from .settings_test import *  # noqa: F401,F403
+from crm.settings_test import *  # noqa: F401,F403
 
 ALLOWED_HOSTS = ["*"]
 DATABASES["default"]["CONN_MAX_AGE"] = None  # noqa: F405 - keep one connection, as a warm server does

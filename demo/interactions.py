@@ -1,6 +1,6 @@
 """Demo data for interactions: groups, templates with real Word letters, setup rows, and log entries.
 
-Called by the lead's `manage.py seed_demo` after contacts and salespeople exist. Idempotent: templates are
+Called by `manage.py seed_demo` after contacts and salespeople exist. Idempotent: templates are
 matched by code, and only the missing number of demo entries is added (set-based, bulk_create in batches).
 """
 
@@ -20,8 +20,7 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Pt, RGBColor
 
 from crm.models import Contact
-
-from .models import (
+from interactions.models import (
     Evaluation,
     InteractionGroup,
     InteractionLogEntry,

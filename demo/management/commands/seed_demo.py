@@ -3,17 +3,18 @@
 Idempotent: running it again tops up to the requested numbers and never duplicates reference data.
 """
 
-import importlib
 import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from crm.demo import seed_contacts
+from demo import documents, interactions, segments
+from demo.contacts import seed_contacts
 
-# Each app contributes its part of the demo through `seed(stdout, **options)` in these modules.
-APP_SEEDERS = ("interactions.demo", "crm.demo_documents", "segments.demo")
+# After the contacts, each part of the demo is seeded by its module's `seed(stdout, **options)`, in this order
+# (the demo worksheets use a template that the interactions part creates).
+SEEDERS = (interactions, documents, segments)
 
 DEMO_USERS = [
     # username, role, staff (admin access for templates), superuser
@@ -39,14 +40,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         added = seed_contacts(contacts, progress=self._progress)
         self.stdout.write(f"Contacts: {added} added ({contacts} wanted) in {time.monotonic() - started:.1f} s.")
-        for module_name in APP_SEEDERS:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as error:
-                if error.name != module_name:
-                    raise
-                continue
-            module.seed(self.stdout, entries=entries)
+        for seeder in SEEDERS:
+            seeder.seed(self.stdout, entries=entries)
         if not no_users:
             self._users()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready in {time.monotonic() - started:.1f} s."))

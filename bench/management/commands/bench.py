@@ -1,8 +1,8 @@
 """Benchmarks of the budgets in docs/PERFORMANCE.md: `manage.py bench [--scale N] [--runs N] [--only TEXT] [--write]`.
 
 Runs against the database DATABASE_URL names (use a dedicated one: it seeds `--scale` contacts into it).
-Every app registers its operations in `<app>/benchmarks*.py` (see crm/bench.py). Each is run several times
-and reported as the median, with min and max; `--write` records the table in docs/PERFORMANCE.md under the
+The operations are registered by the modules of `bench/benchmarks/` (see bench/registry.py). Each is run several
+times and reported as the median, with min and max; `--write` records the table in docs/PERFORMANCE.md under the
 section of this database vendor, keeping the other vendor's section.
 """
 
@@ -13,14 +13,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from crm.bench import REGISTRY, BenchContext, summarise
-from crm.demo import seed_contacts
+from bench import benchmarks
+from bench.registry import REGISTRY, BenchContext, summarise
+from demo.contacts import seed_contacts
 
 PERFORMANCE_MD = Path(settings.BASE_DIR) / "docs" / "PERFORMANCE.md"
 TABLE_HEADER = "| operation | median (min, max, runs) | budget | result | notes | measured |"
@@ -28,12 +28,8 @@ TABLE_RULE = "|---|---|---|---|---|---|"
 
 
 def discover() -> None:
-    for app in apps.get_app_configs():
-        path = Path(app.path)
-        if not str(path).startswith(str(settings.BASE_DIR)):
-            continue
-        for module_file in sorted(path.glob("benchmarks*.py")):
-            importlib.import_module(f"{app.name}.{module_file.stem}")
+    for name in benchmarks.MODULES:
+        importlib.import_module(f"{benchmarks.__name__}.{name}")
 
 
 class Command(BaseCommand):

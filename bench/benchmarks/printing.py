@@ -9,14 +9,19 @@ import statistics
 import time
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Q
 
-from crm.bench import benchmark
-
-from .document_printing import document_create, document_print
-from .models import Contact, SalesDocument
-from .services import contact_create
+from bench.registry import benchmark
+from crm.document_printing import document_create, document_print
+from crm.models import Contact, SalesDocument
+from crm.services import contact_create
+from interactions.models import (
+    InteractionGroup,
+    InteractionLogEntry,
+    InteractionTemplate,
+    InteractionTemplateSetup,
+    StoredDocument,
+)
 
 MIN_RUNS = 10
 INVOICE_LINES = [
@@ -31,21 +36,18 @@ INVOICE_LINES = [
 
 @benchmark("print one invoice PDF, warm process", budget_s={"sqlite": 0.15, "postgresql": 0.15}, order=60)
 def print_invoice(ctx):
-    # Looked up by name: crm must not import interactions.
-    setup_model = apps.get_model("interactions", "InteractionTemplateSetup")
-    template_model = apps.get_model("interactions", "InteractionTemplate")
-    group_model = apps.get_model("interactions", "InteractionGroup")
-    entry_model = apps.get_model("interactions", "InteractionLogEntry")
-    stored_model = apps.get_model("interactions", "StoredDocument")
-
     created: dict[str, object] = {}
-    setup = setup_model.objects.filter(event="sales_invoice").exclude(template=None).first()
+    setup = InteractionTemplateSetup.objects.filter(event="sales_invoice").exclude(template=None).first()
     if setup is None:
-        group, group_created = group_model.objects.get_or_create(code="BENCH-DOC", defaults={"description": "Bench"})
-        template = template_model.objects.create(
+        group, group_created = InteractionGroup.objects.get_or_create(
+            code="BENCH-DOC", defaults={"description": "Bench"}
+        )
+        template = InteractionTemplate.objects.create(
             code="BENCH-INV", group=group, description="Invoice (benchmark)", correspondence_type="hard_copy"
         )
-        setup, _ = setup_model.objects.update_or_create(event="sales_invoice", defaults={"template": template})
+        setup, _ = InteractionTemplateSetup.objects.update_or_create(
+            event="sales_invoice", defaults={"template": template}
+        )
         created.update(template=template, setup=setup, **({"group": group} if group_created else {}))
     contact = Contact.objects.filter(type="company", privacy_blocked=False).first()
     if contact is None:
@@ -73,10 +75,10 @@ def print_invoice(ctx):
             f"CPU time median {statistics.median(cpu_seconds) * 1000:.0f} ms"
         )
     finally:
-        entries = entry_model.objects.filter(document_type="sales_invoice", document_no=invoice.no)
+        entries = InteractionLogEntry.objects.filter(document_type="sales_invoice", document_no=invoice.no)
         stored_ids = list(entries.exclude(document=None).values_list("document_id", flat=True).distinct())
         entries.delete()
-        for stored in stored_model.objects.filter(pk__in=stored_ids).exclude(
+        for stored in StoredDocument.objects.filter(pk__in=stored_ids).exclude(
             Q(entries__isnull=False) | Q(merged_entries__isnull=False)
         ):
             stored.file.delete(save=False)

@@ -1,6 +1,6 @@
-"""The benchmark registry. Each app registers its operations in `<app>/benchmarks.py`:
+"""The benchmark registry. Each area registers its operations in a module of `bench/benchmarks/`:
 
-    from crm.bench import benchmark
+    from bench.registry import benchmark
 
     @benchmark("log a segment of 100,000 lines", budget_s={"sqlite": 1.0, "postgresql": 3.0}, scale_min=...)
     def log_segment(ctx):
@@ -9,7 +9,7 @@
             ...  # the timed part
         # clean up (not timed)
 
-`manage.py bench` imports every app's `benchmarks` module, builds the shared data set, runs each registered
+`manage.py bench` imports every module of `bench.benchmarks`, builds the shared data set, runs each registered
 operation `ctx.runs` times, and reports the median (and min/max) against the budget.
 """
 
