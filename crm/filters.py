@@ -1,10 +1,12 @@
-"""The one FilterSet over contacts: the contact list page and the segment criteria both use it (docs/BEHAVIOUR.md §5).
+"""The crm list pages' FilterSets (every one a ListFilterSet), and the one FilterSet over contacts: the contact
+list page and the segment criteria both use it (docs/BEHAVIOUR.md §5).
 
 A criteria is a plain dict of these parameters, exactly the list page's query string. `filter_contacts`
 validates it strictly: an unknown parameter or a bad value is a ValidationError, never silently ignored.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -13,13 +15,44 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .models import Contact, CorrespondenceType, IndustryGroup, JobResponsibility, MailingGroup, Salesperson
+from .models import (
+    AuditEvent,
+    Contact,
+    CorrespondenceType,
+    IndustryGroup,
+    JobResponsibility,
+    MailingGroup,
+    SalesDocument,
+    Salesperson,
+)
 
 # The interaction parameters share one EXISTS: "has at least one non-canceled entry matching all of them".
 INTERACTION_PARAMS = ("interaction_template", "interaction_date_after", "interaction_date_before", "logged_segment")
 
-# Query-string keys the list page uses for itself, not criteria.
-PAGE_PARAMS = frozenset({"page", "sort", "per_page", "columns"})
+# Query-string keys a list page reads for itself (pagination, sorting, shown columns), not filters; a form that
+# posts back to the page carries its CSRF token and `next`.
+PAGE_PARAMS = frozenset({"page", "sort", "per_page", "columns", "csrfmiddlewaretoken", "next"})
+
+
+def unknown_params(params: Iterable[str], known: Iterable[str]) -> list[str]:
+    """The query-string keys that are neither a known filter nor a page parameter: a mistyped filter is reported
+    by name, never silently ignored (docs/SECURITY.md)."""
+    return sorted(set(params) - set(known) - PAGE_PARAMS)
+
+
+def whole_id(number: Decimal | None) -> int | None:
+    """A number typed as an entry number (`?logged_segment=…`) as an id: None when it is not a whole number within
+    the id column's range (1.5 is not 1, and a bigger number would overflow the query)."""
+    if number is None or number != number.to_integral_value() or not 1 <= number < 2**63:
+        return None
+    return int(number)
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """The base of every list page's FilterSet."""
+
+    def unknown_params(self, params: Iterable[str]) -> list[str]:
+        return unknown_params(params, self.filters)
 
 
 class CodeChoiceFilter(django_filters.CharFilter):
@@ -53,13 +86,11 @@ class ContactFilterForm(forms.Form):
 
 
 def _logged_segment_exists(number) -> bool:
-    # A whole number within the id column's range (a bigger one would overflow the query) that is a row.
-    if number != number.to_integral_value() or not 1 <= number < 2**63:
-        return False
-    return apps.get_model("interactions", "LoggedSegment").objects.filter(pk=int(number)).exists()
+    pk = whole_id(number)
+    return pk is not None and apps.get_model("interactions", "LoggedSegment").objects.filter(pk=pk).exists()
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(ListFilterSet):
     no = django_filters.CharFilter(label="No.", method="filter_upper")
     name = django_filters.CharFilter(label="Name contains", lookup_expr="icontains")
     type = django_filters.ChoiceFilter(choices=Contact.Type.choices)
@@ -198,3 +229,43 @@ def _as_strings(criteria: Mapping[str, Any]) -> dict[str, str]:
             value = "true" if value else "false"
         result[key] = "" if value is None else str(value)
     return result
+
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+class SalesDocumentFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("date_after"), cleaned.get("date_before")
+        if after and before and after > before:
+            self.add_error("date_before", "The end date is before the start date.")
+        return cleaned
+
+
+class SalesDocumentFilter(ListFilterSet):
+    """The sales document list: type, bill-to contact no., date range, document no."""
+
+    kind = django_filters.ChoiceFilter(label="Type", choices=SalesDocument.Kind.choices, empty_label="Any")
+    no = django_filters.CharFilter(label="No. contains", lookup_expr="icontains")
+    contact = django_filters.CharFilter(label="Bill-to contact no.", field_name="contact__no", lookup_expr="iexact")
+    date_after = django_filters.DateFilter(label="Date from", field_name="date", lookup_expr="gte", widget=DATE_WIDGET)
+    date_before = django_filters.DateFilter(label="Date to", field_name="date", lookup_expr="lte", widget=DATE_WIDGET)
+
+    class Meta:
+        model = SalesDocument
+        fields: list[str] = []
+        form = SalesDocumentFilterForm
+
+
+class AuditEventFilter(ListFilterSet):
+    action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices)
+    user = django_filters.CharFilter(field_name="user__username", label="User name")
+    after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="From", widget=DATE_WIDGET
+    )
+    before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label="To", widget=DATE_WIDGET)
+
+    class Meta:
+        model = AuditEvent
+        fields: list[str] = []

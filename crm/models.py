@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 
 class CorrespondenceType(models.TextChoices):
@@ -169,7 +170,7 @@ class Contact(models.Model):
         return f"{self.no} {self.name}"
 
     def get_absolute_url(self) -> str:
-        return f"/contacts/{self.pk}/"
+        return reverse("crm:contact_detail", args=[self.pk])
 
     @property
     def is_company(self) -> bool:
@@ -241,7 +242,7 @@ class SalesDocument(models.Model):
         return f"{self.get_kind_display()} {self.no}"
 
     def get_absolute_url(self) -> str:
-        return f"/documents/{self.pk}/"
+        return reverse("crm:document_detail", args=[self.pk])
 
     @property
     def subtotal(self) -> Decimal:

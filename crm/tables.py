@@ -1,47 +1,71 @@
-"""django-tables2 tables. Every list page's table subclasses BaseTable (one template, one look)."""
+"""The crm list pages' tables. Every list page's table in the product subclasses BaseTable."""
+
+import functools
+from collections.abc import Callable
+from typing import Any
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django_tables2.utils import AttributeDict, computed_values
 
-from .models import Contact, SalesDocument
+from .models import AuditEvent, Contact, SalesDocument
+
+_PK_MARKER = 987654321
+
+
+@functools.cache
+def url_format(name: str) -> str:
+    """The path of the URL `name` (one `pk` argument) as a format string with `{}` for the pk: a fast table body
+    links every row, and formatting a string is far cheaper than a `reverse()` per cell."""
+    return reverse(name, args=[_PK_MARKER]).replace(str(_PK_MARKER), "{}")
 
 
 class BaseTable(tables.Table):
+    """The base of every list page's table: one template (includes/table.html), one look.
+
+    A table that shows many rows at a time may name one plain function per column in `cell_html` (record ->
+    escaped HTML of the cell); its body is then rendered by `body_html`, without django-tables2's per-cell
+    machinery (accessor resolution, signature inspection and attribute computation for every cell), which
+    dominates the render time of a 50-row page (docs/PERFORMANCE.md). Headers, sorting and pagination stay
+    django-tables2's, and rows carry their own attributes through `Meta.row_attrs` in both cases.
+    """
+
+    cell_html: dict[str, Callable[[Any], str]] = {}
+
     class Meta:
         template_name = "includes/table.html"
         attrs = {"class": "table"}
         empty_text = "Nothing matches these filters."
 
-
-class FastRowsTable(BaseTable):
-    """Renders its body with one plain function per cell (`cell_html`), instead of django-tables2's per-cell
-    machinery, which costs about a millisecond per row; headers, sorting and pagination stay django-tables2's."""
-
-    cell_html: dict = {}
-
-    class Meta(BaseTable.Meta):
-        template_name = "includes/fast_table.html"
-
     def body_html(self) -> str:
-        renderers = [
-            (self.cell_html[column.name], column.column.attrs.get("td", {}).get("class")) for column in self.columns
-        ]
-        rows = []
-        for record in (row.record for row in self.paginated_rows):
-            cells = "".join(
-                f'<td class="{css}">{render(record)}</td>' if css else f"<td>{render(record)}</td>"
-                for render, css in renderers
-            )
-            rows.append(f"<tr>{cells}</tr>")
-        return mark_safe("".join(rows))
+        opening = []
+        renderers = []
+        for column in self.columns:
+            css = column.column.attrs.get("td", {}).get("class")
+            opening.append(f'<td class="{css}">' if css else "<td>")
+            renderers.append(self.cell_html[column.name])
+        cells = list(zip(opening, renderers, strict=True))
+        row_attrs = self.row_attrs
+        html = []
+        for row in self.paginated_rows:
+            record = row.record
+            attrs = AttributeDict(computed_values(row_attrs, kwargs={"record": record})).as_html() if row_attrs else ""
+            html.append(f"<tr {attrs}>" if attrs else "<tr>")
+            for open_tag, render in cells:
+                html.append(open_tag)
+                html.append(render(record))
+                html.append("</td>")
+            html.append("</tr>\n")
+        return mark_safe("".join(html))
 
 
 def _contact_link(contact, text) -> str:
-    return format_html('<a href="/contacts/{}/">{}</a>', contact.pk, text)
+    return format_html('<a href="{}">{}</a>', url_format("crm:contact_detail").format(contact.pk), text)
 
 
-class ContactTable(FastRowsTable):
+class ContactTable(BaseTable):
     no = tables.Column("No.", linkify=True)
     name = tables.Column(linkify=True)
     type = tables.Column()
@@ -66,7 +90,7 @@ class ContactTable(FastRowsTable):
         "salesperson": lambda c: escape(c.salesperson.code) if c.salesperson_id else "—",
     }
 
-    class Meta(FastRowsTable.Meta):
+    class Meta(BaseTable.Meta):
         model = Contact
         fields = ("no", "name", "type", "company", "city", "post_code", "country_code", "email", "phone", "salesperson")
         order_by = ("no",)
@@ -104,3 +128,25 @@ class SalesDocumentTable(BaseTable):
             "no_printed",
         )
         order_by = ("-date",)
+
+
+class AuditEventTable(BaseTable):
+    created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
+    action = tables.Column(orderable=False)
+    user = tables.Column(accessor="user__username", orderable=False, default="—")
+    object_repr = tables.TemplateColumn(
+        '{% if record.object_url %}<a href="{{ record.object_url }}">{{ record.object_repr }}</a>'
+        "{% else %}{{ record.object_repr }}{% endif %}",
+        verbose_name="What",
+        orderable=False,
+    )
+    count = tables.Column("Records", orderable=False, attrs={"td": {"class": "numeric"}})
+    details = tables.Column(orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = AuditEvent
+        fields = ("created_at", "action", "user", "object_repr", "count", "details")
+        order_by = ("-created_at",)
+
+    def render_details(self, value):
+        return ", ".join(f"{key}: {item}" for key, item in value.items()) if value else "—"

@@ -1,25 +1,23 @@
-from django.conf import settings
-from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import include, path
-from django.views.generic import RedirectView
+"""The crm app's pages: contacts, sales documents and the audit trail."""
 
-from .views import audit, health
+from django.urls import path
+
+from .views import audit, contacts, documents
+
+app_name = "crm"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="contact_list"), name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("healthz", health.healthz, name="healthz"),
-    path("contacts/", include("crm.urls_contacts")),
-    path("documents/", include("crm.urls_documents")),
-    path("interactions/", include("interactions.urls")),
-    path("segments/", include("segments.urls")),
+    path("contacts/", contacts.ContactListView.as_view(), name="contact_list"),
+    path("contacts/new/", contacts.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/", contacts.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/delete/", contacts.contact_delete, name="contact_delete"),
+    path("documents/", documents.SalesDocumentListView.as_view(), name="document_list"),
+    path("documents/new/", documents.document_create, name="document_create"),
+    path("documents/<int:pk>/", documents.document_detail, name="document_detail"),
+    path("documents/<int:pk>/edit/", documents.document_edit, name="document_edit"),
+    path("documents/<int:pk>/pdf/", documents.document_pdf, name="document_pdf"),
+    path("documents/<int:pk>/print/", documents.document_print, name="document_print"),
+    path("documents/<int:pk>/email/", documents.document_email, name="document_email"),
     path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
-    path("admin/", admin.site.urls),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

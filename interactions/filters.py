@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from crm.filters import ListFilterSet, whole_id
 from crm.models import Contact, CorrespondenceType, Salesperson
 
 from .models import (
@@ -20,9 +21,6 @@ from .models import (
     InteractionTemplate,
     LoggedSegment,
 )
-
-# Query-string keys the page uses for itself, not filters.
-PAGE_PARAMS = frozenset({"page", "sort", "per_page", "columns"})
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
 
@@ -59,9 +57,10 @@ class LogEntryFilterForm(forms.Form):
                 cleaned[name] = found
         segment = cleaned.get("logged_segment")
         if segment is not None:
-            found = LoggedSegment.objects.filter(pk=int(segment)).first()
+            pk = whole_id(segment)
+            found = LoggedSegment.objects.filter(pk=pk).first() if pk is not None else None
             if found is None:
-                self.add_error("logged_segment", f"There is no logged segment with the entry number {int(segment)}.")
+                self.add_error("logged_segment", f"There is no logged segment with the entry number {segment}.")
             else:
                 cleaned["logged_segment"] = found
         after, before = cleaned.get("date_after"), cleaned.get("date_before")
@@ -79,7 +78,7 @@ class RelatedCodeFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}_id": value.pk})
 
 
-class LogEntryFilter(django_filters.FilterSet):
+class LogEntryFilter(ListFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From date", widget=DATE_WIDGET)
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="To date", widget=DATE_WIDGET)
     q = django_filters.CharFilter(method="filter_text", label="Description or subject contains")
@@ -142,6 +141,3 @@ class LogEntryFilter(django_filters.FilterSet):
         if isinstance(value, LoggedSegment):
             return queryset.filter(logged_segment_id=value.pk)
         return queryset
-
-    def unknown_params(self, params) -> list[str]:
-        return sorted(set(params) - set(self.filters) - PAGE_PARAMS - {"csrfmiddlewaretoken", "next"})

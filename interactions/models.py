@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from crm.models import Contact, CorrespondenceType, SalesDocument, Salesperson
 
@@ -233,7 +234,7 @@ class LoggedSegment(models.Model):
         return f"Logged segment {self.pk} ({self.segment_no})"
 
     def get_absolute_url(self) -> str:
-        return f"/segments/logged/{self.pk}/"
+        return reverse("segments:logged_segment_detail", args=[self.pk])
 
 
 class InteractionLogEntryQuerySet(models.QuerySet):
@@ -411,7 +412,7 @@ class InteractionLogEntry(models.Model):
         return f"Entry {self.pk}: {self.description}"
 
     def get_absolute_url(self) -> str:
-        return f"/interactions/{self.pk}/"
+        return reverse("interactions:interaction_detail", args=[self.pk])
 
     @property
     def has_document(self) -> bool:

@@ -9,7 +9,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from crm.models import CorrespondenceType
-from crm.tables import BaseTable
+from crm.tables import BaseTable, url_format
 
 from .models import DeliveryStatus, DocumentType, Evaluation, InformationFlow, InitiatedBy, InteractionLogEntry
 
@@ -80,17 +80,23 @@ CELLS = {
     ),
     "group": lambda e: _text(e.group.code) if e.group_id else "",
     "template": lambda e: _text(e.template.code) if e.template_id else "",
-    "description": lambda e: _link(f"/interactions/{e.pk}/", e.description or f"Entry {e.pk}"),
+    "description": lambda e: _link(
+        url_format("interactions:interaction_detail").format(e.pk), e.description or f"Entry {e.pk}"
+    ),
     "attachment": lambda e: (
-        f'<a href="/interactions/{e.pk}/document/" download>Download</a>'
+        f'<a href="{url_format("interactions:interaction_document").format(e.pk)}" download>Download</a>'
         if e.document_id or e.merge_template_id
         else ""
     ),
     "information_flow": lambda e: FLOWS.get(e.information_flow, "") if e.information_flow else "",
     "initiated_by": lambda e: INITIATORS.get(e.initiated_by, "") if e.initiated_by else "",
-    "contact": lambda e: _link(f"/contacts/{e.contact_id}/", e.contact.name) if e.contact_id else "",
+    "contact": lambda e: (
+        _link(url_format("crm:contact_detail").format(e.contact_id), e.contact.name) if e.contact_id else ""
+    ),
     "company": lambda e: (
-        _link(f"/contacts/{e.contact_company_id}/", e.contact_company.name) if e.contact_company_id else ""
+        _link(url_format("crm:contact_detail").format(e.contact_company_id), e.contact_company.name)
+        if e.contact_company_id
+        else ""
     ),
     "evaluation": lambda e: EVALUATIONS.get(e.evaluation, "") if e.evaluation else "",
     "cost": lambda e: str(e.cost),
@@ -99,15 +105,7 @@ CELLS = {
     "user": lambda e: _text(e.user.username) if e.user_id else "",
     "segment_no": lambda e: _text(e.segment_no),
     "document": _document,
-    "entry_no": lambda e: f'<a href="/interactions/{e.pk}/">{e.pk}</a>',
-}
-TD_CLASS = {
-    "select": "select",
-    "date": "nowrap",
-    "correspondence_type": "nowrap",
-    "cost": "numeric",
-    "duration_minutes": "numeric",
-    "entry_no": "numeric",
+    "entry_no": lambda e: f'<a href="{url_format("interactions:interaction_detail").format(e.pk)}">{e.pk}</a>',
 }
 
 
@@ -193,27 +191,12 @@ class LogEntryTable(BaseTable):
         # Newest first by date: every related filter has a (column, date) index, so a filtered page reads its
         # rows in this order straight off an index (ordering by id would sort all of a template's entries).
         order_by = ("-date",)
-        template_name = "includes/fast_table.html"
+        row_attrs = {"class": lambda record: "is-canceled" if record.canceled else None}
 
-    def body_html(self) -> str:
-        """The rows of this page as HTML, one Python function per cell (see `CELLS`).
+    # One function per column (see BaseTable): at 50 rows x 12 columns django-tables2's per-cell work was most
+    # of the page's time (docs/PERFORMANCE.md).
+    cell_html = CELLS
 
-        django-tables2 resolves accessors, signatures and attributes per cell; at 50 rows × 12 columns that
-        was most of the page's time, so the body is rendered here and only the header uses django-tables2.
-        """
-        names = [column.name for column in self.columns]
-        opening = [f'<td class="{TD_CLASS[name]}">' if name in TD_CLASS else "<td>" for name in names]
-        cells = [CELLS[name] for name in names]
-        html = []
-        for row in self.paginated_rows:
-            entry = row.record
-            html.append('<tr class="is-canceled">' if entry.canceled else "<tr>")
-            for open_tag, cell in zip(opening, cells, strict=True):
-                html.append(open_tag)
-                html.append(cell(entry))
-                html.append("</td>")
-            html.append("</tr>\n")
-        return mark_safe("".join(html))
 
     @classmethod
     def column_choices(cls) -> list[tuple[str, str]]:

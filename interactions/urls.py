@@ -1,6 +1,19 @@
-from django.urls import include, path
+"""The interactions app's pages, under /interactions/: the log entries, creating one interaction, statistics."""
+
+from django.urls import path
+
+from .views import create, entries, statistics
+
+app_name = "interactions"
 
 urlpatterns = [
-    path("", include("interactions.urls_entries")),
-    path("", include("interactions.urls_create")),
+    path("", entries.LogEntryListView.as_view(), name="interaction_list"),
+    path("<int:pk>/", entries.entry_detail, name="interaction_detail"),
+    path("actions/", entries.entry_actions, name="interaction_actions"),
+    path("export.csv", entries.export_csv, name="interaction_export"),
+    path("delete-canceled/", entries.delete_canceled, name="interaction_delete_canceled"),
+    path("statistics/", statistics.interaction_statistics, name="interaction_statistics"),
+    path("new/", create.interaction_create_view, name="interaction_create"),
+    path("new/preview/", create.interaction_preview_view, name="interaction_preview"),
+    path("<int:pk>/document/", create.interaction_document_view, name="interaction_document"),
 ]

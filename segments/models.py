@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Coalesce, Now
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, Salesperson
@@ -58,7 +59,7 @@ class Segment(models.Model):
         return f"{self.no} {self.description}".strip()
 
     def get_absolute_url(self) -> str:
-        return f"/segments/{self.pk}/"
+        return reverse("segments:segment_detail", args=[self.pk])
 
 
 class SegmentLineValues(models.Model):

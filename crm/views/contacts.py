@@ -3,52 +3,31 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from .. import services
 from ..access import add_validation_error, require_perm
-from ..filters import PAGE_PARAMS, ContactFilter
+from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..models import Contact
 from ..tables import ContactTable
+from .lists import ListPageView
 
 HISTORY_ROWS = 50
 
 
-class ContactListView(SingleTableMixin, FilterView):
-    model = Contact
+class ContactListView(ListPageView):
+    permission = "crm.view_contact"
     table_class = ContactTable
     filterset_class = ContactFilter
     template_name = "crm/contact_list.html"
-    # LazyPaginator: no COUNT(*) over the whole table for every page.
-    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
-
-    def dispatch(self, request, *args, **kwargs):
-        require_perm(request, "crm.view_contact")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return Contact.objects.for_list()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = context["filter"]
-        unknown = sorted(set(self.request.GET) - set(filterset.filters) - PAGE_PARAMS)
-        context["unknown_params"] = unknown
         context["criteria_query"] = self.request.GET.urlencode()
         return context
-
-    def get(self, request, *args, **kwargs):
-        filterset_class = self.get_filterset_class()
-        self.filterset = self.get_filterset(filterset_class)
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            self.object_list = self.filterset.queryset.none()
-        else:
-            self.object_list = self.filterset.qs
-        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
-        return self.render_to_response(context)
 
 
 @require_safe
@@ -119,7 +98,7 @@ def contact_delete(request, pk: int):
         add_validation_error(request, error)
         return redirect(contact)
     messages.success(request, f"Contact {contact.no} was deleted.")
-    return redirect("contact_list")
+    return redirect("crm:contact_list")
 
 
 def _form_errors(form, error: ValidationError) -> None:

@@ -8,46 +8,28 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from .. import services
 from ..access import add_validation_error, require_perm
 from ..document_printing import pdf_filename
-from ..filters import PAGE_PARAMS
-from ..filters_documents import SalesDocumentFilter
-from ..forms_documents import LineFormSet, SalesDocumentForm
+from ..filters import SalesDocumentFilter
+from ..forms import LineFormSet, SalesDocumentForm
 from ..models import SalesDocument
 from ..pdf import PdfUnavailableError
 from ..tables import SalesDocumentTable
+from .lists import ListPageView
 
 LOG_ROWS = 20
 
 
-class SalesDocumentListView(SingleTableMixin, FilterView):
-    model = SalesDocument
+class SalesDocumentListView(ListPageView):
+    permission = "crm.view_salesdocument"
     table_class = SalesDocumentTable
     filterset_class = SalesDocumentFilter
     template_name = "crm/document_list.html"
-    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
-
-    def dispatch(self, request, *args, **kwargs):
-        require_perm(request, "crm.view_salesdocument")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return SalesDocument.objects.select_related("contact", "salesperson")
-
-    def get(self, request, *args, **kwargs):
-        self.filterset = self.get_filterset(self.get_filterset_class())
-        if self.filterset.is_bound and not self.filterset.is_valid():
-            self.object_list = self.filterset.queryset.none()
-        else:
-            self.object_list = self.filterset.qs
-        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
-        context["unknown_params"] = sorted(set(request.GET) - set(self.filterset.filters) - PAGE_PARAMS)
-        return self.render_to_response(context)
 
 
 @require_GET

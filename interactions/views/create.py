@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 from crm.access import require_perm
 from crm.models import Contact
 
-from ..forms_create import InteractionCreateForm
+from ..forms import InteractionCreateForm
 from ..letters import entry_document_bytes
 from ..models import InteractionLogEntry
 from ..services import interaction_create, interaction_preview
@@ -60,7 +61,10 @@ def interaction_create_view(request):
             target = entry.contact
             document = ""
             if entry.has_document:
-                document = format_html(' · <a href="{}">Download the letter</a>', f"/interactions/{entry.pk}/document/")
+                document = format_html(
+                    ' · <a href="{}">Download the letter</a>',
+                    reverse("interactions:interaction_document", args=[entry.pk]),
+                )
             messages.success(
                 request,
                 format_html(

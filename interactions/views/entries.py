@@ -11,15 +11,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from crm.access import add_validation_error, require_perm
+from crm.views.lists import ListPageView
 
 from .. import services
 from ..filters import LogEntryFilter
-from ..forms_entries import BulkActionForm
+from ..forms import BulkActionForm
 from ..models import Evaluation, InteractionLogEntry
 from ..tables import DEFAULT_COLUMNS, LogEntryTable
 
@@ -35,8 +33,6 @@ RELATED_FOR_COLUMN = {
     "salesperson": "salesperson",
     "user": "user",
 }
-PER_PAGE = 50
-MAX_PER_PAGE = 200
 
 
 def _plural(count: int, singular: str = "interaction log entry", plural: str = "interaction log entries") -> str:
@@ -72,17 +68,11 @@ def _has_filters(filterset) -> bool:
     return any(value not in (None, "") for value in filterset.form.cleaned_data.values())
 
 
-class LogEntryListView(SingleTableMixin, FilterView):
-    model = InteractionLogEntry
+class LogEntryListView(ListPageView):
+    permission = VIEW_PERM
     table_class = LogEntryTable
     filterset_class = LogEntryFilter
     template_name = "interactions/entry_list.html"
-    # LazyPaginator: no COUNT(*) over a million entries for every page; "Next" is known from one row more.
-    table_pagination = {"per_page": PER_PAGE, "paginator_class": LazyPaginator}
-
-    def dispatch(self, request, *args, **kwargs):
-        require_perm(request, VIEW_PERM)
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         canonical = canonical_query(request.GET)
@@ -97,15 +87,6 @@ class LogEntryListView(SingleTableMixin, FilterView):
         related = [RELATED_FOR_COLUMN[name] for name in shown if name in RELATED_FOR_COLUMN]
         return InteractionLogEntry.objects.select_related(*related).defer("merge_values")
 
-    def get_table_pagination(self, table):
-        pagination = super().get_table_pagination(table)
-        try:
-            per_page = int(self.request.GET.get("per_page", PER_PAGE))
-        except ValueError:
-            per_page = PER_PAGE
-        pagination["per_page"] = max(1, min(per_page, MAX_PER_PAGE))
-        return pagination
-
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
         table.show_only(selected_columns(self.request), selectable=self.request.user.has_perm(CANCEL_PERM))
@@ -113,14 +94,12 @@ class LogEntryListView(SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        filterset = context["filter"]
         query = self.request.GET.copy()
         query.pop("page", None)
         filter_query = query.copy()
         filter_query.pop("columns", None)
         shown = selected_columns(self.request)
         context.update(
-            unknown_params=filterset.unknown_params(self.request.GET),
             query=query.urlencode(),
             filter_query=filter_query.urlencode(),
             column_choices=[(name, label, name in shown) for name, label in LogEntryTable.column_choices()],
@@ -174,9 +153,11 @@ def entry_actions(request):
             for error in errors:
                 messages.error(request, error)
         target = request.POST.get("next") or ""
-        return redirect(target if target.startswith("/") and not target.startswith("//") else "interaction_list")
+        return redirect(
+            target if target.startswith("/") and not target.startswith("//") else "interactions:interaction_list"
+        )
     action, ids = form.cleaned_data["action"], form.cleaned_data["ids"]
-    back = form.safe_next(request, reverse("interaction_list"))
+    back = form.safe_next(request, reverse("interactions:interaction_list"))
     try:
         if action in ("cancel", "uncancel", "switch_canceled"):
             if action == "switch_canceled":
@@ -286,7 +267,7 @@ def export_csv(request):
     if not filterset.is_valid():
         for error in [e for errors in filterset.form.errors.values() for e in errors]:
             messages.error(request, error)
-        return redirect(f"{reverse('interaction_list')}?{request.GET.urlencode()}")
+        return redirect(f"{reverse('interactions:interaction_list')}?{request.GET.urlencode()}")
     sort = request.GET.get("sort", "-date")
     sort = sort if sort in EXPORT_SORTS else "-date"
     sort = sort.replace("entry_no", "id")
@@ -322,7 +303,9 @@ def delete_canceled(request):
         valid = False
     narrowing = filterset.qs if valid and _has_filters(filterset) else None
     list_url = (
-        f"{reverse('interaction_list')}?{request.GET.urlencode()}" if request.GET else reverse("interaction_list")
+        f"{reverse('interactions:interaction_list')}?{request.GET.urlencode()}"
+        if request.GET
+        else reverse("interactions:interaction_list")
     )
     if request.method == "POST":
         if not valid:

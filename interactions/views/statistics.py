@@ -12,9 +12,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from crm.access import require_perm
+from crm.filters import unknown_params
 
 from .. import selectors
-from ..forms_entries import StatisticsForm
+from ..forms import StatisticsForm
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -160,6 +161,7 @@ def interaction_statistics(request):
         {
             "form": form,
             "form_invalid": form.is_bound and not form.is_valid(),
+            "unknown_params": unknown_params(request.GET, form.fields),
             "by_template": by_template,
             "by_group": by_group,
             "totals": totals,

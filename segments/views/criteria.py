@@ -9,31 +9,24 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
 from crm.access import add_validation_error, require_perm
+from crm.views.lists import ListPageView
 
 from .. import services
-from ..filters_criteria import SavedCriteriaFilter
+from ..filters import SavedCriteriaFilter
 from ..models import SavedSegmentCriteria
 from ..selectors_criteria import describe_saved_steps, saved_criteria_list
-from ..tables_criteria import SavedCriteriaTable
+from ..tables import SavedCriteriaTable
 
 VIEW, DELETE = "segments.view_savedsegmentcriteria", "segments.delete_savedsegmentcriteria"
 
 
-class SavedCriteriaListView(SingleTableMixin, FilterView):
-    model = SavedSegmentCriteria
+class SavedCriteriaListView(ListPageView):
+    permission = VIEW
     table_class = SavedCriteriaTable
     filterset_class = SavedCriteriaFilter
     template_name = "segments/saved_criteria_list.html"
-    table_pagination = {"per_page": 50}
-    http_method_names = ["get", "head"]
-
-    def dispatch(self, request, *args, **kwargs):
-        require_perm(request, VIEW)
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return saved_criteria_list()
@@ -60,4 +53,4 @@ def saved_criteria_delete(request, pk: int):
         add_validation_error(request, error)
     else:
         messages.success(request, f"Saved criteria {saved.code} was deleted.")
-    return redirect("saved_criteria_list")
+    return redirect("segments:saved_criteria_list")

@@ -40,7 +40,7 @@ def segment_line_letter_download(request, pk: int, line_id: int):
         filename, data = letters.line_letter(segment, line)
     except ValidationError as error:
         add_validation_error(request, error)
-        return redirect(reverse("segment_line_edit", args=[segment.pk, line.pk]))
+        return redirect(reverse("segments:segment_line_edit", args=[segment.pk, line.pk]))
     response = HttpResponse(data, content_type=DOCX)
     response["Content-Disposition"] = _attachment(filename)
     return response
@@ -108,7 +108,7 @@ def segment_letters_prepare(request, pk: int):
     require_perm(request, VIEW)
     segment = _segment(pk)
     kind = request.POST.get("kind", "")
-    direct = {"zip": "segment_letters_zip", "docx": "segment_letters_docx"}
+    direct = {"zip": "segments:segment_letters_zip", "docx": "segments:segment_letters_docx"}
     if kind in direct and not services.letters_in_background(segment):
         return redirect(direct[kind], segment.pk)
     try:
@@ -144,9 +144,9 @@ def letter_jobs_context(segment: Segment, *, line_count: int | None = None) -> d
     return {
         **jobs_card_context(segment),
         "letters_in_background": services.letters_in_background(segment, line_count=line_count),
-        "letter_jobs_url": reverse("segment_letter_jobs", args=[segment.pk]),
-        "letters_prepare_url": reverse("segment_letters_prepare", args=[segment.pk]),
-        "letter_download_url_name": "segment_letter_job_download",
+        "letter_jobs_url": reverse("segments:segment_letter_jobs", args=[segment.pk]),
+        "letters_prepare_url": reverse("segments:segment_letters_prepare", args=[segment.pk]),
+        "letter_download_url_name": "segments:segment_letter_job_download",
     }
 
 

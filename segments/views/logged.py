@@ -5,18 +5,16 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from crm.access import add_validation_error, require_perm
 from crm.models import CorrespondenceType
+from crm.views.lists import ListPageView
 from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
-from ..filters_logged import LoggedSegmentFilter
+from ..filters import LoggedSegmentFilter
 from ..models import Segment
-from ..tables_logged import LoggedSegmentTable
+from ..tables import LoggedSegmentTable
 from .logged_letters import letters_context
 
 ENTRY_ROWS = 50
@@ -29,7 +27,7 @@ def segment_log(request, pk: int):
     segment = Segment.objects.filter(pk=pk).first()
     if segment is None:
         messages.error(request, "This segment has already been logged or was deleted.")
-        return redirect("/segments/logged/")
+        return redirect("segments:logged_segment_list")
     send = request.POST.get("send") == "on"
     follow_up = request.POST.get("follow_up") == "on"
     if follow_up:
@@ -39,7 +37,7 @@ def segment_log(request, pk: int):
     except ValidationError as error:
         add_validation_error(request, error)
         still_there = Segment.objects.filter(pk=pk).exists()
-        return redirect(f"/segments/{pk}/" if still_there else "/segments/logged/")
+        return redirect("segments:segment_detail", pk) if still_there else redirect("segments:logged_segment_list")
     messages.success(
         request,
         format_html(
@@ -58,16 +56,11 @@ def segment_log(request, pk: int):
     return redirect(logged)
 
 
-class LoggedSegmentListView(SingleTableMixin, FilterView):
-    model = LoggedSegment
+class LoggedSegmentListView(ListPageView):
+    permission = "interactions.view_loggedsegment"
     table_class = LoggedSegmentTable
     filterset_class = LoggedSegmentFilter
     template_name = "segments/logged_segment_list.html"
-    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
-
-    def dispatch(self, request, *args, **kwargs):
-        require_perm(request, "interactions.view_loggedsegment")
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return LoggedSegment.objects.select_related("user")
@@ -157,7 +150,7 @@ def logged_segments_delete_canceled(request):
         )
     else:
         messages.info(request, "There are no canceled logged segments to delete.")
-    return redirect("logged_segment_list")
+    return redirect("segments:logged_segment_list")
 
 
 @require_POST

@@ -25,7 +25,7 @@ from ..models import LetterDownloadJob
 from .letters import jobs_card_context, report_prepared, spooled_download
 
 VIEW_PERMS = ("interactions.view_loggedsegment", "interactions.view_interactionlogentry")
-DIRECT = {"zip": "logged_segment_letters", "docx": "logged_segment_letters_docx"}
+DIRECT = {"zip": "segments:logged_segment_letters", "docx": "segments:logged_segment_letters_docx"}
 
 
 def letters_context(logged: LoggedSegment) -> dict:
@@ -36,9 +36,9 @@ def letters_context(logged: LoggedSegment) -> dict:
         "has_letters": has_letters,
         "letters_of_logged": True,
         "letters_in_background": has_letters and logged_letters.logged_letters_in_background(logged),
-        "letter_jobs_url": reverse("logged_segment_letter_jobs", args=[logged.pk]),
-        "letters_prepare_url": reverse("logged_segment_letters_prepare", args=[logged.pk]),
-        "letter_download_url_name": "logged_segment_letter_job_download",
+        "letter_jobs_url": reverse("segments:logged_segment_letter_jobs", args=[logged.pk]),
+        "letters_prepare_url": reverse("segments:logged_segment_letters_prepare", args=[logged.pk]),
+        "letter_download_url_name": "segments:logged_segment_letter_job_download",
     }
 
 

@@ -11,12 +11,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django_filters.views import FilterView
-from django_tables2 import RequestConfig, SingleTableMixin
-from django_tables2.paginators import LazyPaginator
+from django_tables2 import RequestConfig
 
 from crm.access import add_validation_error, error_messages, require_perm
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
+from crm.views.lists import LIST_PAGINATION, ListPageView
 
 from .. import services
 from ..filters import SegmentFilter
@@ -41,19 +40,12 @@ from .common import get_line as _line
 from .common import get_segment as _segment
 from .letters import letter_jobs_context
 
-LINES_PER_PAGE = 50
 
-
-class SegmentListView(SingleTableMixin, FilterView):
-    model = Segment
+class SegmentListView(ListPageView):
+    permission = VIEW
     table_class = SegmentTable
     filterset_class = SegmentFilter
     template_name = "segments/segment_list.html"
-    table_pagination = {"per_page": 50, "paginator_class": LazyPaginator}
-
-    def dispatch(self, request, *args, **kwargs):
-        require_perm(request, VIEW)
-        return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
         return worksheet_segments()
@@ -109,7 +101,7 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
     segment = _segment(pk)
     resolver = LineResolver.for_segment(segment)
     table = SegmentLineTable(worksheet_lines(segment), resolver=resolver)
-    RequestConfig(request, paginate={"per_page": LINES_PER_PAGE, "paginator_class": LazyPaginator}).configure(table)
+    RequestConfig(request, paginate=LIST_PAGINATION).configure(table)
     steps = list(segment.criteria_actions.select_related("user").order_by("step"))
     forms = forms or {}
     line_count = segment.lines.count()
@@ -345,7 +337,7 @@ def segment_line_remove(request, pk: int, line_id: int):
 def _after_removal(segment: Segment):
     """Back to the worksheet, or first to the "Your Segment is now empty" question when the removal emptied it."""
     if services.segment_steps_to_reset(segment):
-        return redirect("segment_reset_steps", segment.pk)
+        return redirect("segments:segment_reset_steps", segment.pk)
     return redirect(segment)
 
 
@@ -384,7 +376,7 @@ def segment_line_letter(request, pk: int, line_id: int):
     require_perm(request, CHANGE)
     segment = _segment(pk)
     line = _line(segment, line_id)
-    edit_url = reverse("segment_line_edit", args=[segment.pk, line.pk])
+    edit_url = reverse("segments:segment_line_edit", args=[segment.pk, line.pk])
     if request.POST.get("remove"):
         services.segment_line_set_letter(line, data=None, user=request.user)
         messages.success(request, f"{line.contact.name} gets the template letter again.")
@@ -412,7 +404,7 @@ def segment_delete(request, pk: int):
     segment = _segment(pk)
     services.segment_delete(segment, user=request.user)
     messages.success(request, f"Segment {segment.no} was deleted.")
-    return redirect("segment_list")
+    return redirect("segments:segment_list")
 
 
 def _form_errors(form, error: ValidationError) -> None:
