@@ -291,6 +291,7 @@ class AuditEvent(models.Model):
         ENTRIES_UNCANCELED = "entries_uncanceled", "Interactions un-canceled"
         ENTRIES_DELETED = "entries_deleted", "Canceled interactions deleted"
         INTERACTION_CREATED = "interaction_created", "Interaction created"
+        ENTRIES_RESENT = "entries_resent", "E-mails resent"
 
     action = models.CharField(max_length=40, choices=Action.choices)
     user = models.ForeignKey(

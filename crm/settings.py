@@ -190,7 +190,7 @@ TASKS = {
     "default": {
         "BACKEND": {
             "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-            "database": "crm.tasks_backend.LeasedDatabaseBackend",
+            "database": "crm.jobs.backend.LeasedDatabaseBackend",
             "dummy": "django_tasks.backends.dummy.DummyBackend",
         }[TASKS_BACKEND],
     }

@@ -9,12 +9,12 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, DecimalField, IntegerField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import (
-    DeliveryStatus,
     InteractionGroup,
     InteractionLogEntry,
     InteractionTemplate,
@@ -22,7 +22,7 @@ from .models import (
     InteractionTemplateSetup,
     LoggedSegment,
 )
-from .services.delivery import entries_deliver
+from .services.entries import log_entries_resend
 
 
 class StatisticsPeriodFilter(admin.SimpleListFilter):
@@ -229,12 +229,18 @@ class InteractionLogEntryAdmin(admin.ModelAdmin):
     def has_resend_permission(self, request):
         return request.user.has_perm("interactions.add_interactionlogentry")
 
-    @admin.action(description="Resend e-mail of the selected entries in error", permissions=["resend"])
+    @admin.action(
+        description="Resend e-mail of the selected entries that failed or were not sent", permissions=["resend"]
+    )
     def resend(self, request, queryset):
-        ids = list(queryset.filter(delivery_status=DeliveryStatus.ERROR).values_list("pk", flat=True))
-        sent = entries_deliver(ids)
-        level = messages.SUCCESS if sent == len(ids) else messages.WARNING
-        self.message_user(request, f"{sent} of {len(ids)} e-mails in error were sent.", level)
+        # The entries page's rule and path (interactions.services.log_entries_resend): canceled entries are not
+        # resent, the resend is recorded, and the delivery task sends after the commit, not this request.
+        try:
+            queued = log_entries_resend(queryset, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        self.message_user(request, f"{len(queued)} e-mails queued to be sent again.", messages.SUCCESS)
 
 
 @admin.register(LoggedSegment)

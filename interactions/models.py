@@ -39,7 +39,7 @@ class Evaluation(models.TextChoices):
 class DeliveryStatus(models.TextChoices):
     DONE = "", "Done / not applicable"
     IN_PROGRESS = "in_progress", "In progress"
-    # Claimed by one sender (interactions.services.delivery) between its claim and the outcome; see there.
+    # Claimed by one sender (interactions.sending) between its claim and the outcome; see there.
     SENDING = "sending", "Sending"
     ERROR = "error", "Error"
 

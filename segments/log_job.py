@@ -15,11 +15,11 @@ from django.utils import timezone
 from interactions.document_pins import pin_documents
 from interactions.letters import contact_merge_values, template_attachment
 from interactions.models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, LoggedSegment
-from interactions.services import deliveries_recover_interrupted, entries_deliver
+from interactions.sending import deliveries_recover_interrupted, entries_deliver
 
 from .models import LogJob
 
-__all__ = ["log_job_run", "log_job_lost", "LETTER_BATCH", "DELIVERY_BATCH"]
+__all__ = ["log_job_run", "log_job_lost", "log_job_entries_to_send", "LETTER_BATCH", "DELIVERY_BATCH"]
 
 # Rows per batch when the job merges letters and sends e-mail (one short transaction per batch).
 LETTER_BATCH = 500
@@ -193,3 +193,10 @@ def log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = Fals
         logged_segment_id=job.logged_segment_id, delivery_status=DeliveryStatus.SENDING
     )
     deliveries_recover_interrupted(list(sending.values_list("pk", flat=True)))
+
+
+def log_job_entries_to_send() -> Q:
+    """The e-mail entries "in progress" that a logged segment's queued or running job will send: registered with
+    interactions.sending (segments.apps), whose recovery leaves them alone."""
+    live = LogJob.objects.filter(send=True, status__in=LogJob.ACTIVE).values("logged_segment_id")
+    return Q(logged_segment_id__in=live)

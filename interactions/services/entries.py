@@ -1,4 +1,4 @@
-"""Changes to logged interactions: cancel / un-cancel, evaluate, queue a resend, delete canceled entries.
+"""Changes to logged interactions: cancel / un-cancel, evaluate, resend e-mail, delete canceled entries.
 
 Entries are never edited after logging except for these (docs/BEHAVIOUR.md §9). Every function here is one
 transaction and acts on the rows set-based (one UPDATE / DELETE per statement), never a Python loop of save().
@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from crm.audit import audit_record
-from crm.models import AuditEvent, Contact, Salesperson
+from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
 
 from ..models import (
     DeliveryStatus,
@@ -26,11 +26,14 @@ from ..models import (
     LoggedSegment,
     StoredDocument,
 )
+from .delivery import entries_deliver_after_commit
 
 __all__ = [
     "log_entries_set_canceled",
     "log_entries_evaluate",
     "log_entries_queue_resend",
+    "log_entries_resend",
+    "RESENDABLE_STATUSES",
     "log_entries_delete_canceled",
     "canceled_entries_to_delete",
     "stored_documents_delete_unused",
@@ -110,24 +113,50 @@ def log_entries_evaluate(entries, *, evaluation: str, user) -> int:
         return _entries_queryset(entries).exclude(evaluation=evaluation).update(evaluation=evaluation)
 
 
-def log_entries_queue_resend(entries, *, user) -> list[int]:
-    """Put the failed e-mails among the entries back to "in progress" for delivery; returns their ids.
+# E-mail that failed (Error) or was never sent ("In progress": its sender may be gone, see interactions.sending).
+RESENDABLE_STATUSES = (DeliveryStatus.ERROR, DeliveryStatus.IN_PROGRESS)
 
-    Canceled entries are not resent. The caller hands the ids to the delivery service after this commits.
+
+def log_entries_queue_resend(entries, *, user, obj=None) -> list[int]:
+    """The one rule of resending: decide which of the entries are sent again, mark them, record it; their ids.
+
+    Resent: e-mail entries that are not canceled and whose e-mail failed or was never sent (RESENDABLE_STATUSES).
+    They go back to "in progress" with the error cleared, and one audit row says who resent how many (on `obj`,
+    the logged segment, when one asked). Runs in the caller's transaction if there is one; the caller then
+    has them sent after commit: `log_entries_resend` by the delivery task, a logged segment's retry by its job.
+    Nothing to resend: an empty list, nothing changed and nothing recorded.
     """
     with transaction.atomic():
-        queryset = _entries_queryset(entries).filter(canceled=False, delivery_status=DeliveryStatus.ERROR)
+        queryset = _entries_queryset(entries).filter(
+            canceled=False, correspondence_type=CorrespondenceType.EMAIL, delivery_status__in=RESENDABLE_STATUSES
+        )
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         if not ids:
-            raise ValidationError(
-                "There is nothing to resend: only entries whose e-mail failed (delivery status Error) and that "
-                "are not canceled can be resent.",
-                code="nothing_to_resend",
-            )
+            return []
         InteractionLogEntry.objects.filter(pk__in=ids).update(
             delivery_status=DeliveryStatus.IN_PROGRESS, delivery_error=""
         )
+        audit_record(AuditEvent.Action.ENTRIES_RESENT, user=user, obj=obj, count=len(ids))
         return ids
+
+
+def log_entries_resend(entries, *, user) -> list[int]:
+    """Resend the e-mail of the entries the resend rule allows (`log_entries_queue_resend`); their ids.
+
+    The entries page and the admin's action call this. It only decides and records: the delivery task sends
+    them once this transaction commits, so a slow mail server never holds the web request. Refused, with
+    nothing changed, when none of the entries can be resent.
+    """
+    with transaction.atomic():
+        ids = log_entries_queue_resend(entries, user=user)
+        if not ids:
+            raise ValidationError(
+                "There is nothing to resend: only e-mail entries that are not canceled and whose e-mail failed "
+                "(delivery status Error) or was never sent (In progress) can be resent.",
+                code="nothing_to_resend",
+            )
+        entries_deliver_after_commit(ids)
+    return ids
 
 
 # --- deleting canceled entries ----------------------------------------------------------------------------------

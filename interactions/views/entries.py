@@ -1,7 +1,6 @@
 """The Interaction Log Entries page: list, detail, bulk actions, CSV export, delete canceled entries."""
 
 import csv
-import importlib
 from decimal import Decimal
 
 from django.contrib import messages
@@ -187,19 +186,14 @@ def entry_actions(request):
 
 
 def _resend(request, ids: list[int]) -> None:
-    # The delivery service is another area's; it may not be installed yet in every build of this page.
-    deliver = getattr(importlib.import_module("interactions.services"), "entries_deliver", None)
-    if deliver is None:
-        messages.error(request, "Resending e-mails is not available yet. Nothing was changed.")
-        return
-    queued = services.log_entries_queue_resend(ids, user=request.user)
-    deliver(queued)  # after the queueing transaction committed: sending is slow work
-    failed = InteractionLogEntry.objects.filter(pk__in=queued, delivery_status="error").count()
-    sent = len(queued) - failed
-    if sent:
-        messages.success(request, f"{sent:,} e-mail{'s' if sent != 1 else ''} resent.")
-    if failed:
-        messages.error(request, f"{failed:,} e-mail{'s' if failed != 1 else ''} failed again: see the delivery status.")
+    # Only queues: the delivery task sends after the commit, never this request (a slow mail server would hold it).
+    queued = services.log_entries_resend(ids, user=request.user)
+    count = len(queued)
+    messages.success(
+        request,
+        f"{count:,} e-mail{'s are' if count != 1 else ' is'} queued to be sent again: the delivery status shows "
+        "the outcome.",
+    )
 
 
 # --- CSV export -------------------------------------------------------------------------------------------------

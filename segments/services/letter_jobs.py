@@ -18,12 +18,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.jobs.stale import background_job_fail_if_stale
 from interactions.models import LoggedSegment
 
 from .. import letters, logged_letters
 from ..models import LetterDownloadJob, Segment, SegmentLine
 from ..tasks import run_letter_download_job
-from .stale_jobs import background_job_fail_if_stale
 
 __all__ = [
     "letters_in_background",

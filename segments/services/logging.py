@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.audit import audit_record
+from crm.jobs.stale import background_job_fail_if_stale
 from crm.models import AuditEvent, Contact, CorrespondenceType
 from interactions.models import (
     DeliveryStatus,
@@ -22,11 +23,11 @@ from interactions.models import (
     InteractionTemplateLanguage,
     LoggedSegment,
 )
+from interactions.services import log_entries_queue_resend
 
 from ..models import LogJob, Segment, SegmentLine
 from ..tasks import run_log_job
 from .criteria import delete_worksheet
-from .stale_jobs import background_job_fail_if_stale
 
 __all__ = [
     "segment_log",
@@ -399,8 +400,10 @@ def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> Log
     2. Its latest job still queued or running: a stale one (no progress for BACKGROUND_JOB_STALE_AFTER seconds:
        the process running it is gone) is marked failed with that reason and run again; a live one is refused,
        with nothing changed (a second job would only race it).
-    3. Failed e-mail entries go back to "in progress"; a new job is queued after commit. It only merges the
-       letters still missing and sends the entries still in progress, so running it again is safe.
+    3. Its e-mail entries to resend go back to "in progress", by the resend rule of the entries page
+       (`log_entries_queue_resend`: not canceled, failed or never sent; recorded); a new job is queued after
+       commit. It only merges the letters still missing and sends the entries still in progress, so running it
+       again is safe.
     """
     with transaction.atomic():
         locked = LoggedSegment.objects.select_for_update().filter(pk=logged_segment.pk).first()  # 1.
@@ -417,9 +420,9 @@ def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> Log
                 f"The job of logged segment {locked.pk} is still {state}. It can be run again once it has failed, "
                 "or has shown no progress for a while."
             )
-        changed = InteractionLogEntry.objects.filter(  # 3.
-            logged_segment=locked, delivery_status=DeliveryStatus.ERROR
-        ).update(delivery_status=DeliveryStatus.IN_PROGRESS, delivery_error="")
+        changed = log_entries_queue_resend(  # 3.
+            InteractionLogEntry.objects.filter(logged_segment=locked), user=user, obj=locked
+        )
         if not changed and not locked.log_jobs.filter(status=LogJob.Status.FAILED).exists():
             return None
         job = LogJob.objects.create(logged_segment=locked, send=True, user=user, stage="Queued")

@@ -138,7 +138,7 @@ def test_log_entries_are_read_only_in_the_admin(admin_client):
     assert entry.description == "Phone call"
 
 
-def test_the_resend_action_sends_entries_in_error(admin_client):
+def failed_email_entry(**fields):
     from interactions.letters import contact_merge_values, template_attachment
 
     template = word_template()
@@ -149,15 +149,80 @@ def test_the_resend_action_sends_entries_in_error(admin_client):
         delivery_status="error",
         delivery_error="timeout",
         merge_template=snapshot,
+        **fields,
     )
     entry.merge_values = contact_merge_values(entry.contact)
     entry.save()
-    response = admin_client.post(
-        "/admin/interactions/interactionlogentry/", {"action": "resend", "_selected_action": [entry.pk]}
+    return entry
+
+
+def resend_in_admin(client, *entries):
+    return client.post(
+        "/admin/interactions/interactionlogentry/",
+        {"action": "resend", "_selected_action": [entry.pk for entry in entries]},
+        follow=True,
     )
-    assert response.status_code == 302
+
+
+def test_the_resend_action_has_the_delivery_task_send_entries_in_error(
+    admin_client, django_capture_on_commit_callbacks
+):
+    entry = failed_email_entry()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = resend_in_admin(admin_client, entry)
+    assert response.status_code == 200 and "1 e-mails queued to be sent again." in response.content.decode()
+    assert len(callbacks) == 1  # the delivery task, enqueued after the commit (in-process in the tests)
     entry.refresh_from_db()
     assert entry.delivery_status == "" and len(mail.outbox) == 1
+
+
+def test_the_resend_action_only_queues_and_sends_nothing_in_the_request(
+    admin_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from interactions.services import delivery as delivery_service
+
+    enqueued = []
+
+    class RecordingTask:  # stands in for interactions.tasks.deliver_entries: records instead of sending
+        enqueue = staticmethod(enqueued.append)
+
+    monkeypatch.setattr(delivery_service, "deliver_entries", RecordingTask)
+    entry = failed_email_entry()
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_in_admin(admin_client, entry)
+    assert enqueued == [[entry.pk]] and mail.outbox == []
+
+
+def test_the_resend_action_refuses_canceled_entries_and_records_the_resend(
+    admin_client, admin_user, django_capture_on_commit_callbacks
+):
+    from crm.models import AuditEvent
+
+    failed, canceled = failed_email_entry(), failed_email_entry(canceled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_in_admin(admin_client, failed, canceled)
+
+    canceled.refresh_from_db()
+    assert (canceled.delivery_status, canceled.delivery_error) == ("error", "timeout")
+    assert len(mail.outbox) == 1 and failed.contact.email in mail.outbox[0].to[0]
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT)
+    assert event.user == admin_user and event.count == 1
+
+
+def test_the_resend_action_with_only_canceled_entries_says_so_and_changes_nothing(
+    admin_client, django_capture_on_commit_callbacks
+):
+    from crm.models import AuditEvent
+
+    canceled = failed_email_entry(canceled=True)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = resend_in_admin(admin_client, canceled)
+
+    assert "There is nothing to resend" in response.content.decode()
+    assert callbacks == [] and mail.outbox == []
+    canceled.refresh_from_db()
+    assert canceled.delivery_status == "error"
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT).exists()
 
 
 def test_a_salesperson_cannot_change_templates(salesperson_user, client):

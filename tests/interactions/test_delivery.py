@@ -3,7 +3,8 @@ from django.core import mail
 
 from interactions.letters import contact_merge_values, template_attachment
 from interactions.models import InteractionLogEntry
-from interactions.services import entries_deliver, entry_deliver, interaction_create
+from interactions.sending import entries_deliver, entry_deliver
+from interactions.services import interaction_create
 from tests.factories import InteractionLogEntryFactory, PersonFactory, SalespersonFactory
 from tests.interactions.factories import docx_text, html_template, word_template
 

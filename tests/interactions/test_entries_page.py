@@ -395,29 +395,36 @@ def test_next_must_stay_on_this_site(sales_client):
     assert response["Location"] == "/interactions/"
 
 
-def test_resend_hands_the_failed_entries_to_delivery(sales_client, monkeypatch):
-    import interactions.services as services
+def test_resend_only_queues_the_failed_entries_for_the_delivery_task_and_sends_nothing_in_the_request(
+    sales_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core import mail
 
+    from interactions.services import delivery as delivery_service
+
+    enqueued = []
+
+    class RecordingTask:  # stands in for interactions.tasks.deliver_entries: records instead of sending
+        enqueue = staticmethod(enqueued.append)
+
+    monkeypatch.setattr(delivery_service, "deliver_entries", RecordingTask)
     failed = InteractionLogEntryFactory(delivery_status="error", correspondence_type="email")
-    sent = []
 
-    def fake_deliver(ids):
-        sent.extend(ids)
-        InteractionLogEntry.objects.filter(pk__in=ids).update(delivery_status="")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = sales_client.post("/interactions/actions/", {"action": "resend", "ids": [failed.pk]}, follow=True)
 
-    monkeypatch.setattr(services, "entries_deliver", fake_deliver, raising=False)
-    response = sales_client.post("/interactions/actions/", {"action": "resend", "ids": [failed.pk]}, follow=True)
-    assert sent == [failed.pk]
-    assert "1 e-mail resent." in _text(response)
+    assert enqueued == [[failed.pk]] and mail.outbox == []
+    failed.refresh_from_db()
+    assert failed.delivery_status == "in_progress"
+    assert "1 e-mail is queued to be sent again" in _text(response)
 
 
-def test_resend_of_entries_that_did_not_fail_is_refused(sales_client, monkeypatch):
-    import interactions.services as services
-
-    monkeypatch.setattr(services, "entries_deliver", lambda ids: pytest.fail("must not send"), raising=False)
+def test_resend_of_entries_that_did_not_fail_is_refused(sales_client, django_capture_on_commit_callbacks):
     entry = InteractionLogEntryFactory()
-    response = sales_client.post("/interactions/actions/", {"action": "resend", "ids": [entry.pk]}, follow=True)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = sales_client.post("/interactions/actions/", {"action": "resend", "ids": [entry.pk]}, follow=True)
     assert "There is nothing to resend" in _text(response)
+    assert callbacks == []
 
 
 # --- CSV export -------------------------------------------------------------------------------------------------

@@ -1,14 +1,17 @@
-"""log_entries_set_canceled, log_entries_evaluate and log_entries_queue_resend, called directly."""
+"""log_entries_set_canceled, log_entries_evaluate, log_entries_queue_resend and log_entries_resend, called directly."""
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from interactions.models import InteractionLogEntry
+from crm.models import AuditEvent
+from interactions.models import DeliveryStatus, InteractionLogEntry
+from interactions.services import delivery as delivery_service
 from interactions.services import (
     log_entries_evaluate,
     log_entries_queue_resend,
+    log_entries_resend,
     log_entries_set_canceled,
 )
 from tests.factories import InteractionLogEntryFactory, LoggedSegmentFactory
@@ -108,22 +111,72 @@ def test_an_unknown_evaluation_is_refused(marketer):
     assert entry.evaluation == ""
 
 
-def test_queueing_a_resend_takes_only_failed_not_canceled_entries(marketer):
-    failed = InteractionLogEntryFactory(delivery_status="error", delivery_error="SMTP said no")
-    canceled_failed = InteractionLogEntryFactory(delivery_status="error", canceled=True)
-    done = InteractionLogEntryFactory()
+def email_entry(**fields):
+    return InteractionLogEntryFactory(correspondence_type="email", **fields)
 
-    queued = log_entries_queue_resend([failed.pk, canceled_failed.pk, done.pk], user=marketer)
 
-    assert queued == [failed.pk]
+def test_queueing_a_resend_takes_only_failed_or_unsent_e_mail_that_is_not_canceled(marketer):
+    failed = email_entry(delivery_status="error", delivery_error="SMTP said no")
+    unsent = email_entry(delivery_status="in_progress")
+    canceled_failed = email_entry(delivery_status="error", canceled=True)
+    sending = email_entry(delivery_status="sending")
+    done = email_entry()
+    letter = InteractionLogEntryFactory(delivery_status="error")  # not an e-mail: nothing to send it with
+
+    queued = log_entries_queue_resend(
+        [failed.pk, unsent.pk, canceled_failed.pk, sending.pk, done.pk, letter.pk], user=marketer
+    )
+
+    assert queued == [failed.pk, unsent.pk]
     failed.refresh_from_db()
     assert failed.delivery_status == "in_progress" and failed.delivery_error == ""
+    canceled_failed.refresh_from_db()
+    assert canceled_failed.delivery_status == "error"
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT)
+    assert event.user == marketer and event.count == 2
 
 
-def test_queueing_a_resend_with_nothing_failed_is_refused(marketer):
-    entry = InteractionLogEntryFactory()
-    with pytest.raises(ValidationError, match="nothing to resend"):
-        log_entries_queue_resend([entry.pk], user=marketer)
+def test_queueing_a_resend_with_nothing_to_resend_changes_and_records_nothing(marketer):
+    entry = email_entry(delivery_status="error", canceled=True)
+    assert log_entries_queue_resend([entry.pk], user=marketer) == []
+    entry.refresh_from_db()
+    assert entry.delivery_status == "error"
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT).exists()
+
+
+def test_a_resend_with_nothing_to_resend_is_refused_and_queues_nothing(
+    marketer, monkeypatch, django_capture_on_commit_callbacks
+):
+    entry = email_entry(delivery_status="error", canceled=True)
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValidationError, match="nothing to resend"):
+        log_entries_resend([entry.pk], user=marketer)
+    assert callbacks == []
+    assert InteractionLogEntry.objects.get(pk=entry.pk).delivery_status == DeliveryStatus.ERROR
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT).exists()
+
+
+class RecordingTask:
+    """Stands in for interactions.tasks.deliver_entries: records what is enqueued instead of sending it."""
+
+    def __init__(self):
+        self.enqueued = []
+
+    def enqueue(self, ids):
+        self.enqueued.append(ids)
+
+
+def test_a_resend_hands_the_entries_to_the_delivery_task_only_after_commit(
+    marketer, monkeypatch, django_capture_on_commit_callbacks
+):
+    task = RecordingTask()
+    monkeypatch.setattr(delivery_service, "deliver_entries", task)
+    failed = email_entry(delivery_status="error")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert log_entries_resend([failed.pk], user=marketer) == [failed.pk]
+        assert task.enqueued == [], "nothing is queued before the commit"
+
+    assert len(callbacks) == 1 and task.enqueued == [[failed.pk]]
 
 
 def test_canceling_un_canceling_and_deleting_entries_are_in_the_audit_trail(marketer):

@@ -21,12 +21,8 @@ from django_tasks_db.models import DBTaskResult
 
 from interactions.letters import contact_merge_values, template_attachment
 from interactions.models import InteractionLogEntry
-from interactions.services import (
-    INTERRUPTED_REASON,
-    entries_deliver,
-    entry_deliver,
-    log_entries_queue_resend,
-)
+from interactions.sending import INTERRUPTED_REASON, entries_deliver, entry_deliver
+from interactions.services import log_entries_queue_resend, log_entries_resend
 from interactions.tasks import deliver_entries
 from tests.factories import InteractionLogEntryFactory, PersonFactory
 from tests.interactions.factories import html_template
@@ -93,7 +89,7 @@ def test_a_resend_click_while_the_worker_is_sending_sends_nothing_more(hooked):
         seen["status"] = status_of(entry)[0]
         seen["second"] = entry_deliver(InteractionLogEntry.objects.get(pk=entry.pk))
         with pytest.raises(ValidationError, match="nothing to resend"):
-            log_entries_queue_resend([entry.pk], user=None)
+            log_entries_resend([entry.pk], user=None)
 
     hooked.during_send = click_resend
     assert entry_deliver(entry) is True
@@ -153,7 +149,7 @@ def test_on_sqlite_reset_sending_puts_a_stuck_entry_back_to_error_and_the_user_c
 
 @pytest.mark.django_db
 def test_the_entries_of_a_delivery_task_whose_worker_died_go_back_to_error(settings):
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
     claimed, waiting = email_entries(2)
     InteractionLogEntry.objects.filter(pk=claimed.pk).update(delivery_status="sending")
     result = deliver_entries.enqueue([claimed.pk, waiting.pk])

@@ -136,7 +136,7 @@ def test_a_segment_letter_job_running_while_its_snapshot_is_deleted_merges_with_
     segment = SegmentFactory(template=template)
     for i in range(3):
         SegmentLineFactory(segment=segment, contact=PersonFactory(name=f"Line {i}"))
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}  # queued, not run
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}  # queued, not run
     logged = segment_log(segment, user=marketer)
     job = LogJob.objects.get(logged_segment=logged)
     assert job.status == LogJob.Status.QUEUED

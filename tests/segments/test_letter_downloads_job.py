@@ -356,13 +356,11 @@ def test_logging_the_segment_leaves_the_job_without_a_segment(done_job, workshee
 
 
 def test_recover_tasks_tidies_up_after_a_lost_letter_job():
-    from django.utils.module_loading import import_string
-
-    from interactions.management.commands.recover_tasks import LOST_TASK_HANDLERS
+    from crm.jobs import registry
     from segments.tasks import run_letter_download_job
 
-    handler = LOST_TASK_HANDLERS[run_letter_download_job.module_path]
-    assert import_string(handler) is letter_download_job_lost
+    kind = registry.task_kind(run_letter_download_job.module_path)
+    assert kind.lost_handler is letter_download_job_lost and kind.job_model is LetterDownloadJob
 
 
 def test_with_the_database_task_backend_the_request_only_queues_and_a_worker_merges(
@@ -372,7 +370,7 @@ def test_with_the_database_task_backend_the_request_only_queues_and_a_worker_mer
 
     from segments.tasks import run_letter_download_job
 
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
         response = prepare(marketer_client, worksheet, "docx")
     job = Job.objects.get()
@@ -399,7 +397,7 @@ def test_recover_tasks_puts_a_job_whose_worker_died_back_in_the_queue(
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
         job = segment_letters_prepare(worksheet, kind="zip", user=marketer)
     DBTaskResult.objects.update(

@@ -83,6 +83,31 @@ def test_a_failing_mail_server_marks_each_entry_and_a_retry_sends_them(
     assert set(logged.entries.values_list("delivery_error", flat=True)) == {""}
 
 
+def test_a_retry_resends_by_the_entries_page_rule_a_canceled_entry_stays_as_it_is_and_it_is_recorded(
+    marketer, settings, django_capture_on_commit_callbacks
+):
+    from crm.models import AuditEvent
+    from interactions.services import log_entries_set_canceled
+
+    segment, emailed, printed = _segment()
+    settings.EMAIL_BACKEND = FAILING
+    with django_capture_on_commit_callbacks(execute=True):
+        logged = segment_log(segment, user=marketer, send=True)
+    kept, withdrawn = logged.entries.filter(correspondence_type="email").order_by("id")
+    log_entries_set_canceled([withdrawn.pk], canceled=True, user=marketer)  # one entry canceled by hand
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        job = logged_segment_retry_delivery(logged, user=marketer)
+
+    assert job is not None
+    assert [message.to for message in mail.outbox] == [[formataddr((kept.contact.name, kept.contact.email))]]
+    withdrawn.refresh_from_db()
+    assert withdrawn.delivery_status == "error" and "temporarily unavailable" in withdrawn.delivery_error
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT)
+    assert event.count == 1 and event.user == marketer and event.object_repr == str(logged)
+
+
 def test_retry_with_nothing_failed_does_nothing(marketer, django_capture_on_commit_callbacks):
     segment, _, _ = _segment()
     with django_capture_on_commit_callbacks(execute=True):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from interactions.services import INTERRUPTED_REASON
+from interactions.sending import INTERRUPTED_REASON
 from segments.models import LogJob
 from segments.services import segment_log
 from tests.factories import PersonFactory, SegmentFactory, SegmentLineFactory
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
 
 
 def logged_segment_with_a_dead_worker(marketer, capture, *, worker_ids):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
 
 
 def orphaned_task(*, worker_ids, started_minutes_ago=120) -> DBTaskResult:
@@ -57,7 +57,7 @@ def test_it_fails_a_task_that_workers_died_on_too_often_with_the_reason(database
     task.refresh_from_db()
     assert task.status == TaskResultStatus.FAILED
     assert task.finished_at is not None
-    assert task.exception_class_path == "crm.tasks_backend.WorkerLost"
+    assert task.exception_class_path == "crm.jobs.backend.WorkerLost"
     assert "Worker w3 stopped while running this task" in task.traceback
     assert task.task_result.errors[0].traceback == task.traceback, "the reason is what the Tasks API reports"
 

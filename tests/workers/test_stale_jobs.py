@@ -350,7 +350,7 @@ def test_recover_tasks_fails_stale_jobs_and_leaves_fresh_ones_alone(
 def test_recover_tasks_leaves_a_job_waiting_in_the_database_queue(
     marketer, settings, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     # Logged long ago and enqueued, but every worker is busy: its task is still READY in the queue.
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
@@ -366,7 +366,7 @@ def test_recover_tasks_leaves_a_job_waiting_in_the_database_queue(
 def test_a_job_waiting_in_the_database_queue_is_shown_queued_and_not_run_twice(
     marketer, marketer_client, settings, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
     tasks.run_log_job.enqueue(job.pk)
@@ -395,7 +395,7 @@ def test_a_job_waiting_in_the_database_queue_is_shown_queued_and_not_run_twice(
 def test_a_queued_job_is_kept_alive_only_by_its_own_task_in_the_queue(
     marketer, settings, django_capture_on_commit_callbacks
 ):
-    settings.TASKS = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
     logged, job = logged_with_a_job(marketer, django_capture_on_commit_callbacks)
     LogJob.objects.filter(pk=job.pk).update(created_at=LONG_AGO)
     tasks.run_log_job.enqueue(job.pk + 1000)  # another job's task waits, not this one's

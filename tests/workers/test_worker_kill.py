@@ -32,7 +32,7 @@ pytestmark = [
 ]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-DATABASE_BACKEND = {"default": {"BACKEND": "crm.tasks_backend.LeasedDatabaseBackend"}}
+DATABASE_BACKEND = {"default": {"BACKEND": "crm.jobs.backend.LeasedDatabaseBackend"}}
 
 
 @pytest.fixture

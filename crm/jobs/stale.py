@@ -5,7 +5,7 @@ and no worker lease: a web process killed mid-job (gunicorn timeout, restart, ou
 "Running" for ever. A working job writes its heartbeat with every progress update, so one silent for
 settings.BACKGROUND_JOB_STALE_AFTER seconds has stopped. The pages show it as stopped and offer to run it
 again (`logged_segment_retry_delivery`, `segment_letters_prepare`); `manage.py recover_tasks` marks it failed
-(`background_jobs_fail_stale`), whichever the backend.
+(`background_jobs_fail_stale`, over every job model registered in crm.jobs.registry), whichever the backend.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from __future__ import annotations
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from ..models import BackgroundJob, LetterDownloadJob, LogJob
+from . import registry
+from .models import BackgroundJob
 
 __all__ = ["background_job_stopped_message", "background_job_fail_if_stale", "background_jobs_fail_stale"]
 
@@ -44,15 +45,15 @@ def background_job_fail_if_stale(job: BackgroundJob) -> bool:
     return bool(changed)
 
 
-def background_jobs_fail_stale(*, dry_run: bool = False) -> int:
-    """Mark every stale LogJob and LetterDownloadJob failed (for `manage.py recover_tasks`); the number.
+def background_jobs_fail_stale(options: registry.RecoveryOptions) -> int:
+    """Mark every stale job of every registered job model failed (a recovery sweep); the number.
 
     A queued job whose task still waits in the database queue is left alone (BackgroundJob.is_stale): it is not
     lost, only waiting for a free worker (and the queue's own recovery looks after its task).
     """
     count = 0
-    for model in (LogJob, LetterDownloadJob):
+    for model in registry.job_models():
         for job in model.stale().order_by("pk"):
-            if job.is_stale if dry_run else background_job_fail_if_stale(job):
+            if job.is_stale if options.dry_run else background_job_fail_if_stale(job):
                 count += 1
     return count

@@ -75,5 +75,5 @@ def release_lease(sender, task_result, **kwargs) -> None:
 # The library's only hooks around running a task are these signals, sent by the worker in the process that runs
 # the task. Connected here, where the backend is defined, so every process that can run our backend's tasks has
 # them; the receivers ignore other backends (the in-process ImmediateBackend needs no lease).
-task_started.connect(take_lease, dispatch_uid="crm.tasks_backend.take_lease")
-task_finished.connect(release_lease, dispatch_uid="crm.tasks_backend.release_lease")
+task_started.connect(take_lease, dispatch_uid="crm.jobs.backend.take_lease")
+task_finished.connect(release_lease, dispatch_uid="crm.jobs.backend.release_lease")
