@@ -13,7 +13,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.utils import timezone
 
-from .merge import CompiledDocx, CompiledHtml, compile_docx, compile_html, letter_filename
+from .merge import LANGUAGE_KEY, CompiledDocx, CompiledHtml, compile_docx, compile_html, iso_key, letter_filename
 from .models import InteractionLogEntry, InteractionTemplate, StoredDocument
 from .storage import store_document
 
@@ -111,13 +111,16 @@ def contact_merge_values(
     segment_no: str = "",
     segment_description: str = "",
     personal_note: str = "",
+    language_code: str | None = None,
 ) -> dict[str, str]:
     """Every merge field (interactions.merge.KNOWN_FIELDS) for one contact, as plain strings.
 
     `contact` must come with `company` and `salesperson` loaded (select_related) or this costs queries per
-    contact. `salesperson` defaults to the contact's own.
+    contact. `salesperson` defaults to the contact's own, `language_code` (the letter's language) to the
+    contact's. Besides the fields, the values hold the letter's language and the dates as ISO dates, which Word
+    date pictures (`\\@ "d. MMMM yyyy"`) format in that language.
     """
-    language = contact.language_code or ""
+    language = (contact.language_code if language_code is None else language_code) or ""
     values: dict[str, str] = {}
     _party_values("contact", contact, values)
     company = contact.company_or_self
@@ -136,7 +139,11 @@ def contact_merge_values(
     values["segment.no"] = segment_no or ""
     values["segment.description"] = segment_description or ""
     values["personal_note"] = personal_note or ""
-    values["today"] = format_letter_date(timezone.localdate(), language)
+    today = timezone.localdate()
+    values["today"] = format_letter_date(today, language)
+    values[LANGUAGE_KEY] = language
+    values[iso_key("interaction.date")] = date.isoformat() if date else ""
+    values[iso_key("today")] = today.isoformat()
     return values
 
 

@@ -2,12 +2,14 @@
 
 from .combine import combine_docx, write_combined_docx
 from .docx_engine import CompiledDocx, MergeTemplateError, compile_docx, docx_fields
-from .fields import KNOWN_FIELDS, clean_value, normalise_field_name
+from .fields import KNOWN_FIELDS, LANGUAGE_KEY, clean_value, iso_key, normalise_field_name
 from .html_engine import CompiledHtml, compile_html, html_fields
 from .package import letter_filename, write_zip_letters, zip_letters
 
 __all__ = [
     "KNOWN_FIELDS",
+    "LANGUAGE_KEY",
+    "iso_key",
     "normalise_field_name",
     "clean_value",
     "MergeTemplateError",

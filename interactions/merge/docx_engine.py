@@ -9,6 +9,7 @@ so no XML is parsed per letter.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import struct
@@ -28,6 +29,7 @@ from .fields import (
     scan_placeholders,
     unknown_fields_error,
 )
+from .wordfields import FieldProgram, MergeFieldProgram, Nested, compile_instruction, field_keyword
 
 __all__ = ["MergeTemplateError", "CompiledDocx", "compile_docx", "docx_fields"]
 
@@ -42,7 +44,6 @@ _TRANSPARENT_RUN_CHILDREN = {W_RPR, f"{{{W_NS}}}lastRenderedPageBreak"}
 STORY_PART_RE = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
 _SLOT_PI = "crm-merge-slot"  # processing instructions cannot occur in escaped text
 _SLOT_SPLIT_RE = re.compile(rb"<\?" + _SLOT_PI.encode() + rb" (\d+)\?>")
-_MERGEFIELD_RE = re.compile(r'^\s*MERGEFIELD\s+(?:"([^"]*)"|([^\s\\]+))', re.IGNORECASE)
 _GUILLEMET_RE = re.compile(r"«\s*([A-Za-z][\w.]*)\s*»")  # Word's result text «contact_name»
 
 _MAX_RATIO = 200  # deflated XML rarely exceeds 50:1; zip bombs reach 1000:1
@@ -139,17 +140,45 @@ def _write_zip(members: list[_Member]) -> bytes:
 # ---------------------------------------------------------------------- compile
 
 
+@dataclass(frozen=True, eq=False)
+class _RunSlot:
+    """An IF field's result: whole runs (each piece keeps its formatting), placed between runs."""
+
+    program: FieldProgram
+
+
+_Slot = str | MergeFieldProgram | _RunSlot  # a plain field name | a formatted MERGEFIELD | an IF field
+
+
 class _Slots:
-    """Slot numbers of one part, plus the raw names for error messages."""
+    """The slots of one part, the run formats their pieces use, and the unknown field names met."""
 
-    def __init__(self) -> None:
-        self.raw: list[str] = []
+    def __init__(self, known: frozenset[str], unknown: set[str]) -> None:
+        self.known = known
+        self.unknown = unknown
+        self.slots: list = []
         self.pis: list[etree._ProcessingInstruction] = []
+        self.formats: list[etree._Element | None] = []
+        self._format_index: dict[bytes, int] = {}
 
-    def add(self, raw: str) -> etree._ProcessingInstruction:
-        self.raw.append(raw)
-        self.pis.append(etree.ProcessingInstruction(_SLOT_PI, str(len(self.raw) - 1)))
+    def add(self, slot) -> etree._ProcessingInstruction:
+        self.slots.append(slot)
+        self.pis.append(etree.ProcessingInstruction(_SLOT_PI, str(len(self.slots) - 1)))
         return self.pis[-1]
+
+    def resolve(self, raw: str) -> str:
+        name = normalise_field_name(raw, self.known)
+        if name not in self.known:
+            self.unknown.add(raw.strip())
+        return name
+
+    def fmt(self, rpr: etree._Element | None) -> int:
+        """The index of a run format (a w:rPr, or None for none) in this part's table."""
+        key = b"" if rpr is None else etree.tostring(rpr)
+        if key not in self._format_index:
+            self._format_index[key] = len(self.formats)
+            self.formats.append(None if rpr is None else deepcopy(rpr))
+        return self._format_index[key]
 
 
 def _slot_run(anchor: etree._Element, rpr: etree._Element | None, pi) -> etree._Element:
@@ -162,6 +191,16 @@ def _slot_run(anchor: etree._Element, rpr: etree._Element | None, pi) -> etree._
     t.set(XML_SPACE, "preserve")
     t.append(pi)
     return run
+
+
+def _place_program(anchor: etree._Element, rpr: etree._Element | None, program: FieldProgram, slots: _Slots) -> None:
+    """Put a compiled field where ``anchor`` is: text in a run like ``rpr``, or (IF) runs of its own."""
+    if isinstance(program, MergeFieldProgram):
+        # A field without switches keeps the plain slot, so letters of templates that never used switches
+        # render to the same bytes as before (stored letters re-render from template and values).
+        _slot_run(anchor, rpr, slots.add(program.name if program.plain else program))
+    else:
+        anchor.addprevious(slots.add(_RunSlot(program)))
 
 
 def _nearest_paragraph(el: etree._Element) -> etree._Element | None:
@@ -177,54 +216,114 @@ def _paragraph_runs(p: etree._Element) -> list[etree._Element]:
     return [r for r in p.iter(W_R) if _nearest_paragraph(r) is p]
 
 
+_MERGE_KEYWORDS = {"MERGEFIELD", "IF"}
+
+
 def _replace_simple_fields(root: etree._Element, slots: _Slots) -> None:
     for fld in list(root.iter(W_FLDSIMPLE)):
-        m = _MERGEFIELD_RE.match(fld.get(W_INSTR) or "")
-        if not m:
-            continue  # PAGE, DATE …: not ours
+        instr = fld.get(W_INSTR) or ""
         rpr = next((r.find(W_RPR) for r in fld.iter(W_R) if r.find(W_RPR) is not None), None)
-        _slot_run(fld, rpr, slots.add(m.group(1) or m.group(2)))
+        items = [(instr, slots.fmt(rpr))]
+        if field_keyword(items) not in _MERGE_KEYWORDS:
+            continue  # PAGE, DATE …: not ours
+        program = compile_instruction(items, fmt=slots.fmt(rpr), resolve_name=slots.resolve)
+        _place_program(fld, rpr, program, slots)
         fld.getparent().remove(fld)
 
 
 class _ComplexField:
+    """fldChar begin … end: its instruction (text with the run format of each piece, and nested fields)."""
+
     def __init__(self) -> None:
-        self.runs: list[etree._Element] = []
-        self.instr: list[str] = []
+        self.runs: list[etree._Element] = []  # every run of a top-level field, nested fields' included
+        self.items: list[tuple[str, etree._Element | None] | _ComplexField] = []
         self.result_runs: list[etree._Element] = []
         self.separated = False
 
+    def keyword(self) -> str:
+        return field_keyword([Nested("", None) if isinstance(item, _ComplexField) else item for item in self.items])
+
+    def code(self) -> str:
+        text = "".join(item.code() if isinstance(item, _ComplexField) else item[0] for item in self.items)
+        return "{ " + " ".join(text.split()) + " }"
+
+    def merges(self) -> bool:
+        """Is it, or does its instruction hold, a MERGEFIELD or IF field?"""
+        return self.keyword() in _MERGE_KEYWORDS or any(
+            isinstance(item, _ComplexField) and item.merges() for item in self.items
+        )
+
+    def keyword_rpr(self) -> etree._Element | None:
+        return next((item[1] for item in self.items if not isinstance(item, _ComplexField) and item[0].strip()), None)
+
+    def result_rpr(self) -> etree._Element | None:
+        r"""Word's rule: ``\* CHARFORMAT`` takes the format of the field type's first letter, otherwise the
+        previous result's (``\* MERGEFORMAT``, what Word inserts) or the field's own."""
+        if "charformat" in self.code().lower():
+            return self.keyword_rpr()
+        return (self.result_runs or self.runs)[0].find(W_RPR)
+
+    def program(self, slots: _Slots) -> FieldProgram:
+        items: list = []
+        for item in self.items:
+            if isinstance(item, _ComplexField):
+                if item.keyword() not in _MERGE_KEYWORDS:
+                    raise MergeTemplateError(
+                        f"The Word field {self.code()} cannot be merged: the nested field {item.code()} is not a "
+                        "MERGEFIELD or IF field."
+                    )
+                items.append(Nested(item.code(), item.program(slots)))
+            else:
+                items.append((item[0], slots.fmt(item[1])))
+        return compile_instruction(items, fmt=slots.fmt(self.result_rpr()), resolve_name=slots.resolve)
+
 
 def _replace_complex_fields(runs: list[etree._Element], slots: _Slots) -> None:
-    """fldChar begin / instrText… / separate / result… / end, inside one paragraph."""
+    """fldChar begin / instrText… / separate / result… / end, inside one paragraph; nested fields included."""
     stack: list[_ComplexField] = []
     done: list[_ComplexField] = []
     for r in runs:
-        fc = r.find(W_FLDCHAR)
-        kind = fc.get(W_FLDCHARTYPE) if fc is not None else None
-        if kind == "begin":
-            stack.append(_ComplexField())
-        for f in stack:
-            f.runs.append(r)
-        if stack:
-            top = stack[-1]
-            if not top.separated:
-                top.instr.extend(t.text or "" for t in r.iter(W_INSTRTEXT))
-            elif r.find(W_T) is not None:
-                top.result_runs.append(r)
-        if kind == "separate" and stack:
-            stack[-1].separated = True
-        elif kind == "end" and stack:
-            f = stack.pop()
-            if not stack:  # MERGEFIELDs nested in IF etc. stay Word's business
-                done.append(f)
-    for f in done:
-        m = _MERGEFIELD_RE.match("".join(f.instr))
-        if not m:
-            continue
-        source = (f.result_runs or f.runs)[0]
-        _slot_run(f.runs[0], source.find(W_RPR), slots.add(m.group(1) or m.group(2)))
-        for r in f.runs:
+        top = stack[0] if stack else None
+        rpr = r.find(W_RPR)
+        for child in r:
+            if child.tag == W_FLDCHAR:
+                kind = child.get(W_FLDCHARTYPE)
+                if kind == "begin":
+                    field = _ComplexField()
+                    if stack and not stack[-1].separated:
+                        stack[-1].items.append(field)
+                    stack.append(field)
+                    top = top or field
+                elif kind == "separate" and stack:
+                    stack[-1].separated = True
+                elif kind == "end" and stack:
+                    field = stack.pop()
+                    if not stack:
+                        done.append(field)
+            elif child.tag == W_INSTRTEXT and stack and not stack[-1].separated:
+                stack[-1].items.append((child.text or "", rpr))
+            elif child.tag == W_T and stack and stack[-1].separated:
+                if not stack[-1].result_runs or stack[-1].result_runs[-1] is not r:
+                    stack[-1].result_runs.append(r)
+        if top is not None:
+            top.runs.append(r)
+    for field in stack:
+        if field.merges():
+            raise MergeTemplateError(
+                f"The Word field {field.code()} cannot be merged: it runs over several paragraphs. Keep each "
+                "MERGEFIELD and IF field, with its texts, inside one paragraph."
+            )
+    for field in done:
+        if not field.merges():
+            continue  # PAGE, NUMPAGES, DATE …: Word's to update
+        if field.keyword() not in _MERGE_KEYWORDS:
+            raise MergeTemplateError(
+                f"The Word field {field.code()} cannot be merged: only MERGEFIELD and IF fields may hold merge "
+                "fields."
+            )
+        program = field.program(slots)
+        _place_program(field.runs[0], field.result_rpr(), program, slots)
+        for r in field.runs:
             r.getparent().remove(r)
 
 
@@ -272,7 +371,7 @@ def _replace_placeholders(runs: list[etree._Element], slots: _Slots, known) -> N
             touched = True
             if m_start >= start:
                 pieces.append(text[cursor:m_start])
-                pieces.append(slots.add(raw))
+                pieces.append(slots.add(slots.resolve(raw)))
             cursor = max(cursor, min(m_end, end))
         if not touched:
             continue
@@ -309,39 +408,85 @@ def _set_pieces(t: etree._Element, pieces: list) -> None:
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_pis=False, huge_tree=False)
 
 
-def _compile_part(xml: bytes, known) -> tuple[list[bytes], list[str], bytes] | None:
-    """Literal chunks, raw slot names and line-break markup; None when nothing to merge."""
+def _compile_part(xml: bytes, known: frozenset[str], unknown: set[str]) -> _MergedPart | None:
+    """The part as literal chunks around its slots; None when there is nothing to merge."""
     root = etree.fromstring(xml, _PARSER)
     for stray in root.xpath("//processing-instruction()"):
         if stray.target == _SLOT_PI and stray.getparent() is not None:
             stray.getparent().remove(stray)
-    slots = _Slots()
+    slots = _Slots(known, unknown)
     _replace_simple_fields(root, slots)
     for p in list(root.iter(W_P)):
         runs = _paragraph_runs(p)
         _replace_complex_fields(runs, slots)
         _replace_placeholders(_paragraph_runs(p), slots, known)
-    if not slots.raw:
+    if not slots.slots:
         return None
     # Values with newlines close and reopen the w:t, so the markup must use
     # the prefix this part gives the WordprocessingML namespace.
-    holders = [pi.getparent() for pi in slots.pis if pi.getparent() is not None]
-    prefix = holders[0].prefix if holders else "w"
+    prefix = root.prefix
+    for pi in slots.pis:
+        parent = pi.getparent()
+        if parent is not None and parent.tag == W_T:
+            prefix = parent.prefix
+            break
     q = f"{prefix}:" if prefix else ""
     line_break = f'</{q}t><{q}br/><{q}t xml:space="preserve">'.encode()
     out = etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8", standalone=True)
     split = _SLOT_SPLIT_RE.split(out)
-    chunks = split[0::2]
-    raw_names = [slots.raw[int(i)] for i in split[1::2]]
-    return chunks, raw_names, line_break
+    return _MergedPart(
+        name="",
+        chunks=tuple(split[0::2]),
+        fields=tuple(slots.slots[int(i)] for i in split[1::2]),
+        line_break=line_break,
+        run_formats=_run_formats(root, slots.formats),
+    )
+
+
+def _run_formats(root: etree._Element, formats: list) -> tuple[tuple[bytes, bytes], ...]:
+    """(opening, closing) markup of a run with each format, around its text: ``<w:r><w:rPr>…</w:rPr><w:t …>``."""
+    out = []
+    for rpr in formats:
+        # Serialised inside an element declaring the part's namespaces, so the run needs no declarations.
+        container = etree.Element(root.tag, nsmap=root.nsmap)
+        run = etree.SubElement(container, W_R)
+        if rpr is not None:
+            run.append(deepcopy(rpr))
+        t = etree.SubElement(run, W_T)
+        t.set(XML_SPACE, "preserve")
+        t.append(etree.ProcessingInstruction(_SLOT_PI, "0"))
+        etree.cleanup_namespaces(container)
+        xml = etree.tostring(container, encoding="UTF-8")
+        xml = xml[xml.index(b">", xml.index(b"<", 1 if xml.startswith(b"<?") else 0)) + 1 : xml.rindex(b"</")]
+        opening, closing = _SLOT_SPLIT_RE.split(xml)[0::2]
+        out.append((opening, closing))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class _MergedPart:
     name: str
     chunks: tuple[bytes, ...]
-    fields: tuple[str, ...]  # canonical name per slot, len(chunks) - 1
+    fields: tuple  # one slot per gap between chunks: field name, MergeFieldProgram or _RunSlot
     line_break: bytes
+    run_formats: tuple[tuple[bytes, bytes], ...] = ()
+
+    def runs(self, pieces: list[tuple[str, int]]) -> bytes:
+        """Pieces of an IF field's result as runs, one per stretch of the same format."""
+        out = []
+        merged: list[list] = []
+        for text, fmt in pieces:
+            if merged and merged[-1][1] == fmt:
+                merged[-1][0] += text
+            elif text:
+                merged.append([text, fmt])
+        for text, fmt in merged:
+            opening, closing = self.run_formats[fmt]
+            value = _escape(text)
+            if b"\n" in value:
+                value = value.replace(b"\n", self.line_break)
+            out += (opening, value, closing)
+        return b"".join(out)
 
 
 def _not_docx() -> MergeTemplateError:
@@ -393,19 +538,39 @@ class CompiledDocx:
 
     def __init__(self, members: list[_Member | _MergedPart]):
         self._members = tuple(members)
-        self.fields: frozenset[str] = frozenset(f for m in members if isinstance(m, _MergedPart) for f in m.fields)
+        plain: set[str] = set()
+        names: set[str] = set()
+        for m in members:
+            if isinstance(m, _MergedPart):
+                for slot in m.fields:
+                    if isinstance(slot, str):
+                        plain.add(slot)
+                        names.add(slot)
+                    elif isinstance(slot, _RunSlot):
+                        names |= slot.program.names
+                    else:
+                        names |= slot.names
+        self._plain = frozenset(plain)
+        self.fields: frozenset[str] = frozenset(names)
 
     def render(self, values: Mapping[str, str]) -> bytes:
         """A complete .docx with ``values`` (canonical name -> text) filled in."""
-        escaped = {f: _escape(values.get(f)) for f in self.fields}
+        escaped = {f: _escape(values.get(f)) for f in self._plain}
         members = []
         for m in self._members:
             if isinstance(m, _Member):
                 members.append(m)
                 continue
             pieces = [m.chunks[0]]
-            for field, chunk in zip(m.fields, m.chunks[1:], strict=False):
-                value = escaped[field]
+            for slot, chunk in zip(m.fields, m.chunks[1:], strict=False):
+                if type(slot) is str:
+                    value = escaped[slot]
+                elif type(slot) is _RunSlot:
+                    pieces.append(m.runs(slot.program.pieces(values)))
+                    pieces.append(chunk)
+                    continue
+                else:
+                    value = _escape(slot.value(values))
                 if b"\n" in value:
                     value = value.replace(b"\n", m.line_break)
                 pieces.append(value)
@@ -442,20 +607,13 @@ def compile_docx(
             compiled = None
             if STORY_PART_RE.match(info.filename):
                 try:
-                    compiled = _compile_part(content, known)
+                    compiled = _compile_part(content, known, unknown)
                 except etree.XMLSyntaxError:
                     raise _damaged() from None
             if compiled is None:
                 members.append(_member(info.filename, content))
-                continue
-            chunks, raw_names, line_break = compiled
-            canonical = []
-            for raw in raw_names:
-                name = normalise_field_name(raw, known)
-                if name not in known:
-                    unknown.add(raw.strip())
-                canonical.append(name)
-            members.append(_MergedPart(info.filename, tuple(chunks), tuple(canonical), line_break))
+            else:
+                members.append(dataclasses.replace(compiled, name=info.filename))
     if unknown:
         raise unknown_fields_error(unknown, known)
     return CompiledDocx(members)

@@ -35,6 +35,22 @@ KNOWN_FIELDS: frozenset[str] = frozenset(
 )
 
 
+# Extra keys of a letter's values, next to the fields: the letter's language and each date field as an ISO
+# date, so date pictures (``\@ "d. MMMM yyyy"``) can print month names in the letter's language and a stored
+# letter re-renders from its stored values alone.
+LANGUAGE_KEY = "language"
+
+
+def iso_key(field: str) -> str:
+    """The values key holding ``field``'s date as YYYY-MM-DD."""
+    return f"{field}:iso"
+
+
+def is_date_field(field: str) -> bool:
+    """Fields whose value is a date, so a Word date picture may format them."""
+    return field == "today" or field.endswith(".date")
+
+
 class MergeTemplateError(ValueError):
     """A template the user must fix; ``str(e)`` says what to do.
 

@@ -186,3 +186,66 @@ def letter_template() -> bytes:
     add_fld_simple(p, "salesperson_name")
     d.add_paragraph("{{ salesperson.email }} / {{ salesperson.phone }}")
     return to_bytes(d)
+
+
+# ------------------------------------------------------------------ Word field codes as Word writes them
+
+
+class FieldRuns(str):
+    """The runs of one complex field (XML without a namespace declaration), to append or nest."""
+
+
+def _instr_run(text: str, rpr: str = "") -> str:
+    rpr_xml = f"<w:rPr>{rpr}</w:rPr>" if rpr else ""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<w:r>{rpr_xml}<w:instrText xml:space="preserve">{escaped}</w:instrText></w:r>'
+
+
+def field(*parts, result: str = "", result_rpr: str = "") -> FieldRuns:
+    """A complex field: begin, the instruction, separate, the cached result, end.
+
+    ``parts``: instruction text (str, one w:instrText run each, as Word splits them), (text, rPr XML) for
+    formatted instruction text (the texts of an IF field), or nested fields (FieldRuns).
+    """
+    xml = ['<w:r><w:fldChar w:fldCharType="begin"/></w:r>']
+    for part in parts:
+        if isinstance(part, FieldRuns):
+            xml.append(part)
+        elif isinstance(part, tuple):
+            xml.append(_instr_run(*part))
+        else:
+            xml.append(_instr_run(part))
+    xml.append('<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
+    if result:
+        rpr_xml = f"<w:rPr>{result_rpr}</w:rPr>" if result_rpr else ""
+        xml.append(f'<w:r>{rpr_xml}<w:t xml:space="preserve">{result}</w:t></w:r>')
+    xml.append('<w:r><w:fldChar w:fldCharType="end"/></w:r>')
+    return FieldRuns("".join(xml))
+
+
+def mergefield(name: str, switches: str = r"\* MERGEFORMAT", result_rpr: str = "") -> FieldRuns:
+    """A MERGEFIELD as Word inserts it: the instruction split over runs, «name» as the cached result."""
+    return field(" MERGEFIELD ", name, f" {switches} " if switches else " ", result=f"«{name}»", result_rpr=result_rpr)
+
+
+def append_runs(paragraph, *pieces) -> None:
+    """Append plain text (str) and fields (FieldRuns) to a python-docx paragraph."""
+    for piece in pieces:
+        if isinstance(piece, FieldRuns):
+            wrapper = parse_xml(f"<w:p {nsdecls('w')}>{piece}</w:p>")
+            for run in list(wrapper):
+                paragraph._p.append(run)
+        else:
+            paragraph.add_run(piece)
+
+
+def all_instructions(data: bytes) -> list[str]:
+    """Every field instruction left in any story part of a .docx (complex and simple fields)."""
+    out = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.startswith("word/") and name.endswith(".xml"):
+                root = parse_xml(zf.read(name))
+                out += [t.text or "" for t in root.iter(qn("w:instrText"))]
+                out += [f.get(qn("w:instr")) for f in root.iter(qn("w:fldSimple"))]
+    return out

@@ -12,7 +12,7 @@ from interactions.letters import (
     store_document,
     template_attachment,
 )
-from interactions.merge import KNOWN_FIELDS
+from interactions.merge import KNOWN_FIELDS, LANGUAGE_KEY, iso_key
 from tests.factories import (
     CompanyFactory,
     InteractionLogEntryFactory,
@@ -26,10 +26,12 @@ from tests.interactions.factories import docx_text, german_variant, html_templat
 pytestmark = pytest.mark.django_db
 
 
-def test_merge_values_cover_every_known_field_as_text():
+def test_merge_values_cover_every_known_field_as_text_with_the_language_and_iso_dates():
     person = PersonFactory(name="Ada Lovelace", salutation="Dear Ms Lovelace", company__name="Analytical Ltd")
     values = contact_merge_values(person, date=datetime.date(2025, 3, 12), description="Visit", entry_no=42)
-    assert set(values) == set(KNOWN_FIELDS)
+    assert set(values) == set(KNOWN_FIELDS) | {LANGUAGE_KEY, iso_key("interaction.date"), iso_key("today")}
+    assert values[iso_key("interaction.date")] == "2025-03-12"
+    assert values[LANGUAGE_KEY] == person.language_code
     assert all(isinstance(value, str) for value in values.values())
     assert values["contact.name"] == "Ada Lovelace"
     assert values["company.name"] == "Analytical Ltd"
