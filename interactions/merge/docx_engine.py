@@ -236,6 +236,7 @@ class _ComplexField:
 
     def __init__(self) -> None:
         self.runs: list[etree._Element] = []  # every run of a top-level field, nested fields' included
+        self.begin_run: etree._Element | None = None
         self.items: list[tuple[str, etree._Element | None] | _ComplexField] = []
         self.result_runs: list[etree._Element] = []
         self.separated = False
@@ -261,7 +262,7 @@ class _ComplexField:
         previous result's (``\* MERGEFORMAT``, what Word inserts) or the field's own."""
         if "charformat" in self.code().lower():
             return self.keyword_rpr()
-        return (self.result_runs or self.runs)[0].find(W_RPR)
+        return (self.result_runs[0] if self.result_runs else self.begin_run).find(W_RPR)
 
     def program(self, slots: _Slots) -> FieldProgram:
         items: list = []
@@ -290,6 +291,7 @@ def _replace_complex_fields(runs: list[etree._Element], slots: _Slots) -> None:
                 kind = child.get(W_FLDCHARTYPE)
                 if kind == "begin":
                     field = _ComplexField()
+                    field.begin_run = r
                     if stack and not stack[-1].separated:
                         stack[-1].items.append(field)
                     stack.append(field)
@@ -318,8 +320,7 @@ def _replace_complex_fields(runs: list[etree._Element], slots: _Slots) -> None:
             continue  # PAGE, NUMPAGES, DATE …: Word's to update
         if field.keyword() not in _MERGE_KEYWORDS:
             raise MergeTemplateError(
-                f"The Word field {field.code()} cannot be merged: only MERGEFIELD and IF fields may hold merge "
-                "fields."
+                f"The Word field {field.code()} cannot be merged: only MERGEFIELD and IF fields may hold merge fields."
             )
         program = field.program(slots)
         _place_program(field.runs[0], field.result_rpr(), program, slots)

@@ -399,9 +399,7 @@ def _compile_mergefield(tokens: list[_Token], fmt: Fmt, resolve_name, fail) -> M
             after = argument.plain()
         else:
             raise fail(f"the switch {switch} is not supported")
-    return MergeFieldProgram(
-        name=name, fmt=fmt, case=case, date=date, number=number, before=before, after=after
-    )
+    return MergeFieldProgram(name=name, fmt=fmt, case=case, date=date, number=number, before=before, after=after)
 
 
 def _compile_if(tokens: list[_Token], fail) -> IfProgram:

@@ -98,9 +98,12 @@ TEXT_BOX_NS = (
 )
 
 
-def add_text_box(paragraph, text: str) -> None:
-    """A text box as Word writes it: mc:AlternateContent, DrawingML Choice + VML Fallback."""
-    body = f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
+def add_text_box(paragraph, text: str, *, runs: str = "") -> None:
+    """A text box as Word writes it: mc:AlternateContent, DrawingML Choice + VML Fallback.
+
+    ``runs``: raw run XML (fields) after the text.
+    """
+    body = f'<w:p><w:r><w:t xml:space="preserve">{text}</w:t></w:r>{runs}</w:p>'
     xml = f"""
 <w:r {nsdecls("w", "wp", "a")} {TEXT_BOX_NS}>
   <mc:AlternateContent>
@@ -249,3 +252,54 @@ def all_instructions(data: bytes) -> list[str]:
                 out += [t.text or "" for t in root.iter(qn("w:instrText"))]
                 out += [f.get(qn("w:instr")) for f in root.iter(qn("w:fldSimple"))]
     return out
+
+
+_NOTES = {
+    "footnotes": (
+        "footnote",
+        "footnoteReference",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml",
+    ),
+    "endnotes": (
+        "endnote",
+        "endnoteReference",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.endnotes+xml",
+    ),
+}
+
+
+def with_notes(data: bytes, *, footnote: str, endnote: str) -> bytes:
+    """Add a footnote and an endnote (paragraph content as run XML) to the body's first paragraph, as Word
+    stores them: word/footnotes.xml and word/endnotes.xml with separators, relationships, content types."""
+    members = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            members[name] = zf.read(name).decode("utf-8") if name.endswith((".xml", ".rels")) else zf.read(name)
+    references = ""
+    for part, runs in (("footnotes", footnote), ("endnotes", endnote)):
+        tag, reference, content_type = _NOTES[part]
+        separators = "".join(
+            f'<w:{tag} w:type="{kind}" w:id="{n}"><w:p><w:r><w:{kind}/></w:r></w:p></w:{tag}>'
+            for n, kind in ((-1, "separator"), (0, "continuationSeparator"))
+        )
+        members[f"word/{part}.xml"] = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<w:{part} xmlns:w="{W_NS}">{separators}'
+            f'<w:{tag} w:id="1"><w:p><w:r><w:t xml:space="preserve"> </w:t></w:r>{runs}</w:p></w:{tag}></w:{part}>'
+        )
+        members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+            "</Types>", f'<Override PartName="/word/{part}.xml" ContentType="{content_type}"/></Types>'
+        )
+        members["word/_rels/document.xml.rels"] = members["word/_rels/document.xml.rels"].replace(
+            "</Relationships>",
+            f'<Relationship Id="rIdNotes{part}" '
+            f'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/{part}" '
+            f'Target="{part}.xml"/></Relationships>',
+        )
+        references += f'<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:{reference} w:id="1"/></w:r>'
+    document = members["word/document.xml"]
+    end = document.index("</w:p>")
+    members["word/document.xml"] = document[:end] + references + document[end:]
+    return make_zip(
+        {name: value.encode("utf-8") if isinstance(value, str) else value for name, value in members.items()}
+    )
