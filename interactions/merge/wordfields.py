@@ -240,10 +240,12 @@ class IfProgram(FieldProgram):
     false: _Token | None
     case: str = ""
     names: frozenset[str] = frozenset()
+    left_text: str | None = None  # the operand's text when it holds no field (most right-hand sides)
+    right_text: str | None = None
 
     def condition(self, values: Mapping[str, str]) -> bool:
-        left = _token_text(self.left, values)
-        right = _token_text(self.right, values)
+        left = self.left_text if self.left_text is not None else _token_text(self.left, values)
+        right = self.right_text if self.right_text is not None else _token_text(self.right, values)
         op = self.op
         if op in ("=", "<>") and self.right.quoted and ("*" in right or "?" in right):
             matched = _wildcard(right).fullmatch(left) is not None
@@ -281,8 +283,6 @@ def _token_pieces(token: _Token, values: Mapping[str, str]) -> list[Piece]:
 
 
 def _token_text(token: _Token, values: Mapping[str, str]) -> str:
-    if not token.has_fields:
-        return token.plain()
     return "".join(t for t, _ in _token_pieces(token, values))
 
 
@@ -430,6 +430,8 @@ def _compile_if(tokens: list[_Token], fail) -> IfProgram:
         false=args[4] if len(args) > 4 else None,
         case=case,
         names=frozenset(names),
+        left_text=None if left.has_fields else left.plain(),
+        right_text=None if right.has_fields else right.plain(),
     )
 
 
@@ -525,9 +527,13 @@ def parse_letter_date(text: str) -> tuple[datetime.date, str] | None:
 
 
 def _format_date_value(name: str, text: str, values: Mapping[str, str], picture: tuple) -> str:
-    language = values.get(LANGUAGE_KEY) or ""
+    return _format_date_cached(text, values.get(iso_key(name)) or "", values.get(LANGUAGE_KEY) or "", picture)
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_date_cached(text: str, iso: str, language: str, picture: tuple) -> str:
+    # Cached: a segment's letters share their dates, so each is formatted once, not once per contact.
     date = None
-    iso = values.get(iso_key(name))
     if iso:
         try:
             date = datetime.date.fromisoformat(iso)

@@ -1,0 +1,118 @@
+"""Mail-merge benchmark with Word field codes (issue 16): the welcome letter plus the field codes a Word user
+writes — MERGEFIELD switches (case, before/after text, a German date picture, a numeric picture) and IF fields
+with nested MERGEFIELDs in the body, the header and the footer.
+
+The timed part is what "download all letters" does, as in interactions/benchmarks_merge.py: read the contacts,
+build their merge values, render the compiled template and stream the letters into a zip on disk.
+"""
+
+import datetime
+import io
+import itertools
+import tempfile
+
+import docx
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+
+from crm.bench import benchmark
+from crm.models import Contact
+from crm.services import contact_create
+
+from .demo import build_letter_docx
+from .letters import compiled_docx, contact_merge_values, store_document
+from .merge import letter_filename, write_zip_letters
+from .models import StoredDocument
+
+
+def _runs(*parts) -> str:
+    """Runs of a complex field as Word writes them: instruction text (str), (text, rPr XML) or nested fields."""
+    xml = ['<w:r><w:fldChar w:fldCharType="begin"/></w:r>']
+    for part in parts:
+        if isinstance(part, list):
+            xml += part
+        else:
+            text, rpr = part if isinstance(part, tuple) else (part, "")
+            rpr = f"<w:rPr>{rpr}</w:rPr>" if rpr else ""
+            xml.append(f'<w:r>{rpr}<w:instrText xml:space="preserve">{text}</w:instrText></w:r>')
+    xml += ['<w:r><w:fldChar w:fldCharType="separate"/></w:r>', '<w:r><w:fldChar w:fldCharType="end"/></w:r>']
+    return "".join(xml)
+
+
+def _mergefield(name: str, switches: str = "\\* MERGEFORMAT") -> list[str]:
+    return [_runs(" MERGEFIELD ", name, f" {switches} ")]
+
+
+def _append(paragraph, *fields: str) -> None:
+    wrapper = parse_xml(f"<w:p {nsdecls('w')}>{''.join(fields)}</w:p>")
+    for run in list(wrapper):
+        paragraph._p.append(run)
+
+
+def field_code_letter_docx() -> bytes:
+    document = docx.Document(io.BytesIO(build_letter_docx("de")))
+    salutation = _runs(
+        " IF ",
+        _mergefield("contact_country_code"),
+        ' = "DE" "',
+        ("Sehr geehrte Damen und Herren bei ", "<w:b/>"),
+        _mergefield("company_name"),
+        '" "',
+        _runs(" IF ", _mergefield("contact_city"), ' = "L*" "Dear Londoners" "Dear "'),
+        _mergefield("contact_name", '\\* Caps \\b " "'),
+        '" \\* MERGEFORMAT ',
+    )
+    _append(document.add_paragraph(), salutation)
+    _append(
+        document.add_paragraph(),
+        _runs(' MERGEFIELD interaction_date \\@ "dddd, d. MMMM yyyy" '),
+        _runs(' MERGEFIELD interaction_entry_no \\# "\'Nr.\' #,##0" \\b " – " '),
+        _runs(' MERGEFIELD contact_post_code \\b ", " \\f " " '),
+        _runs(" MERGEFIELD contact_city \\* Upper "),
+    )
+    _append(
+        document.add_paragraph(),
+        _runs(" IF ", _mergefield("interaction_entry_no"), ' > 1000 "Stammkunde" "Neukunde" \\* Upper '),
+    )
+    section = document.sections[0]
+    _append(section.header.add_paragraph(), _runs(" MERGEFIELD company_name \\* Upper "))
+    _append(section.footer.add_paragraph(), _runs(' MERGEFIELD today \\@ "dd.MM.yyyy" '))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@benchmark(
+    "mail merge with Word field codes (switches, IF): letters/s into the per-contact zip",
+    unit="letters/s",
+    budget_s={"sqlite": 2_000, "postgresql": 2_000},
+    order=63,
+)
+def merge_field_codes_rate(ctx):
+    count = 2_000
+    data = field_code_letter_docx()
+    created_snapshot = not StoredDocument.objects.filter(sha256=StoredDocument.digest(data)).exists()
+    snapshot = store_document(data, filename="field-codes.docx", content_type="application/octet-stream")
+    extra = []
+    if not Contact.objects.exists():  # an empty data set: bring a few contacts of our own
+        extra = [contact_create(name=f"Bench contact {n}", city="Berlin") for n in range(100)]
+    try:
+        for _ in range(ctx.runs):
+            compiled = compiled_docx(snapshot)  # cached: compiled once, merged many times
+            with tempfile.TemporaryFile() as target, ctx.timer(items=count):
+                contacts = list(Contact.objects.select_related("company", "salesperson").order_by("pk")[:count])
+                write_zip_letters(target, _letters(compiled, contacts, count))
+                size = target.tell()
+        ctx.log(f"{count} letters from {len(contacts)} contacts, zip {size / 1e6:.1f} MB")
+    finally:
+        Contact.objects.filter(pk__in=[c.pk for c in extra]).delete()
+        if created_snapshot:
+            snapshot.file.delete(save=False)
+            snapshot.delete()
+
+
+def _letters(compiled, contacts, count: int):
+    date = datetime.date(2026, 12, 1)
+    for index, contact in enumerate(itertools.islice(itertools.cycle(contacts), count)):
+        values = contact_merge_values(contact, date=date, description="Frühjahrsangebot", entry_no=index + 1)
+        yield letter_filename(values["company.name"], values["contact.name"]), compiled.render(values)
