@@ -111,16 +111,16 @@ def contact_merge_values(
     segment_no: str = "",
     segment_description: str = "",
     personal_note: str = "",
-    language_code: str | None = None,
+    language_code: str = "",
 ) -> dict[str, str]:
     """Every merge field (interactions.merge.KNOWN_FIELDS) for one contact, as plain strings.
 
     `contact` must come with `company` and `salesperson` loaded (select_related) or this costs queries per
-    contact. `salesperson` defaults to the contact's own, `language_code` (the letter's language) to the
-    contact's. Besides the fields, the values hold the letter's language and the dates as ISO dates, which Word
+    contact. `salesperson` defaults to the contact's own, `language_code` (the letter's language: the entry's)
+    to the contact's. Besides the fields, the values hold the letter's language and the dates as ISO dates, which Word
     date pictures (`\\@ "d. MMMM yyyy"`) format in that language.
     """
-    language = (contact.language_code if language_code is None else language_code) or ""
+    language = language_code or contact.language_code or ""
     values: dict[str, str] = {}
     _party_values("contact", contact, values)
     company = contact.company_or_self

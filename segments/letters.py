@@ -71,6 +71,7 @@ class _Letters:
             segment_no=segment.no,
             segment_description=segment.description,
             personal_note=line.personal_note,
+            language_code=self.resolver.resolve(line).language_code,
         )
 
     def render(self, line: SegmentLine) -> tuple[str, bytes] | None:

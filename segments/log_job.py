@@ -118,6 +118,7 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
                 segment_no=entry.segment_no,
                 segment_description=logged.description,
                 personal_note=note,
+                language_code=entry.language_code,
             )
             entry.merge_template = snapshot
             merged.append(entry)

@@ -192,6 +192,7 @@ def _merge_values(draft: _Draft, *, entry_no: int | None) -> dict[str, str]:
         subject=entry.subject,
         entry_no=entry_no,
         personal_note=draft.personal_note,
+        language_code=entry.language_code,
     )
 
 

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import datetime
 import io
+import time
 import zipfile
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from docx.oxml.ns import qn
 
+from interactions.letters import contact_merge_values, entry_document_bytes
 from interactions.merge import LANGUAGE_KEY, MergeTemplateError, compile_docx, iso_key
+from interactions.models import InteractionTemplate
+from interactions.services import interaction_create
+from interactions.validators import validate_template_attachment
+from tests.factories import InteractionTemplateFactory, InteractionTemplateLanguageFactory, PersonFactory
 from tests.interactions import docx_builders as b
+from tests.interactions.factories import word_template
 
 BOLD = "<w:b/>"
 
@@ -409,3 +419,69 @@ def test_a_date_value_that_is_not_a_date_is_left_as_it_is():
 def test_iso_dates_in_values_win_over_the_written_date():
     values = {iso_key("interaction.date"): datetime.date(2027, 2, 3).isoformat(), LANGUAGE_KEY: "fr"}
     assert one_field("interaction_date", r'\@ "d MMMM yyyy"', "3 February 2027", **values) == "[3 février 2027]"
+
+
+# ------------------------------------------------------------------ logged letters and upload validation
+
+
+def date_letter() -> bytes:
+    return template(
+        b.mergefield("interaction_date", r'\@ "dddd, d. MMMM yyyy"'),
+        " / ",
+        b.mergefield("today", r'\@ "MMMM"'),
+        " / ",
+        b.field(' IF "', b.mergefield("contact_city"), '" = "K*" "Köln" "anderswo" '),
+    )
+
+
+@pytest.mark.django_db
+def test_a_german_letter_logged_for_a_german_contact_says_dezember(monkeypatch):
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda: datetime.date(2026, 12, 24))
+    person = PersonFactory(name="Anna Weber", language_code="de", city="Köln")
+    template = word_template()
+    variant = InteractionTemplateLanguageFactory(template=template, language_code="de", subject="Willkommen")
+    variant.attachment.save("brief.docx", ContentFile(date_letter()), save=True)
+
+    entry = interaction_create(
+        contact=person, template=template, description="Besuch", user=None, date=datetime.date(2026, 12, 1)
+    )
+
+    assert entry.language_code == "de"
+    data = entry_document_bytes(entry)[0]
+    assert b.text_of(data) == "Dienstag, 1. Dezember 2026 / Dezember / Köln"
+    assert entry_document_bytes(type(entry).objects.get(pk=entry.pk))[0] == data  # re-rendered byte for byte
+
+
+@pytest.mark.django_db
+def test_the_letters_language_is_the_entrys_not_the_contacts():
+    person = PersonFactory(language_code="fr")
+    values = contact_merge_values(person, date=datetime.date(2026, 12, 1), language_code="de")
+    out = compile_docx(date_letter()).render(values)
+    assert b.text_of(out).startswith("Dienstag, 1. Dezember 2026 / ")
+
+
+@pytest.mark.django_db
+def test_an_unknown_switch_is_refused_at_upload_naming_the_field_code_and_nothing_is_saved():
+    template = InteractionTemplateFactory.build(code="UPLOAD", group=InteractionTemplateFactory().group)
+    data = template_bytes_with(b.mergefield("contact_name", r"\* Ordinal"))
+    template.attachment = SimpleUploadedFile("letter.docx", data)
+    with pytest.raises(ValidationError) as error:
+        template.full_clean()
+    message = " ".join(error.value.message_dict["attachment"])
+    assert r"{ MERGEFIELD contact_name \* Ordinal }" in message
+    assert not InteractionTemplate.objects.filter(code="UPLOAD").exists()
+
+
+def template_bytes_with(*pieces) -> bytes:
+    return template("Dear ", *pieces)
+
+
+def test_validating_a_template_full_of_field_codes_takes_under_a_second():
+    document = b.new_document()
+    for n in range(100):
+        b.append_runs(document.add_paragraph(), f"Paragraph {n}: ", salutation_if(r"\* Caps"), " ")
+        b.append_runs(document.add_paragraph(), b.mergefield("interaction_date", r'\@ "d. MMMM yyyy"'))
+    upload = SimpleUploadedFile("letter.docx", b.to_bytes(document))
+    started = time.perf_counter()
+    validate_template_attachment(upload)
+    assert time.perf_counter() - started < 1.0
