@@ -3,11 +3,18 @@ one .docx per contact or combined into one .docx.
 
 The timed part is what "download all letters" does: read the contacts (with company and salesperson), build
 their merge values, render the compiled template, and stream the letters into a zip (or the combined document)
-on disk.
+on disk. The field-code row merges the welcome letter with the Word field codes a Word user writes (MERGEFIELD
+switches, IF fields with nested MERGEFIELDs; docs/BEHAVIOUR.md §11).
 """
 
+import datetime
+import io
 import itertools
 import tempfile
+
+import docx
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 
 from bench.registry import benchmark
 from crm.models import Contact
@@ -18,9 +25,11 @@ from interactions.models import StoredDocument
 
 
 def _letters(compiled, contacts, count: int):
+    date = datetime.date(2026, 12, 1)
     for index, contact in enumerate(itertools.islice(itertools.cycle(contacts), count)):
         values = contact_merge_values(
             contact,
+            date=date,
             description="Spring offer",
             entry_no=index + 1,
             personal_note="We look forward to seeing you at the trade fair.",
@@ -28,9 +37,10 @@ def _letters(compiled, contacts, count: int):
         yield letter_filename(values["company.name"], values["contact.name"]), compiled.render(values)
 
 
-def _merge(ctx, count: int, *, combined: bool = False) -> None:
-    created_snapshot = not StoredDocument.objects.filter(sha256=StoredDocument.digest(build_letter_docx())).exists()
-    snapshot = store_document(build_letter_docx(), filename="welcome.docx", content_type="application/octet-stream")
+def _merge(ctx, count: int, *, combined: bool = False, template: bytes | None = None) -> None:
+    template = template or build_letter_docx()
+    created_snapshot = not StoredDocument.objects.filter(sha256=StoredDocument.digest(template)).exists()
+    snapshot = store_document(template, filename="welcome.docx", content_type="application/octet-stream")
     extra = []
     if not Contact.objects.exists():  # an empty data set: bring a few contacts of our own
         from crm.services import contact_create
@@ -53,6 +63,63 @@ def _merge(ctx, count: int, *, combined: bool = False) -> None:
         if created_snapshot:
             snapshot.file.delete(save=False)
             snapshot.delete()
+
+
+def _runs(*parts) -> str:
+    """Runs of a complex field as Word writes them: instruction text (str), (text, rPr XML) or nested fields."""
+    xml = ['<w:r><w:fldChar w:fldCharType="begin"/></w:r>']
+    for part in parts:
+        if isinstance(part, list):
+            xml += part
+        else:
+            text, rpr = part if isinstance(part, tuple) else (part, "")
+            rpr = f"<w:rPr>{rpr}</w:rPr>" if rpr else ""
+            xml.append(f'<w:r>{rpr}<w:instrText xml:space="preserve">{text}</w:instrText></w:r>')
+    xml += ['<w:r><w:fldChar w:fldCharType="separate"/></w:r>', '<w:r><w:fldChar w:fldCharType="end"/></w:r>']
+    return "".join(xml)
+
+
+def _mergefield(name: str, switches: str = "\\* MERGEFORMAT") -> list[str]:
+    return [_runs(" MERGEFIELD ", name, f" {switches} ")]
+
+
+def _append(paragraph, *fields: str) -> None:
+    wrapper = parse_xml(f"<w:p {nsdecls('w')}>{''.join(fields)}</w:p>")
+    for run in list(wrapper):
+        paragraph._p.append(run)
+
+
+def field_code_letter_docx() -> bytes:
+    document = docx.Document(io.BytesIO(build_letter_docx("de")))
+    salutation = _runs(
+        " IF ",
+        _mergefield("contact_country_code"),
+        ' = "DE" "',
+        ("Sehr geehrte Damen und Herren bei ", "<w:b/>"),
+        _mergefield("company_name"),
+        '" "',
+        _runs(" IF ", _mergefield("contact_city"), ' = "L*" "Dear Londoners" "Dear "'),
+        _mergefield("contact_name", '\\* Caps \\b " "'),
+        '" \\* MERGEFORMAT ',
+    )
+    _append(document.add_paragraph(), salutation)
+    _append(
+        document.add_paragraph(),
+        _runs(' MERGEFIELD interaction_date \\@ "dddd, d. MMMM yyyy" '),
+        _runs(' MERGEFIELD interaction_entry_no \\# "\'Nr.\' #,##0" \\b " – " '),
+        _runs(' MERGEFIELD contact_post_code \\b ", " \\f " " '),
+        _runs(" MERGEFIELD contact_city \\* Upper "),
+    )
+    _append(
+        document.add_paragraph(),
+        _runs(" IF ", _mergefield("interaction_entry_no"), ' > 1000 "Stammkunde" "Neukunde" \\* Upper '),
+    )
+    section = document.sections[0]
+    _append(section.header.add_paragraph(), _runs(" MERGEFIELD company_name \\* Upper "))
+    _append(section.footer.add_paragraph(), _runs(' MERGEFIELD today \\@ "dd.MM.yyyy" '))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 @benchmark(
@@ -78,3 +145,13 @@ def merge_10000(ctx):
 )
 def merge_combined_10000(ctx):
     _merge(ctx, 10_000, combined=True)
+
+
+@benchmark(
+    "mail merge with Word field codes (switches, IF): letters/s into the per-contact zip",
+    unit="letters/s",
+    budget_s={"sqlite": 2_000, "postgresql": 2_000},
+    order=63,
+)
+def merge_field_codes_rate(ctx):
+    _merge(ctx, 2_000, template=field_code_letter_docx())

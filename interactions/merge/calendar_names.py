@@ -1,7 +1,7 @@
 """Month and day names for date pictures (``\\@ "d. MMMM yyyy"``), per letter language.
 
 A small fixed table rather than the server's OS locales or a locale library: letters must read the same on
-every server and re-render byte for byte from stored values (docs/SPEC: merged letters are reproducible).
+every server and re-render byte for byte from stored values (docs/BEHAVIOUR.md §11, stored letters).
 Abbreviations follow what Word prints with that language's regional settings.
 """
 

@@ -2,10 +2,11 @@
 
 The specification is Microsoft's field-code reference (ECMA-376 Part 1, 17.16: field syntax, the general
 ``\\*``, numeric ``\\#`` and date-time ``\\@`` switches, MERGEFIELD ``\\b``/``\\f``, IF). Everything is parsed
-once, when a template is compiled; a letter only evaluates the compiled programs (docs/SPEC 3.6: no re-parsing
-per contact). Refusals raise MergeTemplateError naming the field code, so an upload fails instead of printing
-wrong text in hundreds of letters. Pure Python: no Django, no XML here (the .docx engine supplies the
-instruction text with an opaque formatting key per character and gets back text pieces with those keys).
+once, when a template is compiled; a letter only evaluates the compiled programs (docs/BEHAVIOUR.md §11: a
+template is compiled once and merged many times). Refusals raise MergeTemplateError naming the field code, so
+an upload fails instead of printing wrong text in hundreds of letters. Pure Python: no Django, no XML here (the
+.docx engine supplies the instruction text with an opaque formatting key per character and gets back text
+pieces with those keys).
 """
 
 from __future__ import annotations

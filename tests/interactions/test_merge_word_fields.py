@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from docx.oxml.ns import qn
 
+from bench.benchmarks.merge import field_code_letter_docx
 from interactions.letters import contact_merge_values, entry_document_bytes
 from interactions.merge import LANGUAGE_KEY, MergeTemplateError, compile_docx, iso_key
 from interactions.models import InteractionTemplate
@@ -485,3 +486,27 @@ def test_validating_a_template_full_of_field_codes_takes_under_a_second():
     started = time.perf_counter()
     validate_template_attachment(upload)
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_benchmarks_field_code_letter_merges_every_field_code_it_holds():
+    values = {
+        "contact.country_code": "GB",
+        "contact.city": "London",
+        "contact.name": "ada lovelace",
+        "contact.post_code": "EC1",
+        "interaction.entry_no": "12345",
+        iso_key("interaction.date"): "2026-12-01",
+        iso_key("today"): "2026-12-24",
+        "interaction.date": "1 December 2026",
+        "today": "24 December 2026",
+        LANGUAGE_KEY: "de",
+    }
+    out = compile_docx(field_code_letter_docx()).render(values)
+    letter = b.read(out)
+    assert [p.text for p in letter.paragraphs[-3:]] == [
+        "Dear Londoners Ada Lovelace",
+        "Dienstag, 1. Dezember 2026 – Nr. 12,345, EC1 LONDON",
+        "STAMMKUNDE",
+    ]
+    assert letter.sections[0].footer.paragraphs[-1].text == "24.12.2026"
+    assert not any("MERGEFIELD" in i or "IF" in i.split() for i in b.all_instructions(out))
