@@ -257,7 +257,9 @@ def compiled_docx(stored_document: StoredDocument) -> CompiledDocx:
     """The compiled Word template for a snapshot, compiled once per process and content hash."""
     return _compiled.get(
         ("docx", stored_document.sha256),
-        lambda: compile_docx(stored_document.read(), max_bytes=settings.MAX_TEMPLATE_BYTES),
+        # Not strict: a snapshot stored before field codes were evaluated still merges (docs/BEHAVIOUR.md §11);
+        # uploads are validated strictly.
+        lambda: compile_docx(stored_document.read(), max_bytes=settings.MAX_TEMPLATE_BYTES, strict=False),
     )
 
 

@@ -10,6 +10,7 @@ so no XML is parsed per letter.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
 import struct
@@ -153,9 +154,10 @@ _Slot = str | MergeFieldProgram | _RunSlot  # a plain field name | a formatted M
 class _Slots:
     """The slots of one part, the run formats their pieces use, and the unknown field names met."""
 
-    def __init__(self, known: frozenset[str], unknown: set[str]) -> None:
+    def __init__(self, known: frozenset[str], unknown: set[str], strict: bool = True) -> None:
         self.known = known
         self.unknown = unknown
+        self.strict = strict
         self.slots: list = []
         self.pis: list[etree._ProcessingInstruction] = []
         self.formats: list[etree._Element | None] = []
@@ -217,6 +219,21 @@ def _paragraph_runs(p: etree._Element) -> list[etree._Element]:
 
 
 _MERGE_KEYWORDS = {"MERGEFIELD", "IF"}
+_LEGACY_MERGEFIELD_RE = re.compile(r'^\s*MERGEFIELD\s+(?:"([^"]*)"|([^\s\\]+))', re.IGNORECASE)
+
+
+def _compile_field(instr: str, rpr, slots: _Slots, compile_program) -> FieldProgram | None:
+    """The field's program; for a stored template (not strict), what the engine did before it evaluated field
+    codes: a MERGEFIELD it cannot evaluate prints its plain value, any other field is left to Word (None)."""
+    try:
+        return compile_program()
+    except MergeTemplateError:
+        if slots.strict:
+            raise
+    m = _LEGACY_MERGEFIELD_RE.match(instr)
+    if not m:
+        return None
+    return MergeFieldProgram(name=slots.resolve(m.group(1) or m.group(2)), fmt=slots.fmt(rpr))
 
 
 def _replace_simple_fields(root: etree._Element, slots: _Slots) -> None:
@@ -226,7 +243,14 @@ def _replace_simple_fields(root: etree._Element, slots: _Slots) -> None:
         items = [(instr, slots.fmt(rpr))]
         if field_keyword(items) not in _MERGE_KEYWORDS:
             continue  # PAGE, DATE …: not ours
-        program = compile_instruction(items, fmt=slots.fmt(rpr), resolve_name=slots.resolve)
+        program = _compile_field(
+            instr,
+            rpr,
+            slots,
+            functools.partial(compile_instruction, items, fmt=slots.fmt(rpr), resolve_name=slots.resolve),
+        )
+        if program is None:
+            continue
         _place_program(fld, rpr, program, slots)
         fld.getparent().remove(fld)
 
@@ -310,7 +334,7 @@ def _replace_complex_fields(runs: list[etree._Element], slots: _Slots) -> None:
         if top is not None:
             top.runs.append(r)
     for field in stack:
-        if field.merges():
+        if field.merges() and slots.strict:
             raise MergeTemplateError(
                 f"The Word field {field.code()} cannot be merged: it runs over several paragraphs. Keep each "
                 "MERGEFIELD and IF field, with its texts, inside one paragraph."
@@ -319,10 +343,15 @@ def _replace_complex_fields(runs: list[etree._Element], slots: _Slots) -> None:
         if not field.merges():
             continue  # PAGE, NUMPAGES, DATE …: Word's to update
         if field.keyword() not in _MERGE_KEYWORDS:
+            if not slots.strict:
+                continue
             raise MergeTemplateError(
                 f"The Word field {field.code()} cannot be merged: only MERGEFIELD and IF fields may hold merge fields."
             )
-        program = field.program(slots)
+        instr = "".join(item[0] for item in field.items if not isinstance(item, _ComplexField))
+        program = _compile_field(instr, field.result_rpr(), slots, functools.partial(field.program, slots))
+        if program is None:
+            continue
         _place_program(field.runs[0], field.result_rpr(), program, slots)
         for r in field.runs:
             r.getparent().remove(r)
@@ -409,13 +438,13 @@ def _set_pieces(t: etree._Element, pieces: list) -> None:
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_pis=False, huge_tree=False)
 
 
-def _compile_part(xml: bytes, known: frozenset[str], unknown: set[str]) -> _MergedPart | None:
+def _compile_part(xml: bytes, known: frozenset[str], unknown: set[str], strict: bool) -> _MergedPart | None:
     """The part as literal chunks around its slots; None when there is nothing to merge."""
     root = etree.fromstring(xml, _PARSER)
     for stray in root.xpath("//processing-instruction()"):
         if stray.target == _SLOT_PI and stray.getparent() is not None:
             stray.getparent().remove(stray)
-    slots = _Slots(known, unknown)
+    slots = _Slots(known, unknown, strict)
     _replace_simple_fields(root, slots)
     for p in list(root.iter(W_P)):
         runs = _paragraph_runs(p)
@@ -593,8 +622,13 @@ def compile_docx(
     max_bytes: int = 10 * _MB,
     max_unpacked_bytes: int = 100 * _MB,
     known_fields: frozenset[str] = KNOWN_FIELDS,
+    strict: bool = True,
 ) -> CompiledDocx:
-    """Validate and compile a .docx template; raises MergeTemplateError."""
+    """Validate and compile a .docx template; raises MergeTemplateError.
+
+    ``strict=False`` is for templates stored before field codes were evaluated (docs/BEHAVIOUR.md §11): a field
+    code the engine cannot evaluate is merged as it was then instead of refusing the stored letter.
+    """
     known = frozenset(known_fields)
     zf = _open_zip(data, max_bytes, max_unpacked_bytes)
     members: list[_Member | _MergedPart] = []
@@ -608,7 +642,7 @@ def compile_docx(
             compiled = None
             if STORY_PART_RE.match(info.filename):
                 try:
-                    compiled = _compile_part(content, known, unknown)
+                    compiled = _compile_part(content, known, unknown, strict)
                 except etree.XMLSyntaxError:
                     raise _damaged() from None
             if compiled is None:
