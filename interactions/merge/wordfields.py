@@ -155,36 +155,37 @@ _CASES = {"upper": "upper", "lower": "lower", "caps": "caps", "firstcap": "first
 _KEEP_FORMAT = {"mergeformat", "charformat"}
 
 
-def _apply_case(pieces: list[Piece], case: str) -> list[Piece]:
-    r"""``\* Upper/Lower/Caps/FirstCap`` over text that may span several formats."""
-    if not case:
-        return pieces
-    if case == "upper":
-        return [(t.upper(), f) for t, f in pieces]
-    if case == "lower":
-        return [(t.lower(), f) for t, f in pieces]
+def _apply_case(pieces: list[Piece], cases: tuple[str, ...]) -> list[Piece]:
+    r"""``\* Upper/Lower/Caps/FirstCap`` over text that may span several formats, in the order written.
+
+    Caps and FirstCap only raise letters, as Word's do: for data in capitals Word users write
+    ``\* Lower \* Caps``, and switches apply one after the other.
+    """
+    for case in cases:
+        if case == "upper":
+            pieces = [(t.upper(), f) for t, f in pieces]
+        elif case == "lower":
+            pieces = [(t.lower(), f) for t, f in pieces]
+        elif case == "caps":
+            pieces = _capitalise(pieces, every_word=True)
+        elif case == "firstcap":
+            pieces = _capitalise(pieces, every_word=False)
+    return pieces
+
+
+def _capitalise(pieces: list[Piece], *, every_word: bool) -> list[Piece]:
+    """The first letter of each word (or of the first word only) in upper case; the others as they are."""
     out: list[Piece] = []
-    if case == "caps":
-        # Word's Caps: the first letter of each word upper case, the other letters lower case.
-        previous = " "
-        for text, fmt in pieces:
-            chars = []
-            for ch in text:
-                starts_word = not (previous.isalnum() or previous in "'’")
-                chars.append(ch.upper() if starts_word else ch.lower())
-                previous = ch
-            out.append(("".join(chars), fmt))
-        return out
-    # FirstCap: the first letter of the first word only.
-    done = False
+    previous, done = " ", False
     for text, fmt in pieces:
-        if not done:
-            for i, ch in enumerate(text):
-                if ch.isalpha():
-                    text = text[:i] + ch.upper() + text[i + 1 :]
-                    done = True
-                    break
-        out.append((text, fmt))
+        chars = []
+        for ch in text:
+            if not done and ch.isalpha() and not (previous.isalnum() or previous in "'’"):
+                ch = ch.upper()
+                done = not every_word
+            chars.append(ch)
+            previous = ch
+        out.append(("".join(chars), fmt))
     return out
 
 
@@ -194,7 +195,7 @@ class MergeFieldProgram(FieldProgram):
 
     name: str
     fmt: Fmt = None
-    case: str = ""
+    cases: tuple[str, ...] = ()
     date: tuple | None = None
     number: NumberPicture | None = None
     before: str = ""
@@ -207,7 +208,7 @@ class MergeFieldProgram(FieldProgram):
     @property
     def plain(self) -> bool:
         """No switch changes the value: the engine's fast path copies it as it is."""
-        return not (self.case or self.date or self.number or self.before or self.after)
+        return not (self.cases or self.date or self.number or self.before or self.after)
 
     def value(self, values: Mapping[str, str]) -> str:
         raw = values.get(self.name)
@@ -218,8 +219,8 @@ class MergeFieldProgram(FieldProgram):
             text = _format_date_value(self.name, text, values, self.date)
         elif self.number is not None:
             text = self.number.format_text(text)
-        if self.case:
-            text = _apply_case([(text, None)], self.case)[0][0]
+        if self.cases:
+            text = _apply_case([(text, None)], self.cases)[0][0]
         return self.before + text + self.after
 
     def pieces(self, values: Mapping[str, str]) -> list[Piece]:
@@ -239,7 +240,7 @@ class IfProgram(FieldProgram):
     right: _Token
     true: _Token | None
     false: _Token | None
-    case: str = ""
+    cases: tuple[str, ...] = ()
     names: frozenset[str] = frozenset()
     left_text: str | None = None  # the operand's text when it holds no field (most right-hand sides)
     right_text: str | None = None
@@ -270,7 +271,7 @@ class IfProgram(FieldProgram):
         chosen = self.true if self.condition(values) else self.false
         if chosen is None:
             return []
-        return _apply_case(_token_pieces(chosen, values), self.case)
+        return _apply_case(_token_pieces(chosen, values), self.cases)
 
 
 def _token_pieces(token: _Token, values: Mapping[str, str]) -> list[Piece]:
@@ -365,12 +366,13 @@ def _split_switches(tokens: list[_Token], fail) -> tuple[list[_Token], list[tupl
     return args, switches
 
 
-def _general_switch(argument: _Token, fail) -> str:
+def _general_switch(argument: _Token, fail) -> list[str]:
+    """The case change a ``\\*`` switch asks for ([] for the formatting ones)."""
     word = argument.plain().strip().lower()
     if word in _CASES:
-        return _CASES[word]
+        return [_CASES[word]]
     if word in _KEEP_FORMAT:
-        return ""
+        return []
     raise fail(
         f"the switch \\* {argument.plain()} is not supported (use Upper, Lower, Caps, FirstCap, MERGEFORMAT "
         "or CHARFORMAT)"
@@ -382,12 +384,12 @@ def _compile_mergefield(tokens: list[_Token], fmt: Fmt, resolve_name, fail) -> M
     if len(args) != 1 or args[0].has_fields:
         raise fail("a MERGEFIELD names exactly one field")
     name = resolve_name(args[0].plain())
-    case, date, number, before, after = "", None, None, "", ""
+    cases, date, number, before, after = [], None, None, "", ""
     for switch, argument in switches:
         if argument is not None and argument.has_fields:
             raise fail(f"the {switch} switch may not contain a field")
         if switch == "\\*":
-            case = _general_switch(argument, fail) or case
+            cases += _general_switch(argument, fail)
         elif switch == "\\@":
             if not is_date_field(name):
                 raise fail(f"the date picture \\@ applies to date fields (such as interaction.date), not {name}")
@@ -400,16 +402,18 @@ def _compile_mergefield(tokens: list[_Token], fmt: Fmt, resolve_name, fail) -> M
             after = argument.plain()
         else:
             raise fail(f"the switch {switch} is not supported")
-    return MergeFieldProgram(name=name, fmt=fmt, case=case, date=date, number=number, before=before, after=after)
+    return MergeFieldProgram(
+        name=name, fmt=fmt, cases=tuple(cases), date=date, number=number, before=before, after=after
+    )
 
 
 def _compile_if(tokens: list[_Token], fail) -> IfProgram:
     args, switches = _split_switches(tokens, fail)
-    case = ""
+    cases: list[str] = []
     for switch, argument in switches:
         if switch != "\\*" or argument.has_fields:
             raise fail(f"the switch {switch} is not supported on IF (only \\* switches are)")
-        case = _general_switch(argument, fail) or case
+        cases += _general_switch(argument, fail)
     if len(args) < 4:
         raise fail('write IF expression1 operator expression2 "true text" "false text"')
     if len(args) > 5:
@@ -429,7 +433,7 @@ def _compile_if(tokens: list[_Token], fail) -> IfProgram:
         right=right,
         true=args[3],
         false=args[4] if len(args) > 4 else None,
-        case=case,
+        cases=tuple(cases),
         names=frozenset(names),
         left_text=None if left.has_fields else left.plain(),
         right_text=None if right.has_fields else right.plain(),

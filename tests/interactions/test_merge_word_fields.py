@@ -59,7 +59,8 @@ def normalised(name: str) -> str:
     [
         (r"\* Upper", "[JEAN-LUC O'BRIEN-SMITH]"),
         (r"\* Lower", "[jean-luc o'brien-smith]"),
-        (r"\* Caps", "[Jean-Luc O'brien-Smith]"),
+        (r"\* Caps", "[Jean-Luc O'BRIEN-Smith]"),
+        (r"\* Lower \* Caps", "[Jean-Luc O'brien-Smith]"),  # the idiom for data in capitals
         (r"\* FirstCap", "[Jean-luc o'BRIEN-smith]"),
         (r"\* Upper \* MERGEFORMAT", "[JEAN-LUC O'BRIEN-SMITH]"),
         (r"\* MERGEFORMAT", "[jean-luc o'BRIEN-smith]"),
@@ -533,3 +534,16 @@ def test_a_stored_snapshot_is_compiled_leniently_for_its_letters():
     data = template("Dear ", b.mergefield("contact_name", r"\* Ordinal"))
     snapshot = store_document(data, filename="old.docx", content_type="application/octet-stream")
     assert b.text_of(compiled_docx(snapshot).render({"contact.name": "Ada"})) == "Dear Ada"
+
+
+@pytest.mark.parametrize(
+    "switches, value, expected",
+    [
+        (r"\* FirstCap", "RICHARD", "[RICHARD]"),  # FirstCap only raises the first letter, as in Word
+        (r"\*lower \*firstcap", "RICHARD", "[Richard]"),
+        (r"\* Caps", "van der BERG", "[Van Der BERG]"),
+        (r"\* Upper \* Lower", "Ada", "[ada]"),
+    ],
+)
+def test_several_case_switches_apply_in_the_order_written(switches, value, expected):
+    assert one_field("contact_name", switches, value) == expected
