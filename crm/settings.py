@@ -206,6 +206,15 @@ SEGMENT_LETTERS_DIRECT_MAX_LINES = envint("SEGMENT_LETTERS_DIRECT_MAX_LINES", "5
 # a web process killed mid-job). The page then offers to run it again; recover_tasks marks it failed.
 BACKGROUND_JOB_STALE_AFTER = envint("BACKGROUND_JOB_STALE_AFTER", "600")
 
+# Letters as PDF (interactions.letter_pdf): LibreOffice's `soffice`, the Python interpreter that has LibreOffice's
+# `uno` module (Debian's python3-uno belongs to /usr/bin/python3), and how long one conversion may take before
+# LibreOffice is stopped (a batch of letters gets PDF_SECONDS_PER_LETTER more per letter). Machines without
+# LibreOffice offer the .docx instead; docs/DEPLOY.md says which machines need it.
+LIBREOFFICE_SOFFICE = os.getenv("LIBREOFFICE_SOFFICE", "soffice")
+LIBREOFFICE_PYTHON = os.getenv("LIBREOFFICE_PYTHON", "/usr/bin/python3")
+PDF_CONVERSION_TIMEOUT = envint("PDF_CONVERSION_TIMEOUT", "60")
+PDF_SECONDS_PER_LETTER = envint("PDF_SECONDS_PER_LETTER", "1")
+
 # The company that appears on printed documents and letters.
 COMPANY_NAME = os.getenv("COMPANY_NAME", "Northwind Traders Ltd")
 COMPANY_ADDRESS = os.getenv("COMPANY_ADDRESS", "1 Harbour Street\nLondon EC1A 1AA\nUnited Kingdom")

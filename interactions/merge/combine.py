@@ -35,7 +35,7 @@ from lxml import etree
 
 from .docx_engine import STORY_PART_RE
 
-__all__ = ["write_combined_docx", "combine_docx"]
+__all__ = ["write_combined_docx", "combine_docx", "template_key"]
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -56,36 +56,43 @@ CONTENT_TYPES = "[Content_Types].xml"
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the same letters give the same bytes
 _MARK = b"<!--letters-->"
 _SECTION_MARK = "combined-docx-section-break"
+_LETTER_BOOKMARK_IDS = 900_000_000  # far above the ids Word gives the first letter's own bookmarks
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 
 # A section's headers and footers: (element tag, w:type such as "default" or "first", relationship id).
 Section = tuple[tuple[str, str, str], ...]
 
 
-def combine_docx(documents: Iterable[bytes]) -> bytes:
+def combine_docx(documents: Iterable[bytes], *, bookmark_prefix: str = "") -> bytes:
     """The combined document as bytes (for a handful of letters; write_combined_docx for many)."""
     out = io.BytesIO()
-    write_combined_docx(out, documents)
+    write_combined_docx(out, documents, bookmark_prefix=bookmark_prefix)
     return out.getvalue()
 
 
-def write_combined_docx(fileobj, documents: Iterable[bytes]) -> None:
-    """Write the letters of `documents` (each a .docx, consumed one at a time) as one .docx to `fileobj`."""
+def write_combined_docx(fileobj, documents: Iterable[bytes], *, bookmark_prefix: str = "") -> None:
+    """Write the letters of `documents` (each a .docx, consumed one at a time) as one .docx to `fileobj`.
+
+    With a `bookmark_prefix`, letter n (from 0) starts with a bookmark named prefix + n, so a rendering of the
+    document (a PDF) can tell where each letter begins.
+    """
     letters = iter(documents)
     first = next(letters, None)
     if first is None:
         raise ValueError("combine_docx needs at least one document")
     with zipfile.ZipFile(io.BytesIO(first)) as base, tempfile.TemporaryFile() as body:
         with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as out:
-            combined = _Combined(base, body, out)
+            combined = _Combined(base, body, out, bookmark_prefix=bookmark_prefix)
             for letter in letters:
                 combined.add(letter)
             combined.finish()
 
 
 class _Combined:
-    def __init__(self, base: zipfile.ZipFile, body, out: zipfile.ZipFile):
+    def __init__(self, base: zipfile.ZipFile, body, out: zipfile.ZipFile, *, bookmark_prefix: str = ""):
         self.body, self.out = body, out
+        self.bookmark_prefix = bookmark_prefix
+        self.letters = 0  # letters taken so far
         self.root = etree.fromstring(base.read(DOCUMENT), _PARSER)
         xml_body = self.root.find(_W + "body")
         if len(xml_body) and xml_body[-1].tag == _W + "sectPr":
@@ -174,6 +181,9 @@ class _Combined:
         for drawing in xml_body.iter(_WP + "docPr"):
             drawing.set("id", str(self.next_drawing_id))
             self.next_drawing_id += 1
+        if self.bookmark_prefix:
+            _start_with_bookmark(xml_body, f"{self.bookmark_prefix}{self.letters}", _LETTER_BOOKMARK_IDS + self.letters)
+        self.letters += 1
         last = xml_body[-1] if len(xml_body) else None
         if last is not None and last.tag == _W + "p":
             _put_section(last, etree.Comment(_SECTION_MARK))
@@ -344,6 +354,12 @@ class _Relationships:
         return _xml(self.root) if self.added or self.original is None else self.original
 
 
+def template_key(document: bytes) -> bytes:
+    """The same for letters merged from the same template (their styles, pictures and settings are alike)."""
+    with zipfile.ZipFile(io.BytesIO(document)) as package:
+        return _family_key(package)
+
+
 def _family_key(package: zipfile.ZipFile) -> bytes:
     """Tells packages apart cheaply: the letters merged from one template share their relationships and every
     part but the merged text, so the relationships and each part's checksum and size (from the zip's directory,
@@ -387,6 +403,25 @@ def _restart_page_numbers(sect) -> None:
         else:
             sect.append(numbering)
     numbering.set(_W + "start", "1")
+
+
+def _start_with_bookmark(xml_body, name: str, bookmark_id: int) -> None:
+    """An empty bookmark at the start of the body: in its first paragraph when it begins with one (a
+    bookmark there marks the paragraph's page), else before whatever comes first."""
+    start = etree.Element(_W + "bookmarkStart")
+    start.set(_W + "id", str(bookmark_id))
+    start.set(_W + "name", name)
+    end = etree.Element(_W + "bookmarkEnd")
+    end.set(_W + "id", str(bookmark_id))
+    first = xml_body[0] if len(xml_body) else None
+    if first is not None and first.tag == _W + "p":
+        properties = first.find(_W + "pPr")
+        position = 0 if properties is None else first.index(properties) + 1
+        first.insert(position, start)
+        first.insert(position + 1, end)
+    else:
+        xml_body.insert(0, end)
+        xml_body.insert(0, start)
 
 
 def _put_section(paragraph, sect) -> None:

@@ -1,0 +1,387 @@
+"""Merged letters (.docx) to PDF with a headless LibreOffice (no Django here).
+
+One LibreOffice per process, started on first use and kept: starting it costs seconds, converting a letter in
+a running one a fraction of that (docs/PERFORMANCE.md has the figures, and why this and not `unoserver` or
+`soffice --convert-to`). LibreOffice's Python API (UNO) lives in the Debian interpreter, not in the project's
+virtualenv, so the converter talks to it through a small script (libreoffice_bridge.py) run by that
+interpreter, one JSON line per conversion over a pipe. Each converter has its own LibreOffice user profile in
+its own temporary directory, so several workers on one machine never share (or lock) one.
+
+- A conversion that takes longer than its timeout ends the LibreOffice process group and raises
+  PdfConversionError; the next conversion starts a fresh LibreOffice. A LibreOffice that died is restarted the
+  same way.
+- Many letters (convert_letters) are converted a batch at a time: the letters of one template are combined
+  into one document (combine.py), each starting with a bookmark, converted once, and the PDF is cut into one
+  PDF per letter where the bookmarks' destinations say each letter starts. Loading and laying out one document
+  of a hundred letters costs a fraction of loading a hundred documents. A letter of another template (whose
+  styles would differ in a combined document) or one with numbered lists (whose numbers would run on from the
+  letter before) is converted on its own.
+- One PDF of many letters (write_combined_pdf) is converted a batch at a time and the batches' PDFs are joined
+  (poppler's pdfunite, else pypdf), so neither LibreOffice nor this process holds more than a batch.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import json
+import os
+import re
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from lxml import etree
+from pypdf import PdfReader, PdfWriter
+
+from .combine import template_key, write_combined_docx
+
+__all__ = [
+    "PDF_CONTENT_TYPE",
+    "LibreOfficeConverter",
+    "PdfConversionError",
+    "libreoffice_available",
+    "pdf_filename",
+]
+
+PDF_CONTENT_TYPE = "application/pdf"
+BRIDGE = Path(__file__).with_name("libreoffice_bridge.py")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+_BOOKMARK_PREFIX = "crmletter"  # letters only: LibreOffice escapes other characters in destination names
+_DESTINATION_RE = re.compile(rf"^/?{_BOOKMARK_PREFIX}(\d+)$")
+_STYLE_RE = re.compile(rb'<w:pStyle w:val="([^"]+)"')
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+class PdfConversionError(Exception):
+    """A letter could not be converted to PDF; the message says why, in words for the person who asked."""
+
+
+def pdf_filename(docx_filename: str) -> str:
+    """'Contoso - Jane Doe.docx' -> 'Contoso - Jane Doe.pdf'."""
+    stem, dot, extension = docx_filename.rpartition(".")
+    return f"{stem}.pdf" if dot and extension.lower() == "docx" else f"{docx_filename}.pdf"
+
+
+def libreoffice_available(soffice: str = "soffice", python: str = "/usr/bin/python3") -> bool:
+    """Whether LibreOffice and the Python that drives it (with its `uno` module) are installed here."""
+    return _available(soffice, python, os.environ.get("PATH", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _available(soffice: str, python: str, path: str) -> bool:
+    soffice_path, python_path = shutil.which(soffice, path=path), shutil.which(python, path=path)
+    if not soffice_path or not python_path:
+        return False
+    try:
+        probe = subprocess.run([python_path, "-c", "import uno"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _check_docx(data: bytes, what: str = "The letter") -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            if "word/document.xml" not in package.namelist():
+                raise PdfConversionError(f"{what} is not a Word document (.docx): it has no word/document.xml.")
+    except zipfile.BadZipFile:
+        raise PdfConversionError(f"{what} is not a Word document (.docx): the file is not a valid .docx package.")
+
+
+def _batch_key(data: bytes) -> bytes | None:
+    """Letters with the same key convert alike in one combined document; None: convert this one on its own.
+
+    A letter with a list (numbered directly or through its paragraph style) is converted on its own: in a
+    combined document the numbers of a list run on from the letter before (1, 2 … then 3, 4 …).
+    """
+    key = template_key(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        body = package.read("word/document.xml")
+        if b"<w:numPr" in body:
+            return None
+        styles = set(_STYLE_RE.findall(body))
+        if styles and styles & _numbered_styles(key, package):
+            return None
+    return key
+
+
+_NUMBERED_STYLES: dict[bytes, frozenset[bytes]] = {}
+
+
+def _numbered_styles(key: bytes, package: zipfile.ZipFile) -> frozenset[bytes]:
+    """The ids of the paragraph styles that number their paragraphs (read once per template: `key`)."""
+    if key not in _NUMBERED_STYLES:
+        styles: frozenset[bytes] = frozenset()
+        if "word/styles.xml" in package.namelist():
+            root = etree.fromstring(package.read("word/styles.xml"), _PARSER)
+            styles = frozenset(
+                style.get(f"{{{W_NS}}}styleId", "").encode()
+                for style in root.iter(f"{{{W_NS}}}style")
+                if style.find(f"{{{W_NS}}}pPr/{{{W_NS}}}numPr") is not None
+            )
+        if len(_NUMBERED_STYLES) > 256:
+            _NUMBERED_STYLES.clear()
+        _NUMBERED_STYLES[key] = styles
+    return _NUMBERED_STYLES[key]
+
+
+class LibreOfficeConverter:
+    """One headless LibreOffice, started on first use, reused, restarted when it died or hung.
+
+    Safe to share between threads (conversions take turns); after a fork the child starts its own.
+    """
+
+    def __init__(
+        self,
+        *,
+        soffice: str = "soffice",
+        python: str = "/usr/bin/python3",
+        timeout: float = 60.0,
+        seconds_per_letter: float = 1.0,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.soffice, self.python = soffice, python
+        self.timeout, self.seconds_per_letter, self.startup_timeout = timeout, seconds_per_letter, startup_timeout
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._pid = 0  # the process that started self._process
+        self._directory: str | None = None
+        self._buffer = b""
+        self.starts = 0  # how many times LibreOffice was started (tests and benchmarks read it)
+
+    # --- one document ----------------------------------------------------------------------------------------
+
+    def convert(self, docx: bytes, *, timeout: float | None = None) -> bytes:
+        """The PDF of one .docx."""
+        _check_docx(docx)
+        return self._convert(docx, timeout=timeout or self.timeout)
+
+    def _convert(self, docx: bytes, *, timeout: float, destinations: bool = False) -> bytes:
+        with self._lock:
+            self._ensure_started()
+            source = os.path.join(self._directory, "letter.docx")
+            target = os.path.join(self._directory, "letter.pdf")
+            with open(source, "wb") as handle:
+                handle.write(docx)
+            try:
+                answer = self._ask({"source": source, "target": target, "destinations": destinations}, timeout)
+                if not answer.get("ok"):
+                    raise PdfConversionError(f"The letter could not be converted to PDF: {answer.get('error')}.")
+                with open(target, "rb") as handle:
+                    return handle.read()
+            finally:
+                for path in (source, target):
+                    if os.path.exists(path):
+                        os.unlink(path)
+
+    # --- many letters ----------------------------------------------------------------------------------------
+
+    def convert_letters(self, letters: Iterable[bytes], *, batch_size: int = 100) -> Iterator[bytes]:
+        """One PDF per letter, in order, converted a batch at a time (see the module's docstring)."""
+        batch: list[bytes] = []
+        batch_key = None
+        for letter in letters:
+            _check_docx(letter)
+            key = _batch_key(letter)
+            if batch and (key is None or key != batch_key or len(batch) >= batch_size):
+                yield from self._convert_batch(batch)
+                batch = []
+            batch.append(letter)
+            batch_key = key
+        if batch:
+            yield from self._convert_batch(batch)
+
+    def _convert_batch(self, batch: list[bytes]) -> list[bytes]:
+        if len(batch) == 1:
+            return [self._convert(batch[0], timeout=self.timeout)]
+        with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
+            write_combined_docx(combined, batch, bookmark_prefix=_BOOKMARK_PREFIX)
+            combined.seek(0)
+            pdf = self._convert(combined.read(), timeout=self._batch_timeout(len(batch)), destinations=True)
+        pieces = _split_at_destinations(pdf, len(batch))
+        if pieces is None:  # the destinations did not say where every letter starts: one letter at a time
+            return [self._convert(letter, timeout=self.timeout) for letter in batch]
+        return pieces
+
+    def write_combined_pdf(self, fileobj, letters: Iterable[bytes], *, batch_size: int = 200) -> int:
+        """All letters in one PDF on `fileobj`, each starting on a new page; returns the number of letters.
+
+        Built like the combined .docx (combine.py) a batch of letters at a time, so a job's memory stays flat.
+        """
+        count = 0
+        with tempfile.TemporaryDirectory(prefix="crm-pdf-combined-") as directory:
+            parts: list[str] = []
+            batch: list[bytes] = []
+
+            def flush() -> None:
+                with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
+                    write_combined_docx(combined, batch)
+                    combined.seek(0)
+                    pdf = self._convert(combined.read(), timeout=self._batch_timeout(len(batch)))
+                path = os.path.join(directory, f"part-{len(parts):06d}.pdf")
+                with open(path, "wb") as handle:
+                    handle.write(pdf)
+                parts.append(path)
+                batch.clear()
+
+            for letter in letters:
+                _check_docx(letter)
+                batch.append(letter)
+                count += 1
+                if len(batch) >= batch_size:
+                    flush()
+            if batch:
+                flush()
+            if not parts:
+                raise ValueError("write_combined_pdf needs at least one letter")
+            _join_pdfs(parts, fileobj)
+        return count
+
+    def _batch_timeout(self, letters: int) -> float:
+        return self.timeout + self.seconds_per_letter * letters
+
+    # --- the LibreOffice process -----------------------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._process is not None and self._pid != os.getpid():
+            self._process, self._directory = None, None  # the parent's: leave it alone
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._stop()
+        if not libreoffice_available(self.soffice, self.python):
+            raise PdfConversionError("PDF conversion is not available on this server (LibreOffice is not installed).")
+        self._directory = tempfile.mkdtemp(prefix="crm-pdf-")
+        profile = Path(self._directory, "profile").as_uri()
+        self._buffer = b""
+        self._process = subprocess.Popen(
+            [shutil.which(self.python), str(BRIDGE), shutil.which(self.soffice), profile],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: a hung LibreOffice is killed with it (_stop)
+        )
+        self._pid = os.getpid()
+        self.starts += 1
+        answer = self._read_answer(time.monotonic() + self.startup_timeout, "start")
+        if not answer.get("ok"):
+            self._stop()
+            raise PdfConversionError(f"LibreOffice did not start: {answer.get('error')}")
+
+    def _ask(self, request: dict, timeout: float) -> dict:
+        try:
+            self._process.stdin.write((json.dumps(request) + "\n").encode())
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._stop()
+            raise PdfConversionError("LibreOffice stopped unexpectedly; the next conversion starts it again.")
+        return self._read_answer(time.monotonic() + timeout, "convert the letter", timeout=timeout)
+
+    def _read_answer(self, deadline: float, doing: str, *, timeout: float | None = None) -> dict:
+        stdout = self._process.stdout
+        with selectors.DefaultSelector() as selector:
+            selector.register(stdout, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not selector.select(remaining):
+                    self._stop(graceful=False)  # it is stuck: it would not read a polite request either
+                    limit = f" within {timeout:g} s" if timeout else ""
+                    raise PdfConversionError(f"LibreOffice did not {doing}{limit}; it was stopped.")
+                chunk = os.read(stdout.fileno(), 65536)
+                if not chunk:
+                    self._stop()
+                    raise PdfConversionError(f"LibreOffice stopped while trying to {doing}.")
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def _stop(self, *, graceful: bool = True) -> None:
+        process, self._process = self._process, None
+        if process is not None and self._pid == os.getpid():
+            if graceful and process.poll() is None:
+                try:
+                    process.stdin.close()  # the bridge shuts LibreOffice down when its input ends …
+                    process.wait(timeout=5)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # … and whatever is left of the group goes now
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None and not stream.closed:
+                    try:
+                        stream.close()
+                    except OSError:
+                        pass
+        if self._directory is not None and self._pid == os.getpid():
+            shutil.rmtree(self._directory, ignore_errors=True)
+        self._directory = None
+
+    def close(self) -> None:
+        """Shut LibreOffice down (the next conversion would start it again)."""
+        with self._lock:
+            self._stop()
+
+    @property
+    def pid(self) -> int | None:
+        """The bridge's process id, which is also the id of its process group (LibreOffice's too)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._pid == os.getpid() and self._process.poll() is None
+
+
+def _split_at_destinations(pdf: bytes, letters: int) -> list[bytes] | None:
+    """Cut a combined PDF into one PDF per letter at the destinations of the letters' bookmarks (None if they
+    are not all there, or not in order)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    starts: dict[int, int] = {}
+    for name, destination in reader.named_destinations.items():
+        match = _DESTINATION_RE.match(str(name))
+        if match:
+            starts[int(match.group(1))] = reader.get_destination_page_number(destination)
+    pages = [starts.get(index) for index in range(letters)]
+    if None in pages or pages[0] != 0 or any(later <= earlier for earlier, later in itertools.pairwise(pages)):
+        return None
+    pieces = []
+    for index, first in enumerate(pages):
+        last = pages[index + 1] if index + 1 < letters else len(reader.pages)
+        writer = PdfWriter()
+        for number in range(first, last):
+            writer.add_page(reader.pages[number])
+        out = io.BytesIO()
+        writer.write(out)
+        pieces.append(out.getvalue())
+    return pieces
+
+
+def _join_pdfs(paths: list[str], fileobj) -> None:
+    """Join PDF files into `fileobj`: poppler's pdfunite when installed (it does not hold the pages in this
+    process), else pypdf."""
+    if len(paths) == 1:
+        with open(paths[0], "rb") as handle:
+            shutil.copyfileobj(handle, fileobj, 1 << 20)
+        return
+    pdfunite = shutil.which("pdfunite")
+    if pdfunite:
+        target = os.path.join(os.path.dirname(paths[0]), "combined.pdf")
+        result = subprocess.run([pdfunite, *paths, target], capture_output=True, check=False)
+        if result.returncode == 0:
+            with open(target, "rb") as handle:
+                shutil.copyfileobj(handle, fileobj, 1 << 20)
+            return
+    writer = PdfWriter()
+    for path in paths:
+        writer.append(path)
+    writer.write(fileobj)
