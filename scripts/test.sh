@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
-# One command: install everything (Python packages, and Chromium for the browser tests when we may install
-# system packages) and run the whole test suite. Uses SQLite, or the database DATABASE_URL names.
+# One command: install everything (Python packages, and when we may install system packages LibreOffice for
+# letters as PDF and Chromium for the browser tests) and run the whole test suite. Uses SQLite, or the database
+# DATABASE_URL names.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+extra=""
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "Installing Chromium for the browser tests…"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "Chromium is not installed and cannot be installed here: browser tests will be skipped." >&2
-  fi
+  extra="chromium"
 fi
+EXTRA_SYSTEM_PACKAGES="$extra" bash scripts/setup.sh
 exec .venv/bin/python -m pytest "$@"

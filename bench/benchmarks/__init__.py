@@ -2,4 +2,4 @@
 
 # In the layer order of what they measure (crm, then interactions, then segments): operations with the same
 # `order` run in the order their modules are imported.
-MODULES = ("contacts", "printing", "entries", "merge", "criteria", "segment_logging")
+MODULES = ("contacts", "printing", "entries", "merge", "letter_pdf", "criteria", "segment_logging")

@@ -15,8 +15,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
+from demo.interactions import build_letter_docx
 from interactions import letter_pdf
-from interactions.demo import build_letter_docx
 from interactions.letters import contact_merge_values
 from interactions.merge import compile_docx
 from interactions.merge.pdf_converter import LibreOfficeConverter, PdfConversionError, libreoffice_available
