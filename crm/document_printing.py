@@ -119,12 +119,23 @@ def document_update(
 # --- rendering --------------------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _stylesheet_path() -> str:
-    path = finders.find(PDF_STYLESHEET)
+@lru_cache(maxsize=4)
+def stylesheet_path(name: str = PDF_STYLESHEET) -> str:
+    path = finders.find(name)
     if not path:
-        raise RuntimeError(f"The stylesheet static/{PDF_STYLESHEET} is missing.")
+        raise RuntimeError(f"The stylesheet static/{name} is missing.")
     return str(path)
+
+
+def letterhead_context() -> dict[str, Any]:
+    """Our company as every printed page's letterhead shows it (templates/crm/pdf/_letterhead.html)."""
+    company_address = [line.strip() for line in settings.COMPANY_ADDRESS.splitlines() if line.strip()]
+    return {
+        "company_name": settings.COMPANY_NAME,
+        "company_address": company_address,
+        "company_vat_id": settings.COMPANY_VAT_ID,
+        "sender_line": " · ".join([settings.COMPANY_NAME, *company_address]),
+    }
 
 
 def _load(document: SalesDocument) -> SalesDocument:
@@ -140,7 +151,6 @@ def document_html(document: SalesDocument, *, version_no: int) -> str:
     lines = list(document.lines.all())
     subtotal = sum((line.amount for line in lines), Decimal("0.00"))
     vat_amount = (subtotal * document.vat_percent / 100).quantize(Decimal("0.01"))
-    company_address = [line.strip() for line in settings.COMPANY_ADDRESS.splitlines() if line.strip()]
     context = {
         "document": document,
         "contact": document.contact,
@@ -154,17 +164,14 @@ def document_html(document: SalesDocument, *, version_no: int) -> str:
         "intro": INTRO_TEXT.get(document.kind, ""),
         "closing": CLOSING_TEXT.get(document.kind, ""),
         "currency": getattr(settings, "DOCUMENT_CURRENCY", "GBP"),
-        "company_name": settings.COMPANY_NAME,
-        "company_address": company_address,
-        "company_vat_id": settings.COMPANY_VAT_ID,
-        "sender_line": " · ".join([settings.COMPANY_NAME, *company_address]),
+        **letterhead_context(),
     }
     return render_to_string(PDF_TEMPLATE, context)
 
 
 def _render(document: SalesDocument, *, version_no: int) -> bytes:
     html = document_html(document, version_no=version_no)
-    stylesheet = _stylesheet_path()
+    stylesheet = stylesheet_path()
     return render_pdf(html, base_url=Path(stylesheet).parent.as_uri() + "/", stylesheets=[stylesheet])
 
 

@@ -7,7 +7,7 @@ then refuses to print with a clear message instead of failing at boot).
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 # WeasyPrint logs every layout step at INFO; keep the server log for what matters.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -100,3 +100,34 @@ def render_pdf(html: str, *, base_url, stylesheets: Sequence[str] = ()) -> bytes
         sheets = [_stylesheet(weasyprint, path) for path in stylesheets]
         document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
         return document.write_pdf(stylesheets=sheets, font_config=font_config)
+
+
+def render_pdf_batches(
+    htmls: Iterable[str],
+    *,
+    base_url,
+    stylesheets: Sequence[str] = (),
+    target,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Render several HTML documents into one PDF written to `target` (a binary file), in order.
+
+    For many pages (a worksheet's cover sheets): each batch is laid out on its own, taking turns with other
+    renders in this process batch by batch rather than for the whole run, and `progress(n)` is called with the
+    number of batches laid out so far. The pages are then written as one document.
+    """
+    weasyprint = _weasyprint()
+    documents = []
+    for html in htmls:
+        with _lock:
+            font_config = _font_config(weasyprint)
+            sheets = [_stylesheet(weasyprint, path) for path in stylesheets]
+            document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
+            documents.append(document.render(stylesheets=sheets, font_config=font_config))
+        if progress is not None:
+            progress(len(documents))
+    if not documents:
+        raise ValueError("There is nothing to print.")
+    pages = [page for document in documents for page in document.pages]
+    with _lock:
+        documents[0].copy(pages).write_pdf(target)

@@ -156,6 +156,12 @@ class InteractionTemplateSetup(models.Model):
     def __str__(self) -> str:
         return self.get_event_display()
 
+    @classmethod
+    def template_for(cls, event: str) -> "InteractionTemplate | None":
+        """The template that logs `event`, or None when no row or no template is set."""
+        row = cls.objects.select_related("template__group").filter(event=event).first()
+        return row.template if row is not None else None
+
     def clean(self) -> None:
         # docs/BEHAVIOUR.md §10: automatically logged events use plain templates (no language rows, no attachment).
         template = self.template

@@ -23,6 +23,7 @@ from tests.factories import (
     SalesDocumentLineFactory,
     SalespersonFactory,
 )
+from tests.pdf_helpers import pdf_text
 
 pytestmark = [
     pytest.mark.django_db,
@@ -32,20 +33,6 @@ pytestmark = [
 KINDS = list(SalesDocument.Kind.values)
 VERSIONED = [SalesDocument.Kind.QUOTE, SalesDocument.Kind.BLANKET_ORDER, SalesDocument.Kind.ORDER]
 UNVERSIONED = [SalesDocument.Kind.INVOICE, SalesDocument.Kind.CREDIT_MEMO]
-
-
-def pdf_text(pdf: bytes) -> str:
-    from pypdf import PdfReader
-
-    # pypdf 7 extracts a no-break space as U+00A0; the assertions are about words, not spacing.
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    return text.replace("\xa0", " ")
-
-
-def pdf_pages(pdf: bytes) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def document_with_lines(kind=SalesDocument.Kind.INVOICE, lines=3, **kwargs) -> SalesDocument:
