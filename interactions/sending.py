@@ -44,6 +44,7 @@ from django_tasks_db.models import DBTaskResult
 from crm.jobs.registry import RecoveryOptions
 from crm.models import CorrespondenceType
 
+from .emails import EML_CONTENT_TYPE, email_from_eml
 from .letters import render_letter
 from .models import DeliveryStatus, InteractionLogEntry
 
@@ -93,6 +94,9 @@ def _header_text(value: str) -> str:
 
 
 def _message(entry: InteractionLogEntry, connection) -> EmailMultiAlternatives:
+    if entry.document_id is not None and entry.document.content_type == EML_CONTENT_TYPE:
+        # A free e-mail: the message kept on the entry, with its own recipients (interactions.emails).
+        return email_from_eml(entry.document.read(), connection=connection)
     contact = entry.contact
     if contact is None:
         raise ValueError("The entry has no contact any more.")
@@ -186,7 +190,7 @@ def _deliver(entry: InteractionLogEntry, connection) -> bool:
 
 
 def _deliverable():
-    return InteractionLogEntry.objects.select_related("contact", "salesperson", "merge_template")
+    return InteractionLogEntry.objects.select_related("contact", "salesperson", "merge_template", "document")
 
 
 def entry_deliver(entry: InteractionLogEntry) -> bool:

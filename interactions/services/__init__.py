@@ -5,4 +5,5 @@ from .cover_sheets import *  # noqa: F401,F403
 from .create import *  # noqa: F401,F403
 from .delivery import *  # noqa: F401,F403
 from .document_logging import *  # noqa: F401,F403
+from .emails import *  # noqa: F401,F403
 from .entries import *  # noqa: F401,F403

@@ -41,6 +41,9 @@ OPTIONAL_FIELDS = (
     "language_code",
     "subject",
     "personal_note",
+    # A stored document that is the entry's content itself (a free e-mail's message, interactions.emails): it
+    # stands in for the template's letter, and the message carries its own recipients.
+    "document",
 )
 # Entry fields full_clean() must not check: foreign keys (one query each, and we resolved them already).
 _NOT_CLEANED = (
@@ -132,7 +135,8 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
             correspondence_type = CorrespondenceType.BLANK
     else:
         correspondence_type = chosen_type
-    if correspondence_type == CorrespondenceType.EMAIL:
+    document = values.get("document")
+    if correspondence_type == CorrespondenceType.EMAIL and document is None:
         if not kind:
             raise ValidationError(EMAIL_NEEDS_ATTACHMENT, code="email_needs_attachment")
         if not contact.email:
@@ -173,6 +177,7 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
         salesperson=salesperson,
         user=user if user is not None and getattr(user, "is_authenticated", False) else None,
         merge_template=letter,
+        document=document,
     )
     if Decimal(entry.cost) < 0:
         raise ValidationError({"cost": "Cost cannot be negative."})
@@ -212,7 +217,8 @@ def interaction_create(*, contact, template, description, user, **fields: Any) -
     for _ in range(3):
         draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
         with transaction.atomic():
-            if draft.letter is None or pin_documents([draft.letter.pk]):
+            wanted = {stored.pk for stored in (draft.letter, draft.entry.document) if stored is not None}
+            if not wanted or pin_documents(wanted) == wanted:
                 return _save(draft, user=user)
     raise RuntimeError("The template's letter snapshot was deleted three times while logging; nothing was logged.")
 
