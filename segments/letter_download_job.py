@@ -16,10 +16,11 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from interactions.services import cover_sheets_log
 from interactions.services.entries import stored_documents_delete_unused
 from interactions.storage import store_document_file
 
-from . import letters, logged_letters
+from . import cover_sheets, letters, logged_letters
 from .models import LetterDownloadJob, SegmentLine
 
 __all__ = ["letter_download_job_run", "letter_download_job_lost"]
@@ -36,17 +37,18 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
     A segment logged or deleted while its letters are merged leaves a job without a segment, which the next
     run deletes with its file.
     """
-    job = Job.objects.select_related("segment", "logged_segment").filter(pk=job_id).first()
+    job = Job.objects.select_related("segment", "logged_segment", "user").filter(pk=job_id).first()
     if job is None or job.status == Job.Status.DONE:
         return job
     work = _work(job)
     if work is None:
         _fail(job, "The segment was logged or deleted before its letters were merged.")
         return _reload(job)
-    total, filename, write = work
+    total, filename, content_type, write = work
+    covers = job.kind == Job.Kind.COVER_SHEETS
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
-        stage="Merging letters",
+        stage="Printing cover sheets" if covers else "Merging letters",
         total=total,
         done=0,
         error="",
@@ -59,42 +61,54 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
 
     try:
         with tempfile.TemporaryFile() as spool:
-            write(spool, progress=progress)
+            printed = write(spool, progress=progress)
             Job.objects.filter(pk=job.pk).update(stage="Storing the file", heartbeat_at=Now())
-            document = store_document_file(spool, filename=filename, content_type=letters.LETTER_FILES[job.kind][1])
+            document = store_document_file(spool, filename=filename, content_type=content_type)
+        with transaction.atomic():
+            # Cover sheets are logged in the transaction that marks the job done, so a rerun after a lost worker
+            # either finds it done or logs them once (docs/BEHAVIOUR.md §12).
+            if covers:
+                cover_sheets_log(printed, user=job.user)
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.DONE,
+                stage="Done",
+                done=total,
+                document=document,
+                filename=filename,
+                finished_at=timezone.now(),
+                heartbeat_at=Now(),
+            )
     except ValidationError as error:
-        # The worksheet changed since the job was asked for (emptied, template letter removed): say so.
+        # The worksheet changed since the job was asked for (emptied, template letter removed, a contact privacy
+        # blocked): say so.
         _fail(job, " ".join(error.messages))
         return _reload(job)
     except Exception as error:
         _fail(job, f"{type(error).__name__}: {error}")
         raise
-    Job.objects.filter(pk=job.pk).update(
-        status=Job.Status.DONE,
-        stage="Done",
-        done=total,
-        document=document,
-        filename=filename,
-        finished_at=timezone.now(),
-        heartbeat_at=Now(),
-    )
     _delete_replaced_jobs(job)
     return _reload(job)
 
 
-def _work(job: LetterDownloadJob) -> tuple[int, str, Callable] | None:
-    """What the job writes: how many lines (or entries), the file's name, and the writer (a file object and
-    `progress` to go); None when its worksheet or logged segment is gone."""
+def _work(job: LetterDownloadJob) -> tuple[int, str, str, Callable] | None:
+    """What the job writes: how many lines (or entries), the file's name and content type, and the writer (a
+    file object and `progress` to go); None when its worksheet or logged segment is gone."""
     if job.logged_segment is not None:
         logged = job.logged_segment
         total = logged_letters.letters_to_print(logged).count()
         filename = logged_letters.logged_letters_filename(logged, job.kind)
-        return total, filename, partial(logged_letters.write_logged_letters, logged, job.kind)
+        content_type = letters.LETTER_FILES[job.kind][1]
+        return total, filename, content_type, partial(logged_letters.write_logged_letters, logged, job.kind)
     if job.segment is not None:
         segment = job.segment
         total = SegmentLine.objects.filter(segment_id=segment.pk).count()
+        if job.kind == Job.Kind.COVER_SHEETS:
+            # Printing them logs an entry per line (segments.cover_sheets), as the user who asked.
+            write = partial(cover_sheets.write_segment_cover_sheets, segment, job.text, job.user)
+            return total, cover_sheets.cover_sheets_filename(segment), cover_sheets.COVER_SHEETS_CONTENT_TYPE, write
         filename = letters.letters_filename(segment, job.kind)
-        return total, filename, partial(letters.write_segment_letters, segment, job.kind)
+        content_type = letters.LETTER_FILES[job.kind][1]
+        return total, filename, content_type, partial(letters.write_segment_letters, segment, job.kind)
     return None
 
 

@@ -255,6 +255,8 @@ class LetterDownloadJob(BackgroundJob):
     class Kind(models.TextChoices):
         ZIP = "zip", "Letters (.zip)"
         DOCX = "docx", "Letters (one .docx)"
+        # A worksheet's cover sheets, one PDF (segments.cover_sheets): printing them logs an entry per line.
+        COVER_SHEETS = "covers", "Cover sheets (PDF)"
 
     RERUN_NOTE = "Ask for the letters again."
     TASK_PATH = "segments.tasks.run_letter_download_job"
@@ -271,6 +273,7 @@ class LetterDownloadJob(BackgroundJob):
         StoredDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     filename = models.CharField(max_length=255, blank=True)
+    text = models.TextField(blank=True, help_text="The free text of cover sheets.")
 
     class Meta(BackgroundJob.Meta):
         pass

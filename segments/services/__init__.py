@@ -1,5 +1,6 @@
 """Every change to segments goes through these functions. One module per area."""
 
+from .cover_sheets import *  # noqa: F401,F403
 from .criteria import *  # noqa: F401,F403
 from .letter_jobs import *  # noqa: F401,F403
 from .logging import *  # noqa: F401,F403

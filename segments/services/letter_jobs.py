@@ -30,6 +30,7 @@ __all__ = [
     "segment_letters_prepare",
     "logged_segment_letters_prepare",
     "letter_jobs_latest",
+    "queue_letter_job",
 ]
 
 Job = LetterDownloadJob
@@ -61,7 +62,7 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
             segment = Segment.objects.select_for_update().get(pk=segment.pk)
         except Segment.DoesNotExist:
             raise ValidationError("This segment no longer exists (it was logged or deleted).")
-        return _queue(kind=kind, user=user, segment=segment)
+        return queue_letter_job(kind=kind, user=user, segment=segment)
 
 
 def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, user) -> LetterDownloadJob:
@@ -77,16 +78,16 @@ def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, 
         locked = LoggedSegment.objects.select_for_update().filter(pk=logged_segment.pk).first()
         if locked is None:
             raise ValidationError(f"Logged segment {logged_segment.pk} no longer exists.")
-        return _queue(kind=kind, user=user, logged_segment=locked)
+        return queue_letter_job(kind=kind, user=user, logged_segment=locked)
 
 
-def _queue(*, kind: str, user, **owner) -> LetterDownloadJob:
+def queue_letter_job(*, kind: str, user, text: str = "", **owner) -> LetterDownloadJob:
     """Under the owner's row lock: its live job of this kind as it is, or a new one (a stale one is failed first),
-    enqueued after commit. `owner`: segment= or logged_segment=."""
+    enqueued after commit. `owner`: segment= or logged_segment=; `text`: a cover sheets job's free text."""
     active = Job.objects.filter(**owner, kind=kind, status__in=Job.ACTIVE).first()
     if active is not None and not background_job_fail_if_stale(active):
         return active
-    job = Job.objects.create(**owner, kind=kind, user=user, stage="Queued")
+    job = Job.objects.create(**owner, kind=kind, user=user, text=text, stage="Queued")
     transaction.on_commit(lambda: run_letter_download_job.enqueue(job.pk))
     return job
 
