@@ -243,3 +243,59 @@ class StatisticsForm(forms.Form):
             if value and not (datetime.date(1900, 1, 1) <= value <= datetime.date(2999, 12, 31)):
                 self.add_error(name, "Enter a date between 1900 and 2999.")
         return cleaned
+
+
+# --- the contact's actions: call, e-mail, cover sheet (docs/BEHAVIOUR.md §10) -------------------------------------
+# Presence and content are the services' to check (interaction_log_call, interaction_send_email, cover_sheet_print),
+# so their messages, in the reference's words, are the ones shown.
+
+CALL_OUTCOMES = [("successful", "Successful"), ("failed", "Attempt failed (no answer, busy)")]
+
+
+class CallForm(forms.Form):
+    phone_no = forms.ChoiceField(label="Number called", widget=forms.RadioSelect, required=False)
+    description = forms.CharField(max_length=100, required=False)
+    duration_minutes = forms.IntegerField(label="Duration (min.)", min_value=0, max_value=24 * 60, required=False)
+    outcome = forms.ChoiceField(choices=CALL_OUTCOMES, initial="successful", widget=forms.RadioSelect)
+    evaluation = forms.ChoiceField(choices=Evaluation.choices, required=False)
+
+    def __init__(self, *args, numbers: list[str], template=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone_no"].choices = [(number, number) for number in numbers]
+        if numbers:
+            self.fields["phone_no"].initial = numbers[0]
+        if template is not None:
+            self.fields["description"].initial = template.description
+            self.fields["duration_minutes"].initial = template.unit_duration_minutes
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "phone_no": data["phone_no"] or None,
+            "description": data["description"],
+            "duration_minutes": data["duration_minutes"],
+            "attempt_failed": data["outcome"] == "failed",
+            "evaluation": data["evaluation"],
+        }
+
+
+class EmailForm(forms.Form):
+    to = forms.CharField(
+        label="To", max_length=2000, required=False, help_text="Several addresses: separate them with commas."
+    )
+    subject = forms.CharField(max_length=200, required=False)
+    body = forms.CharField(label="Text", widget=forms.Textarea(attrs={"rows": 12}), required=False)
+    attachment = forms.FileField(required=False)
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {key: data[key] for key in ("to", "subject", "body", "attachment")}
+
+
+class CoverSheetForm(forms.Form):
+    text = forms.CharField(
+        label="Text",
+        widget=forms.Textarea(attrs={"rows": 10}),
+        required=False,
+        help_text="Printed below the address; at most 2,000 characters, so that it fits on one page.",
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import criteria, letters, logged, logged_letters, worksheet
+from .views import cover_sheets, criteria, letters, logged, logged_letters, worksheet
 
 app_name = "segments"
 
@@ -57,6 +57,7 @@ urlpatterns = [
     path("<int:pk>/letters.zip", letters.segment_letters_zip, name="segment_letters_zip"),
     path("<int:pk>/letters.docx", letters.segment_letters_docx, name="segment_letters_docx"),
     path("<int:pk>/letters/prepare/", letters.segment_letters_prepare, name="segment_letters_prepare"),
+    path("<int:pk>/cover-sheets/", cover_sheets.segment_cover_sheets, name="segment_cover_sheets"),
     path("<int:pk>/letters/jobs/", letters.segment_letter_jobs, name="segment_letter_jobs"),
     path(
         "<int:pk>/letters/jobs/<int:job_id>/download/",

@@ -61,6 +61,7 @@ def world():
     return {
         "/contacts/": entry.contact.pk,
         "/interactions/": entry.pk,
+        "/interactions/contacts/": entry.contact.pk,
         "/segments/logged/": entry.logged_segment.pk,
         "/segments/": line.segment.pk,
         "/segments/criteria/": saved_criteria.pk,

@@ -14,8 +14,8 @@ from crm.models import Contact
 
 from ..forms import InteractionCreateForm
 from ..letters import entry_document_bytes
-from ..models import InteractionLogEntry
-from ..services import interaction_create, interaction_preview
+from ..models import DocumentType, InteractionLogEntry
+from ..services import COVER_SHEET_NOT_SHOWN, interaction_create, interaction_preview
 from ..services.create import PRIVACY_BLOCKED
 
 
@@ -103,6 +103,10 @@ def interaction_document_view(request, pk: int):
     require_perm(request, "interactions.view_interactionlogentry")
     entry = get_object_or_404(InteractionLogEntry.objects.select_related("document", "merge_template"), pk=pk)
     result = entry_document_bytes(entry)
+    if result is None and entry.document_type == DocumentType.COVER_SHEET:
+        # As in Business Central: a cover sheet is printed, not kept (docs/BEHAVIOUR.md §10).
+        messages.error(request, COVER_SHEET_NOT_SHOWN)
+        return redirect(reverse("interactions:interaction_detail", args=[entry.pk]))
     if result is None:
         raise Http404("This interaction has no stored document.")
     data, filename, content_type = result
