@@ -152,6 +152,7 @@ TEMPLATES = {
     "S-ORDER": ("SALES", "Sales order confirmation", "outbound", "us", "0.00", 0, "hard_copy", ""),
     "S-INVOICE": ("SALES", "Sales invoice", "outbound", "us", "0.00", 0, "hard_copy", ""),
     "S-CREDIT": ("SALES", "Sales credit memo", "outbound", "us", "0.00", 0, "hard_copy", ""),
+    "COVER": ("LETTER", "Cover sheet", "outbound", "us", "0.00", 0, "hard_copy", ""),
 }
 SETUP = {
     InteractionTemplateSetup.Event.SALES_QUOTE: "S-QUOTE",
@@ -161,6 +162,7 @@ SETUP = {
     InteractionTemplateSetup.Event.SALES_CREDIT_MEMO: "S-CREDIT",
     InteractionTemplateSetup.Event.EMAIL: "EMAIL",
     InteractionTemplateSetup.Event.PHONE_CALL: "CALL-OUT",
+    InteractionTemplateSetup.Event.COVER_SHEET: "COVER",
 }
 # How often each template appears among the generated entries.
 ENTRY_WEIGHTS = {
