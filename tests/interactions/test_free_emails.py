@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from interactions.emails import EML_CONTENT_TYPE, Attachment
 from interactions.letters import entry_document_bytes
 from interactions.models import InteractionLogEntry, StoredDocument
+from interactions.sending import entries_deliver
 from interactions.services import interaction_send_email, log_entries_queue_resend
-from interactions.services.delivery import entries_deliver
 from interactions.services.emails import EMAIL_SETUP_MISSING
 from tests.factories import (
     InteractionTemplateFactory,
