@@ -572,7 +572,12 @@ class NumberPicture:
 
     def format_text(self, text: str) -> str:
         value = _number(text)
-        return text if value is None else self.format(value)  # not a number: the switch has no effect
+        if value is None:
+            return text  # not a number: the switch has no effect
+        try:
+            return self.format(value)
+        except InvalidOperation:  # more digits than decimal arithmetic holds: printed as it is
+            return text
 
     def format(self, value: Decimal) -> str:
         section, auto_minus = self.sections[0], value < 0

@@ -8,6 +8,7 @@ specification the expected texts come from.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import time
 import zipfile
@@ -17,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from docx.oxml.ns import qn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.benchmarks.merge import field_code_letter_docx
 from interactions.letters import compiled_docx, contact_merge_values, entry_document_bytes, store_document
@@ -166,6 +169,7 @@ def test_an_empty_date_prints_nothing_not_even_its_before_text():
         (r'\# "+0"', "3", "+3"),
         ("\\# \"'No.' 0\"", "17", "No. 17"),
         (r'\# "0"', "n/a", "n/a"),  # not a number: Word leaves it as it is
+        (r'\# "0.00"', "1" * 40, "1" * 40),  # beyond decimal precision: printed as it is
     ],
 )
 def test_numeric_pictures(picture, value, expected):
@@ -547,3 +551,22 @@ def test_a_stored_snapshot_is_compiled_leniently_for_its_letters():
 )
 def test_several_case_switches_apply_in_the_order_written(switches, value, expected):
     assert one_field("contact_name", switches, value) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.one_of(st.text(max_size=40), st.decimals(allow_nan=False, allow_infinity=False).map(str)),
+    switches=st.sampled_from(
+        [r'\# "#,##0.00;(#,##0.00);-"', r"\# x##.0x", r'\@ "dddd d MMMM yy"', r"\* Caps \* FirstCap", r'\b "a" \f "b"']
+    ),
+)
+def test_any_value_through_any_switch_merges_without_error(value, switches):
+    field = "interaction.date" if "@" in switches else "interaction.entry_no"
+    compiled = _switch_templates(switches)
+    assert isinstance(compiled.render({field: value}), bytes)
+
+
+@functools.cache
+def _switch_templates(switches: str):
+    name = "interaction_date" if "@" in switches else "interaction_entry_no"
+    return compile_docx(template(b.mergefield(name, switches)))
