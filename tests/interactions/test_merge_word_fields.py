@@ -570,3 +570,44 @@ def test_any_value_through_any_switch_merges_without_error(value, switches):
 def _switch_templates(switches: str):
     name = "interaction_date" if "@" in switches else "interaction_entry_no"
     return compile_docx(template(b.mergefield(name, switches)))
+
+
+WORD_2016_PARAGRAPH = """
+<w:p w:rsidR="00A1" w:rsidRDefault="00A1">
+  <w:r><w:t xml:space="preserve">Hello </w:t></w:r>
+  <w:r w:rsidR="00B2"><w:fldChar w:fldCharType="begin"/></w:r>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve"> IF </w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:fldChar w:fldCharType="begin"/></w:r>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve"> MERGEFIELD </w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText>contact_city</w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve"> </w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:fldChar w:fldCharType="separate"/></w:r>
+  <w:r w:rsidR="00C3"><w:rPr><w:noProof/></w:rPr><w:t>«contact_city»</w:t></w:r>
+  <w:r w:rsidR="00B2"><w:fldChar w:fldCharType="end"/></w:r>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve"> = "</w:instrText></w:r>
+  <w:proofErr w:type="spellStart"/>
+  <w:r w:rsidR="00B2"><w:instrText>K</w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText>ö</w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText>ln</w:instrText></w:r>
+  <w:proofErr w:type="spellEnd"/>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve">" "</w:instrText></w:r>
+  <w:bookmarkStart w:id="0" w:name="_GoBack"/><w:bookmarkEnd w:id="0"/>
+  <w:r w:rsidR="00B2"><w:rPr><w:i/></w:rPr><w:instrText>neighbour</w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve">" "</w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText>guest</w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:instrText xml:space="preserve">" </w:instrText></w:r>
+  <w:r w:rsidR="00B2"><w:fldChar w:fldCharType="separate"/></w:r>
+  <w:r w:rsidR="00C3"><w:rPr><w:noProof/></w:rPr><w:t>guest</w:t></w:r>
+  <w:r w:rsidR="00B2"><w:fldChar w:fldCharType="end"/></w:r>
+  <w:r><w:t>!</w:t></w:r>
+</w:p>"""
+
+
+def test_an_if_field_exactly_as_word_2016_saves_it_with_proofing_marks_and_a_bookmark_inside():
+    document = b.new_document()
+    document.element.body.insert(0, b.parse_xml(WORD_2016_PARAGRAPH.replace("<w:p ", f"<w:p {b.nsdecls('w')} ", 1)))
+    compiled = compile_docx(b.to_bytes(document))
+    local = b.read(compiled.render({"contact.city": "Köln"})).paragraphs[0]
+    assert local.text == "Hello neighbour!"
+    assert [run.text for run in local.runs if run.italic] == ["neighbour"]
+    assert b.text_of(compiled.render({"contact.city": "Bonn"})).startswith("Hello guest!")
