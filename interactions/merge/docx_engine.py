@@ -158,12 +158,12 @@ class _Slots:
         self.known = known
         self.unknown = unknown
         self.strict = strict
-        self.slots: list = []
+        self.slots: list[_Slot] = []
         self.pis: list[etree._ProcessingInstruction] = []
         self.formats: list[etree._Element | None] = []
         self._format_index: dict[bytes, int] = {}
 
-    def add(self, slot) -> etree._ProcessingInstruction:
+    def add(self, slot: _Slot) -> etree._ProcessingInstruction:
         self.slots.append(slot)
         self.pis.append(etree.ProcessingInstruction(_SLOT_PI, str(len(self.slots) - 1)))
         return self.pis[-1]
@@ -497,7 +497,7 @@ def _run_formats(root: etree._Element, formats: list) -> tuple[tuple[bytes, byte
 class _MergedPart:
     name: str
     chunks: tuple[bytes, ...]
-    fields: tuple  # one slot per gap between chunks: field name, MergeFieldProgram or _RunSlot
+    fields: tuple[_Slot, ...]  # one slot per gap between chunks
     line_break: bytes
     run_formats: tuple[tuple[bytes, bytes], ...] = ()
 
