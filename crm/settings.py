@@ -201,6 +201,9 @@ INSTALLED_APPS.append("django_tasks_db")
 # A worksheet with more lines than this merges "download all letters" in a background task, with progress on the
 # page, instead of in the web request (segments.services.letter_jobs).
 SEGMENT_LETTERS_DIRECT_MAX_LINES = envint("SEGMENT_LETTERS_DIRECT_MAX_LINES", "500")
+# The same for "print cover sheets" (segments.services.cover_sheets): a PDF page costs far more than a merged
+# letter (docs/PERFORMANCE.md, Cover sheets), so the limit is lower.
+SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = envint("SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES", "50")
 # A queued or running background job (LogJob, LetterDownloadJob) with no progress for this many seconds is
 # "stopped": a working job writes progress every few seconds, so its process is gone (with the in-process backend,
 # a web process killed mid-job). The page then offers to run it again; recover_tasks marks it failed.

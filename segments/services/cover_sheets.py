@@ -1,7 +1,7 @@
 """Printing a worksheet's cover sheets (docs/BEHAVIOUR.md §10, "Cover sheets"; Business Central's Print Cover
 Sheets of a segment): one PDF with a page per line, and an entry per line with the "Cover sheets" setup template.
 
-Up to settings.SEGMENT_LETTERS_DIRECT_MAX_LINES lines the PDF is drawn in the request; above that a background job
+Up to settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES lines the PDF is drawn in the request; above that a background job
 (a LetterDownloadJob of kind "covers", run by segments.letter_download_job) draws it with progress on the worksheet
 and offers the file, like the worksheet's letters (docs/BEHAVIOUR.md §12). Either way the entries are written
 once the PDF exists, with bulk inserts.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -20,9 +21,9 @@ from interactions.services.create import PRIVACY_BLOCKED
 
 from ..cover_sheets import segment_cover_sheet_contacts
 from ..models import LetterDownloadJob, Segment, SegmentLine
-from .letter_jobs import letters_in_background, queue_letter_job
+from .letter_jobs import queue_letter_job
 
-__all__ = ["CoverSheets", "segment_cover_sheets_print"]
+__all__ = ["CoverSheets", "cover_sheets_in_background", "segment_cover_sheets_print"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ class CoverSheets:
     pdf: bytes | None = None
     logged: int = 0
     job: LetterDownloadJob | None = None
+
+
+def cover_sheets_in_background(segment: Segment, *, line_count: int | None = None) -> bool:
+    """Whether this worksheet has too many lines to draw its cover sheets in a web request."""
+    if line_count is None:
+        line_count = SegmentLine.objects.filter(segment_id=segment.pk).count()
+    return line_count > settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES
 
 
 def _check(segment: Segment) -> int:
@@ -64,7 +72,7 @@ def segment_cover_sheets_print(segment: Segment, *, text: str, user) -> CoverShe
     text = cover_sheet_clean_text(text)
     cover_sheets_template()
     count = _check(segment)
-    if not letters_in_background(segment, line_count=count):
+    if not cover_sheets_in_background(segment, line_count=count):
         contacts = [contact for batch in segment_cover_sheet_contacts(segment) for contact in batch]
         pdf = cover_sheets_pdf(contacts, text=text, sender=cover_sheet_sender(user))
         return CoverSheets(pdf=pdf, logged=cover_sheets_log([contact.pk for contact in contacts], user=user))

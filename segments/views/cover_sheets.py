@@ -41,8 +41,8 @@ def segment_cover_sheets(request, pk: int):
             "segment": segment,
             "form": form,
             "line_count": segment.lines.count(),
-            "in_background": services.letters_in_background(segment),
+            "in_background": services.cover_sheets_in_background(segment),
             "logged": logged,
-            "max_lines": settings.SEGMENT_LETTERS_DIRECT_MAX_LINES,
+            "max_lines": settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES,
         },
     )

@@ -213,7 +213,7 @@ def test_a_marketer_prints_a_worksheets_cover_sheets_as_one_pdf(marketer_client,
 
 def test_a_big_worksheets_cover_sheets_go_to_the_letters_card(marketer_client, marketer, settings):
     setup("cover_sheet", "COVER")
-    settings.SEGMENT_LETTERS_DIRECT_MAX_LINES = 1
+    settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 1
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     segment = SegmentFactory()
     CompanyFactory(city="Kiel"), CompanyFactory(city="Kiel")

@@ -1,6 +1,6 @@
 """A worksheet's cover sheets (reference 3, Print Cover Sheets; scenario 78; docs/BEHAVIOUR.md §10): one PDF with a
 page per line, an entry per line with the "Cover sheets" setup template, document type cover sheet and a blank
-document number; drawn by a background job above SEGMENT_LETTERS_DIRECT_MAX_LINES lines (the tests lower it).
+document number; drawn by a background job above SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES lines (the tests lower it).
 Each test: given … / when … / then …."""
 
 import pytest
@@ -67,7 +67,7 @@ def test_scenario_78_given_a_worksheet_when_its_cover_sheets_are_printed_then_a_
 def test_given_a_big_worksheet_when_cover_sheets_are_printed_then_a_job_draws_them_and_logs_once_done(
     worksheet, setup, marketer, settings, django_capture_on_commit_callbacks
 ):
-    settings.SEGMENT_LETTERS_DIRECT_MAX_LINES = 2
+    settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 2
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = segment_cover_sheets_print(worksheet, text="Samples enclosed.", user=marketer)
     assert result.pdf is None and result.job.kind == "covers" and result.job.text == "Samples enclosed."
@@ -84,7 +84,7 @@ def test_given_a_big_worksheet_when_cover_sheets_are_printed_then_a_job_draws_th
 
 
 def test_given_a_big_worksheet_when_asked_twice_then_one_job(worksheet, setup, marketer, settings):
-    settings.SEGMENT_LETTERS_DIRECT_MAX_LINES = 2
+    settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 2
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     first = segment_cover_sheets_print(worksheet, text="", user=marketer).job
     second = segment_cover_sheets_print(worksheet, text="", user=marketer).job
@@ -94,7 +94,7 @@ def test_given_a_big_worksheet_when_asked_twice_then_one_job(worksheet, setup, m
 def test_given_a_contact_blocked_while_the_job_waits_when_it_runs_then_it_fails_and_logs_nothing(
     worksheet, setup, marketer, settings
 ):
-    settings.SEGMENT_LETTERS_DIRECT_MAX_LINES = 2
+    settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 2
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     job = segment_cover_sheets_print(worksheet, text="", user=marketer).job
     Contact.objects.filter(name="Grace Hopper").update(privacy_blocked=True)
@@ -126,3 +126,12 @@ def test_given_no_cover_sheet_setup_when_a_worksheet_is_printed_then_the_pdf_com
 ):
     result = segment_cover_sheets_print(worksheet, text="", user=marketer)
     assert result.logged == 0 and pdf_pages(result.pdf) == 3 and InteractionLogEntry.objects.count() == 0
+
+
+def test_given_the_letters_limit_is_lower_when_cover_sheets_are_printed_then_their_own_limit_decides(
+    worksheet, setup, marketer, settings
+):
+    settings.SEGMENT_LETTERS_DIRECT_MAX_LINES = 1
+    settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 3
+    result = segment_cover_sheets_print(worksheet, text="", user=marketer)
+    assert result.job is None and pdf_pages(result.pdf) == 3
