@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from crm.access import require_perm
 from crm.models import Contact
+from crm.pdf import PdfUnavailableError
 
 from ..forms import CallForm, CoverSheetForm, EmailForm
 from ..models import InteractionTemplateSetup
@@ -119,6 +120,8 @@ def contact_cover_sheet(request, pk: int):
             pdf, _logged_count = cover_sheet_print(contact, text=form.cleaned_data["text"], user=request.user)
         except ValidationError as error:
             _add_service_errors(form, error)
+        except PdfUnavailableError as error:
+            form.add_error(None, str(error))
         else:
             return _download(pdf, f"Cover sheet {contact.no}.pdf", "application/pdf")
     warnings = [] if InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.COVER_SHEET) else [NOT_LOGGED]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
 from crm.access import require_perm
+from crm.pdf import PdfUnavailableError
 from interactions.forms import CoverSheetForm
 from interactions.models import InteractionTemplateSetup
 from interactions.views.create import _add_service_errors, _download
@@ -28,6 +29,8 @@ def segment_cover_sheets(request, pk: int):
             result = services.segment_cover_sheets_print(segment, text=form.cleaned_data["text"], user=request.user)
         except ValidationError as error:
             _add_service_errors(form, error)
+        except PdfUnavailableError as error:
+            form.add_error(None, str(error))
         else:
             if result.job is None:
                 return _download(result.pdf, f"Segment {segment.no} cover sheets.pdf", "application/pdf")

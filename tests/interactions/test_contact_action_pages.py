@@ -223,3 +223,16 @@ def test_a_big_worksheets_cover_sheets_go_to_the_letters_card(marketer_client, m
 
     assert response.redirect_chain[-1][0] == f"/segments/{segment.pk}/#letter-jobs"
     assert "Cover sheets (PDF)" in response.content.decode()
+
+
+def test_without_a_pdf_renderer_the_cover_sheet_page_says_so_and_logs_nothing(sales_client, person, monkeypatch):
+    from crm import pdf
+
+    def unavailable():
+        raise pdf.PdfUnavailableError(pdf.UNAVAILABLE_MESSAGE.format(reason="no Pango here"))
+
+    monkeypatch.setattr(pdf, "_weasyprint", unavailable)
+    setup("cover_sheet", "COVER")
+    response = sales_client.post(cover_url(person), {"text": "Hello"})
+    assert response.status_code == 200 and "PDF printing is not available on this server" in response.content.decode()
+    assert InteractionLogEntry.objects.count() == 0
