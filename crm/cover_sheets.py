@@ -10,15 +10,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .document_printing import PDF_STYLESHEET, letterhead_context, stylesheet_path
 from .models import Contact, Salesperson
-from .pdf import render_pdf, render_pdf_batches
+from .pdf import render_pdf_batches, render_pdf_counted
 
 __all__ = [
     "COVER_SHEET_TEXT_MAX_LENGTH",
+    "TEXT_TOO_LONG_FOR_THE_PAGE",
     "CoverSheetSender",
     "cover_sheet_sender",
     "cover_sheets_html",
@@ -28,8 +30,13 @@ __all__ = [
 
 COVER_SHEET_TEMPLATE = "crm/pdf/cover_sheet.html"
 COVER_SHEET_STYLESHEET = "css/cover_sheet.css"
-# The free text fits one page below the letterhead and the address block.
+# The free text must fit one page below the letterhead and the address block: a plain upper bound here, and the
+# rendered page count decides (TEXT_TOO_LONG_FOR_THE_PAGE).
 COVER_SHEET_TEXT_MAX_LENGTH = 2000
+TEXT_TOO_LONG_FOR_THE_PAGE = (
+    "The text does not fit on the cover sheet's one page (below the letterhead and the address): shorten it or "
+    "use fewer lines."
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +85,17 @@ def cover_sheets_pdf(
     contacts: Sequence[Contact], *, text: str, sender: CoverSheetSender, date: datetime.date | None = None
 ) -> bytes:
     """The cover sheets as one PDF (in the web request: a contact, or a worksheet within
-    SEGMENT_LETTERS_DIRECT_MAX_LINES lines)."""
+    SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES lines). A text that pushes a sheet onto a second page is refused
+    (ValidationError on "text")."""
     html = cover_sheets_html(contacts, text=text, sender=sender, date=date)
-    return render_pdf(html, base_url=_base_url(), stylesheets=_stylesheets())
+    pdf, pages = render_pdf_counted(html, base_url=_base_url(), stylesheets=_stylesheets())
+    _check_one_page_each(pages, len(contacts))
+    return pdf
+
+
+def _check_one_page_each(pages: int, sheets: int) -> None:
+    if pages != sheets:
+        raise ValidationError({"text": TEXT_TOO_LONG_FOR_THE_PAGE}, code="text_too_long")
 
 
 def cover_sheets_write(
@@ -102,7 +117,8 @@ def cover_sheets_write(
             sizes.append(len(batch))
             yield cover_sheets_html(batch, text=text, sender=sender, date=date)
 
-    def batch_done(count: int) -> None:
+    def batch_done(count: int, pages: int) -> None:
+        _check_one_page_each(pages, sizes[count - 1])
         if progress is not None:
             progress(sum(sizes[:count]))
 

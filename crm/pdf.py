@@ -92,6 +92,11 @@ def render_pdf(html: str, *, base_url, stylesheets: Sequence[str] = ()) -> bytes
 
     Raises PdfUnavailableError when WeasyPrint cannot run on this server.
     """
+    return render_pdf_counted(html, base_url=base_url, stylesheets=stylesheets)[0]
+
+
+def render_pdf_counted(html: str, *, base_url, stylesheets: Sequence[str] = ()) -> tuple[bytes, int]:
+    """render_pdf, and the number of pages it laid out (for documents that must fit a page each)."""
     weasyprint = _weasyprint()
     # FontConfiguration and the stylesheet cache are shared; WeasyPrint's layout is not known to be thread-safe
     # with a shared font configuration, so renders in one process take turns (a render is short: docs/PERFORMANCE.md).
@@ -99,7 +104,8 @@ def render_pdf(html: str, *, base_url, stylesheets: Sequence[str] = ()) -> bytes
         font_config = _font_config(weasyprint)
         sheets = [_stylesheet(weasyprint, path) for path in stylesheets]
         document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
-        return document.write_pdf(stylesheets=sheets, font_config=font_config)
+        rendered = document.render(stylesheets=sheets, font_config=font_config)
+        return rendered.write_pdf(), len(rendered.pages)
 
 
 def render_pdf_batches(
@@ -108,13 +114,14 @@ def render_pdf_batches(
     base_url,
     stylesheets: Sequence[str] = (),
     target,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Render several HTML documents into one PDF written to `target` (a binary file), in order.
 
     For many pages (a worksheet's cover sheets): each batch is laid out on its own, taking turns with other
-    renders in this process batch by batch rather than for the whole run, and `progress(n)` is called with the
-    number of batches laid out so far. The pages are then written as one document.
+    renders in this process batch by batch rather than for the whole run, and `progress(n, pages)` is called
+    after each with the number of batches laid out so far and the pages of the last one (it may raise to stop).
+    The pages are then written as one document.
     """
     weasyprint = _weasyprint()
     documents = []
@@ -125,7 +132,7 @@ def render_pdf_batches(
             document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
             documents.append(document.render(stylesheets=sheets, font_config=font_config))
         if progress is not None:
-            progress(len(documents))
+            progress(len(documents), len(documents[-1].pages))
     if not documents:
         raise ValueError("There is nothing to print.")
     pages = [page for document in documents for page in document.pages]

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm.cover_sheets import COVER_SHEET_TEXT_MAX_LENGTH
+from crm.cover_sheets import COVER_SHEET_TEXT_MAX_LENGTH, TEXT_TOO_LONG_FOR_THE_PAGE
 from crm.models import AuditEvent
 from crm.pdf import pdf_unavailable_reason
 from interactions.letters import entry_document_bytes
@@ -144,3 +144,11 @@ def test_given_one_privacy_blocked_contact_among_many_when_logged_then_nothing_i
     with pytest.raises(ValidationError, match="Blocked Person"):
         cover_sheets_log([contact.pk for contact in contacts], user=salesperson_user)
     assert InteractionLogEntry.objects.count() == 0 and AuditEvent.objects.count() == 0
+
+
+def test_given_a_text_of_many_short_lines_when_printed_then_it_is_refused_for_not_fitting_the_page(salesperson_user):
+    cover_sheet_setup()
+    with pytest.raises(ValidationError) as raised:
+        cover_sheet_print(CompanyFactory(), text="\n".join(["Item"] * 40), user=salesperson_user)
+    assert raised.value.message_dict == {"text": [TEXT_TOO_LONG_FOR_THE_PAGE]}
+    assert InteractionLogEntry.objects.count() == 0

@@ -135,3 +135,16 @@ def test_given_the_letters_limit_is_lower_when_cover_sheets_are_printed_then_the
     settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 3
     result = segment_cover_sheets_print(worksheet, text="", user=marketer)
     assert result.job is None and pdf_pages(result.pdf) == 3
+
+
+def test_given_a_text_too_long_for_the_page_when_a_big_worksheet_job_runs_then_it_fails_saying_so(
+    worksheet, setup, marketer, settings
+):
+    settings.SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = 2
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    job = segment_cover_sheets_print(worksheet, text="\n".join(["Item"] * 40), user=marketer).job
+
+    job = letter_download_job_run(job.pk)
+
+    assert job.status == "failed" and "does not fit on the cover sheet's one page" in job.error
+    assert job.document is None and InteractionLogEntry.objects.count() == 0
