@@ -1,11 +1,13 @@
 """The crm list pages' FilterSets (every one a ListFilterSet), and the one FilterSet over contacts: the contact
 list page and the segment criteria both use it (docs/BEHAVIOUR.md §5).
 
-A criteria is a plain dict of these parameters, exactly the list page's query string. `filter_contacts`
-validates it strictly: an unknown parameter or a bad value is a ValidationError, never silently ignored.
+A criteria is a plain dict of these parameters, exactly the list page's query string. `validate_criteria`
+checks it strictly, once: an unknown parameter or a bad value is a ValidationError, never silently ignored;
+what it returns filters contacts without checking again.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -66,11 +68,18 @@ class CodeChoiceFilter(django_filters.CharFilter):
 class ContactFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
+        # The row each code names, kept for callers that filter by id (one look-up per code, here).
+        self.code_ids: dict[str, int] = {}
         for name, field in self.fields.items():
             model = getattr(field, "code_model", None)
             value = cleaned.get(name)
-            if model is not None and value and not model.objects.filter(code=value).exists():
+            if model is None or not value:
+                continue
+            row_id = model.objects.filter(code=value).values_list("pk", flat=True).first()
+            if row_id is None:
                 self.add_error(name, f"There is no {model._meta.verbose_name} with the code “{value}”.")
+            else:
+                self.code_ids[name] = row_id
         # Looked up by name (crm must not import interactions); like the codes above, a typo is an error.
         template = cleaned.get("interaction_template")
         templates = apps.get_model("interactions", "InteractionTemplate")
@@ -158,8 +167,13 @@ class ContactFilter(ListFilterSet):
         return queryset.exclude(email="") if value == "true" else queryset.filter(email="")
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
+        return self.filter_contacts(queryset)
+
+    def filter_contacts(self, queryset: QuerySet, *, leave_out: Collection[str] = ()) -> QuerySet:
+        """`filter_queryset` over the validated data, leaving out the parameters a caller applies its own way."""
+        data = {name: value for name, value in self.form.cleaned_data.items() if name not in leave_out}
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
         entry_filter: dict[str, Any] = {}
         if data.get("interaction_template"):
             entry_filter["template__code"] = data["interaction_template"]
@@ -177,8 +191,29 @@ class ContactFilter(ListFilterSet):
         return queryset
 
 
-def criteria_errors(criteria: Mapping[str, Any]) -> list[str]:
-    """Every problem with a criteria dict, as sentences; empty when it is valid."""
+@dataclass(frozen=True)
+class ValidCriteria:
+    """A criteria dict that passed validation: what a step stores, the row id each code named, and the filterset
+    that validated it, which filters contacts without validating again."""
+
+    values: dict[str, str]  # normalised: strings, empty values dropped
+    code_ids: dict[str, int]  # "mailing_group" -> that group's id, and so on for every code given
+    filterset: ContactFilter
+
+    @property
+    def cleaned(self) -> dict[str, Any]:
+        """The typed values (dates, numbers) of the validated form."""
+        return self.filterset.form.cleaned_data
+
+    def contacts(self, queryset: QuerySet | None = None, *, leave_out: Collection[str] = ()) -> QuerySet:
+        """The matching contacts; the parameters in `leave_out` are not applied (the caller applies them)."""
+        queryset = Contact.objects.all() if queryset is None else queryset
+        return self.filterset.filter_contacts(queryset, leave_out=leave_out)
+
+
+def validate_criteria(criteria: Mapping[str, Any]) -> ValidCriteria:
+    """Validate a criteria dict once (one ContactFilter, one look-up per code). Raises ValidationError with
+    every problem, as sentences."""
     errors = []
     unknown = sorted(set(criteria) - set(ContactFilter.base_filters))
     if unknown:
@@ -186,28 +221,20 @@ def criteria_errors(criteria: Mapping[str, Any]) -> list[str]:
             "Unknown criteria: " + ", ".join(unknown) + ". Use: " + ", ".join(ContactFilter.base_filters) + "."
         )
     known = {k: v for k, v in criteria.items() if k in ContactFilter.base_filters}
-    filterset = ContactFilter(data=_as_strings(known), queryset=Contact.objects.none())
+    filterset = ContactFilter(data=_as_strings(known), queryset=Contact.objects.all())
     if not filterset.is_valid():
         for field, messages in filterset.form.errors.items():
             label = filterset.form.fields[field].label if field in filterset.form.fields else field
             errors += [f"{label}: {message}" for message in messages]
-    return errors
-
-
-def clean_criteria(criteria: Mapping[str, Any]) -> dict[str, str]:
-    """Validate and normalise a criteria dict (empty values dropped). Raises ValidationError."""
-    errors = criteria_errors(criteria)
     if errors:
         raise ValidationError(errors)
-    return {k: v for k, v in _as_strings(criteria).items() if v != ""}
+    values = {k: v for k, v in _as_strings(criteria).items() if v != ""}
+    return ValidCriteria(values=values, code_ids=dict(filterset.form.code_ids), filterset=filterset)
 
 
 def filter_contacts(criteria: Mapping[str, Any], queryset: QuerySet | None = None) -> QuerySet:
     """The contacts matching a criteria dict. Raises ValidationError for unknown parameters or bad values."""
-    cleaned = clean_criteria(criteria)
-    filterset = ContactFilter(data=cleaned, queryset=queryset if queryset is not None else Contact.objects.all())
-    filterset.is_valid()
-    return filterset.qs
+    return validate_criteria(criteria).contacts(queryset)
 
 
 def describe_criteria(criteria: Mapping[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """Every change to segments goes through these functions. One module per area."""
 
 from .cover_sheets import *  # noqa: F401,F403
-from .criteria import *  # noqa: F401,F403
+from .criteria_steps import *  # noqa: F401,F403
 from .letter_jobs import *  # noqa: F401,F403
 from .logging import *  # noqa: F401,F403
 from .saved_criteria import *  # noqa: F401,F403

@@ -27,7 +27,7 @@ from interactions.services import log_entries_queue_resend
 
 from ..models import LogJob, Segment, SegmentLine
 from ..tasks import run_log_job
-from .criteria import delete_worksheet
+from .step_history import delete_worksheet
 
 __all__ = [
     "segment_log",
@@ -330,7 +330,7 @@ def insert_entries_sql(segment: Segment, logged: LoggedSegment, *, user, send: b
 
 
 def _create_follow_up(logged: LoggedSegment, *, user) -> Segment:
-    from .criteria import segment_reuse_logged
+    from .criteria_steps import segment_reuse_logged
     from .worksheet import segment_create
 
     # As in Business Central (docs/BEHAVIOUR.md §7): no template copied; salesperson of the user, today's date

@@ -1,4 +1,4 @@
-"""Saved criteria outside a worksheet (saving and replaying them are worksheet steps, in criteria.py)."""
+"""Saved criteria outside a worksheet (saving and replaying them are worksheet steps, in criteria_steps.py)."""
 
 from __future__ import annotations
 

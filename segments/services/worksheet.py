@@ -1,6 +1,7 @@
 """The worksheet itself: create, edit the header (and push it to the lines), edit lines, delete (docs/BEHAVIOUR.md §6).
 
-Adding and removing a line by hand are undoable steps, like the criteria steps in `criteria.py`.
+Adding and removing a line by hand are undoable steps, like the criteria steps in `criteria_steps.py`; both
+record their history through `step_history.py`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from interactions.merge import MergeTemplateError, compile_docx
 from interactions.storage import store_document
 
 from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
-from .criteria import OVERRIDE_FIELDS, _add, _finish_step, _lock, _new_step, delete_steps, delete_worksheet
+from .criteria_steps import segment_add_contacts
+from .step_history import OVERRIDE_FIELDS, delete_steps, delete_worksheet, segment_lock, step_finish, step_start
 
 __all__ = [
     "segment_create",
@@ -120,7 +122,7 @@ def segment_create(*, user, criteria: dict | None = None, **fields: Any) -> Segm
     segment.full_clean(exclude=["created_by"])
     segment.save()
     if criteria:
-        _add(segment, criteria=criteria, options={}, user=user)
+        segment_add_contacts(segment, criteria=criteria, user=user)
     return segment
 
 
@@ -133,7 +135,7 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
     When the template itself changes, those lines follow the new one too.
     """
     _unknown(fields, HEADER_FIELDS)
-    stored = _lock(segment)
+    stored = segment_lock(segment)
     old_template_id = stored.template_id
     if "template" in fields and fields["template"] != stored.template:
         # docs/BEHAVIOUR.md §6: choosing another template copies its defaults, except what the user set alongside.
@@ -164,14 +166,14 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
 @transaction.atomic
 def segment_line_add(segment: Segment, *, contact, user, allow_existing: bool = False) -> SegmentLine:
     """Add one contact by hand: an undoable step ("Add line"), with the same rules as Add contacts."""
-    segment = _lock(segment)
+    segment = segment_lock(segment)
     if contact.privacy_blocked:
         raise ValidationError(
             f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to privacy."
         )
     if not allow_existing and segment.lines.filter(contact=contact).exists():
         raise ValidationError(f"Contact {contact.no} {contact.name} is already on segment {segment.no}.")
-    step = _new_step(
+    step = step_start(
         segment,
         action=SegmentCriteriaAction.Action.ADD_LINE,
         criteria={"no": contact.no},
@@ -180,19 +182,19 @@ def segment_line_add(segment: Segment, *, contact, user, allow_existing: bool = 
     )
     line = SegmentLine.objects.create(segment=segment, contact=contact)
     SegmentHistory.objects.create(action=step, kind=SegmentHistory.Kind.INSERTION, line_id=line.pk, contact=contact)
-    _finish_step(step, 1)
+    step_finish(step, 1)
     return line
 
 
 @transaction.atomic
 def segment_line_remove(line: SegmentLine, *, user) -> None:
     """Remove one line by hand: an undoable step; go back restores it with its overrides."""
-    segment = _lock(line.segment)
+    segment = segment_lock(line.segment)
     try:
         line = SegmentLine.objects.select_related("contact").get(pk=line.pk, segment=segment)
     except SegmentLine.DoesNotExist:
         raise ValidationError("This line is no longer on the segment.")
-    step = _new_step(
+    step = step_start(
         segment,
         action=SegmentCriteriaAction.Action.REMOVE_LINE,
         criteria={"no": line.contact.no},
@@ -207,7 +209,7 @@ def segment_line_remove(line: SegmentLine, *, user) -> None:
         **{name: getattr(line, name) for name in OVERRIDE_FIELDS},
     )
     line.delete()
-    _finish_step(step, 1)
+    step_finish(step, 1)
 
 
 @transaction.atomic
@@ -253,7 +255,7 @@ def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: 
 @transaction.atomic
 def segment_delete(segment: Segment, *, user) -> None:
     """Delete a worksheet with its lines, steps and history (logged segments are not worksheets)."""
-    delete_worksheet(_lock(segment))
+    delete_worksheet(segment_lock(segment))
 
 
 def segment_steps_to_reset(segment: Segment) -> int:
@@ -277,7 +279,7 @@ def segment_reset_steps(segment: Segment, *, user) -> int:
     Refused, changing nothing, while the segment has lines (someone may have added some since the question was
     asked): those steps are what Go back needs to take the lines out again.
     """
-    segment = _lock(segment)
+    segment = segment_lock(segment)
     if SegmentLine.objects.filter(segment_id=segment.pk).exists():
         raise ValidationError(
             f"Segment {segment.no} is not empty any more, so its criteria actions were kept. "

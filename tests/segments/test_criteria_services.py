@@ -4,6 +4,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm import services as crm_services
+from crm.filters import ContactFilter
+from crm.models import JobResponsibility, MailingGroup, Salesperson
 from segments.models import SegmentCriteriaAction, SegmentHistory, SegmentLine
 from segments.services import (
     segment_add_contacts,
@@ -21,6 +23,7 @@ from segments.services import (
 from tests.factories import (
     CompanyFactory,
     InteractionLogEntryFactory,
+    JobResponsibilityFactory,
     LoggedSegmentFactory,
     MailingGroupFactory,
     PersonFactory,
@@ -227,6 +230,82 @@ def test_preview_counts_without_changing_anything(berlin_and_hamburg, marketer):
         == 3
     )
     assert segment.lines.count() == 5 and segment.criteria_actions.count() == 1
+
+
+# --- each step validates its criteria once ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def contact_filters_built(monkeypatch):
+    """The ContactFilter instances built while the test runs (each one validates the criteria it is given)."""
+    built = []
+    build = ContactFilter.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(self)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(ContactFilter, "__init__", counting)
+    return built
+
+
+@pytest.fixture
+def coded_criteria(berlin_and_hamburg):
+    """Criteria naming three codes, matched by Alice only."""
+    seller = SalespersonFactory(code="SELLER")
+    gift = MailingGroupFactory(code="GIFT")
+    buyer = JobResponsibilityFactory(code="BUYER")
+    alice = berlin_and_hamburg["alice"]
+    alice.salesperson = seller
+    alice.save()
+    alice.mailing_groups.add(gift)
+    alice.job_responsibilities.add(buyer)
+    return {"city": "Berlin", "salesperson": "SELLER", "mailing_group": "GIFT", "job_responsibility": "BUYER"}
+
+
+def _lookups_of(queries, model) -> int:
+    table = f"FROM {connection.ops.quote_name(model._meta.db_table)} "
+    return sum(table in query["sql"] for query in queries)
+
+
+STEPS = {
+    "add": lambda segment, criteria, user: segment_add_contacts(segment, criteria=criteria, user=user),
+    "reduce": lambda segment, criteria, user: segment_reduce_contacts(segment, criteria=criteria, user=user),
+    "refine": lambda segment, criteria, user: segment_refine_contacts(segment, criteria=criteria, user=user),
+    "preview": lambda segment, criteria, user: segment_preview_step(segment, action="add", criteria=criteria),
+}
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_step_validates_its_criteria_once_and_looks_each_code_up_once(
+    berlin_and_hamburg, coded_criteria, marketer, contact_filters_built, step
+):
+    segment = SegmentFactory()
+    segment_add_contacts(segment, criteria={"city": "Berlin"}, user=marketer)
+    contact_filters_built.clear()
+    with CaptureQueriesContext(connection) as queries:
+        STEPS[step](segment, coded_criteria, marketer)
+    assert len(contact_filters_built) == 1
+    for model in (Salesperson, MailingGroup, JobResponsibility):
+        assert _lookups_of(queries, model) == 1, model.__name__
+
+
+def test_a_step_matches_the_contacts_its_codes_name(berlin_and_hamburg, coded_criteria, marketer):
+    segment = SegmentFactory()
+    assert segment_preview_step(segment, action="add", criteria=coded_criteria) == 1
+    assert segment_add_contacts(segment, criteria=coded_criteria, user=marketer) == 1
+    assert contacts_on(segment) == ids(berlin_and_hamburg["alice"])
+    assert segment.criteria_actions.get().criteria == coded_criteria
+
+
+def test_an_add_step_with_three_codes_runs_a_fixed_number_of_queries(
+    berlin_and_hamburg, coded_criteria, marketer, django_assert_num_queries
+):
+    segment = SegmentFactory()
+    # Savepoint and release, the lock, the three code look-ups, "any lines yet?", the step number, the step, the
+    # highest line id, the lines, their history, the step's count: whatever the number of contacts.
+    with django_assert_num_queries(13):
+        segment_add_contacts(segment, criteria=coded_criteria, user=marketer)
 
 
 # --- go back ------------------------------------------------------------------------------------------------------
