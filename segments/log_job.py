@@ -1,7 +1,7 @@
 """The job of a logged segment (a `LogJob`, run by the task `segments.tasks.run_log_job`): merge the letters of its
 entries, then send its e-mail entries; and what is done when the worker running it is gone.
 
-Logging the segment (`segments.services.logging.segment_log`) wrote the entries and queued the job; running it
+Logging the segment (`segments.services.log_segment.segment_log`) wrote the entries and queued the job; running it
 again (`logged_segment_retry_delivery`) queues another. The job only does what is left, so a rerun is safe.
 """
 

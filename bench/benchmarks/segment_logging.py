@@ -22,7 +22,7 @@ from interactions.merge import letter_filename, write_zip_letters
 from interactions.models import InteractionGroup, InteractionLogEntry, InteractionTemplate, LoggedSegment
 from segments.models import LogJob, Segment, SegmentLine
 from segments.services import segment_log
-from segments.services.logging import insert_entries_sql
+from segments.services.entry_insert_sql import entry_rows
 
 SCRATCH = "bench_logging_scratch_entries"
 
@@ -99,16 +99,12 @@ def _create_scratch() -> None:
 
 
 def _scratch_insert_sql(segment: Segment, probe: LoggedSegment, *, user) -> tuple[str, list]:
-    """segment_log's own INSERT … SELECT of the segment's entries, aimed at the scratch copy instead.
+    """segment_log's own SELECT of the segment's entries (`entry_rows`), inserted into the scratch copy instead.
 
-    The SELECT is the one logging runs (so the ratio compares like with like); only its target table is swapped.
+    The SELECT is the one logging runs, so the ratio compares like with like; only the target table differs.
     """
-    sql, params = insert_entries_sql(segment, probe, user=user, send=False)
-    target = re.compile(rf'^(\s*INSERT INTO\s+)"?{re.escape(InteractionLogEntry._meta.db_table)}"?(?=[\s(])')
-    scratch_sql, swapped = target.subn(rf"\g<1>{SCRATCH}", sql, count=1)
-    if not swapped:
-        raise RuntimeError(f"Not an INSERT into the entries table: {sql[:80]!r}")
-    return scratch_sql, params
+    rows = entry_rows(segment, probe, user=user, send=False)
+    return f"INSERT INTO {SCRATCH} ({', '.join(rows.columns)}) {rows.select}", rows.params
 
 
 def _drop_scratch() -> None:

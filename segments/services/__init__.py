@@ -3,6 +3,7 @@
 from .cover_sheets import *  # noqa: F401,F403
 from .criteria_steps import *  # noqa: F401,F403
 from .letter_jobs import *  # noqa: F401,F403
-from .logging import *  # noqa: F401,F403
+from .log_segment import *  # noqa: F401,F403
+from .logged_segments import *  # noqa: F401,F403
 from .saved_criteria import *  # noqa: F401,F403
 from .worksheet import *  # noqa: F401,F403

@@ -121,6 +121,7 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
         "saved_criteria": SavedSegmentCriteria.objects.all()[:200],
         "can_change": request.user.has_perm(CHANGE),
         "reset_question": services.RESET_STEPS_QUESTION,
+        "log_options": services.segment_log_options(segment),
     }
     return render(request, "segments/segment_detail.html", context, status=status)
 

@@ -310,7 +310,7 @@ def test_a_failing_follow_up_rolls_back_the_whole_log(marketer, monkeypatch):
     def broken(*args, **kwargs):
         raise ValidationError("The follow-up could not be created.")
 
-    monkeypatch.setattr("segments.services.criteria_steps.segment_reuse_logged", broken)
+    monkeypatch.setattr("segments.services.logged_segments.segment_reuse_logged", broken)
     with pytest.raises(ValidationError):
         segment_log(segment, user=marketer, follow_up=True)
     _nothing_logged(segment, 2)

@@ -257,6 +257,25 @@ def test_the_lines_table_shows_the_resolved_correspondence_type(viewer_client, m
     assert "E-mail" not in page.split("<h2>Lines</h2>")[1] and "Hard copy" in page.split("<h2>Lines</h2>")[1]
 
 
+def test_the_log_dialog_offers_send_only_when_a_line_has_a_correspondence_type(marketer_client):
+    no_type = InteractionTemplateFactory(correspondence_type="")
+    segment = SegmentFactory(description="Spring mailing", template=no_type, correspondence_type="")
+    SegmentLine.objects.create(segment=segment, contact=PersonFactory(correspondence_type=""))
+    page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
+    assert 'name="send" disabled' in page and "nothing to send" in page
+    SegmentLine.objects.create(segment=segment, contact=PersonFactory(correspondence_type="hard_copy"))
+    page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
+    assert 'name="send" checked' in page and "nothing to send" not in page
+
+
+def test_the_log_dialog_refuses_a_segment_without_description_or_lines(marketer_client):
+    segment = SegmentFactory(description="")
+    page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
+    assert "Enter a description on the segment before logging it." in page
+    assert f"Segment {segment.no} is empty: add contacts first." in page
+    assert '<button class="button primary" type="submit" disabled>Log</button>' in page
+
+
 # --- header --------------------------------------------------------------------------------------------------------
 
 
