@@ -57,7 +57,7 @@ def criteria_filter(data=None) -> ContactFilter:
 
 
 def criteria_from(data) -> dict[str, str]:
-    """The non-empty criteria of a posted criteria form; validated by the service (clean_criteria)."""
+    """The non-empty criteria of a posted criteria form; validated once by the step (crm.filters.validate_criteria)."""
     criteria = {}
     for name in ContactFilter.base_filters:
         value = (data.get(f"{CRITERIA_PREFIX}-{name}") or "").strip()
