@@ -73,7 +73,9 @@ def test_given_no_cover_sheet_setup_when_printed_then_the_pdf_is_made_and_nothin
     assert InteractionLogEntry.objects.count() == 0
 
 
-def test_given_a_printed_cover_sheet_entry_when_its_document_is_opened_then_it_cannot_be_shown(salesperson_user):
+def test_scenario_80_given_a_printed_cover_sheet_entry_when_its_document_is_opened_then_it_cannot_be_shown(
+    salesperson_user,
+):
     cover_sheet_setup()
     cover_sheet_print(CompanyFactory(), text="Hello", user=salesperson_user)
     entry = InteractionLogEntry.objects.get()

@@ -84,7 +84,7 @@ def test_given_the_caller_has_a_salesperson_when_a_call_is_logged_then_the_entry
     assert interaction_log_call(contact, user=salesperson_user).salesperson == own
 
 
-def test_given_no_call_template_in_the_setup_when_a_call_is_logged_then_it_is_refused_and_nothing_is_written(
+def test_scenario_15_given_no_call_template_in_the_setup_when_a_call_is_logged_then_it_is_refused(
     salesperson_user,
 ):
     InteractionTemplateSetupFactory(event="phone_call", template=None)
@@ -101,7 +101,7 @@ def test_given_no_setup_row_at_all_when_a_call_is_logged_then_it_is_refused(sale
     assert InteractionLogEntry.objects.count() == 0
 
 
-def test_given_a_contact_without_phone_or_mobile_when_called_then_you_must_fill_in_the_phone_number(
+def test_scenario_16_given_a_contact_without_phone_or_mobile_when_called_then_fill_in_the_phone_number(
     salesperson_user,
 ):
     call_setup()
