@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import AuditEvent
+from crm.views import lists
 from segments.models import Segment, SegmentLine
 from tests.factories import (
     CompanyFactory,
@@ -189,3 +190,66 @@ def test_the_audit_list_query_count_does_not_grow_with_rows(marketer_client):
 
     assert response.status_code == 200
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("page", LIST_PAGES)
+def test_a_list_page_says_which_rows_it_shows_of_how_many(marketer_client, page):
+    url, make_rows = LIST_PAGES[page]
+    make_rows(51)
+
+    first = marketer_client.get(url).content.decode()
+    second = marketer_client.get(url, {"page": "2"}).content.decode()
+
+    assert "1–50 of 51" in first and 'aria-label="Page 2"' in first
+    assert "51–51 of 51" in second and 'aria-current="page">2<' in second
+
+
+def test_the_worksheet_says_which_lines_it_shows_of_how_many(marketer_client, worksheet_with_many_lines):
+    page = marketer_client.get(worksheet_with_many_lines, {"page": "3", "per_page": "100"}).content.decode()
+
+    assert "201–201 of 201" in page
+
+
+def test_numbered_pages_offer_the_first_the_neighbours_and_the_last(marketer_client):
+    _audit_events(60)
+
+    page = marketer_client.get("/audit/", {"per_page": "5", "page": "6"}).content.decode()
+
+    offered = re.findall(r'aria-label="Page (\d+)"', page)
+    assert offered == ["1", "4", "5", "7", "8", "12"]
+    assert "26–30 of 60" in page
+
+
+def test_past_the_exact_limit_an_unfiltered_list_shows_the_databases_estimate(marketer_client, monkeypatch):
+    monkeypatch.setattr(lists, "EXACT_COUNT_LIMIT", 20)
+    _audit_events(60)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {AuditEvent._meta.db_table}")
+
+    page = marketer_client.get("/audit/", {"per_page": "10"}).content.decode()
+
+    assert "1–10 of about 60" in page
+
+
+def test_past_the_exact_limit_a_filtered_list_says_more_than(marketer_client, monkeypatch):
+    monkeypatch.setattr(lists, "EXACT_COUNT_LIMIT", 20)
+    _audit_events(60)
+
+    page = marketer_client.get("/audit/", {"per_page": "10", "action": AuditEvent.Action.values[0]}).content.decode()
+
+    assert "1–10 of more than 20" in page
+    assert 'aria-label="Page 3"' in page and 'aria-label="Page 6"' not in page, "only pages known to exist"
+
+
+def test_without_statistics_an_unfiltered_list_past_the_limit_says_more_than(marketer_client, monkeypatch):
+    monkeypatch.setattr(lists, "EXACT_COUNT_LIMIT", 20)
+    monkeypatch.setattr(lists, "estimated_rows", lambda model, using: None)
+    _audit_events(30)
+
+    assert "1–10 of more than 20" in marketer_client.get("/audit/", {"per_page": "10"}).content.decode()
+
+
+def test_an_estimate_is_rounded_and_never_below_the_rows_a_page_has_shown():
+    assert [lists._two_significant_digits(n) for n in (57, 999_872, 1_234_567)] == [57, 1_000_000, 1_200_000]
+    assert str(lists.ListTotal(1_000_000, "about")) == "about 1,000,000"
+    assert str(lists.ListTotal(1234)) == "1,234"
