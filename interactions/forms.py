@@ -16,7 +16,7 @@ from .validators import PERSONAL_NOTE_MAX_LENGTH
 AUTOMATIC = ""
 # Blank means "as the template (and the contact's preference) say"; "none" is an explicit "not sent".
 CORRESPONDENCE_CHOICES = [
-    (AUTOMATIC, "Automatic (template and contact preference)"),
+    (AUTOMATIC, "As the template says (blank without a letter)"),
     ("none", "None"),
     (CorrespondenceType.HARD_COPY, "Hard copy"),
     (CorrespondenceType.EMAIL, "E-mail (sends the letter now)"),

@@ -31,6 +31,7 @@ __all__ = [
     "resolve_language",
     "store_document",
     "template_attachment",
+    "template_has_letter",
 ]
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -149,30 +150,44 @@ def contact_merge_values(
 
 def resolve_correspondence_type(
     *,
+    template_type: str,
+    has_letter: bool,
+    template_ignores_contact: bool = False,
+    contact_type: str = "",
     segment_type: str = "",
     segment_ignores_contact: bool = False,
-    template_type: str,
-    template_ignores_contact: bool,
-    contact_type: str,
+    line_type: str = "",
 ) -> str:
-    """docs/BEHAVIOUR.md §3 Correspondence type: the first rule that applies wins.
+    """docs/BEHAVIOUR.md §3 Correspondence type: the one place the rule is written in Python.
 
+    A single interaction (Create interaction) passes only the template's type and whether there is a letter: it
+    takes the template's default type whatever the contact prefers, as the reference's wizard does. A segment
+    line passes the rest, and the first rule that applies wins:
+
+    0. The line's own type.
     1. The segment ignores the contact's type and has a default -> the segment's.
     2. The template ignores the contact's type, or the contact has none and the template has one -> template's.
     3. The contact's own preference.
     4. Otherwise the previous value, which on a segment line is the header default copied first.
 
+    Then, whatever the source: without a letter (no attachment on the template or on the language variant used,
+    no letter of the line's own) nothing can be sent or printed, so the type is blank.
+
     The segments app mirrors these rules in SQL (CASE WHEN …) for set-based logging; keep the two in step.
     The e-mail address check (a contact without an address gets blank) is applied by the caller, which knows
     whether the user chose to send.
     """
-    if segment_ignores_contact and segment_type:
-        return segment_type
-    if template_ignores_contact or (not contact_type and template_type):
-        return template_type
-    if contact_type:
-        return contact_type
-    return segment_type
+    if line_type:
+        resolved = line_type
+    elif segment_ignores_contact and segment_type:
+        resolved = segment_type
+    elif template_ignores_contact or (not contact_type and template_type):
+        resolved = template_type
+    elif contact_type:
+        resolved = contact_type
+    else:
+        resolved = segment_type
+    return resolved if has_letter else ""
 
 
 def _template_languages(template: InteractionTemplate) -> list:
@@ -189,6 +204,14 @@ def resolve_language(template: InteractionTemplate, contact_language: str) -> st
         if any(row.language_code == contact_language for row in _template_languages(template)):
             return contact_language
     return template.language_code
+
+
+def template_has_letter(template: InteractionTemplate, language_code: str) -> bool:
+    """Whether `template_attachment` finds a letter for that language, without opening a file: the variant's
+    attachment, else the template's own (docs/BEHAVIOUR.md §4)."""
+    if template.attachment:
+        return True
+    return any(row.language_code == language_code and row.attachment for row in _template_languages(template))
 
 
 def attachment_kind(name: str) -> str:

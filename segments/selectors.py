@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from crm.filters import describe_criteria
 from crm.models import CorrespondenceType
-from interactions.letters import resolve_correspondence_type
+from interactions.letters import resolve_correspondence_type, template_has_letter
 from interactions.models import InteractionTemplate, LoggedSegment
 
 from .models import Segment, SegmentCriteriaAction, SegmentLine
@@ -151,17 +151,17 @@ class LineResolver:
         # The header's default language (copied from the template), else the template's.
         return self.segment.language_code or (template.language_code if template else "")
 
-    def correspondence_type(self, line: SegmentLine, template: InteractionTemplate | None) -> str:
-        if line.correspondence_type:
-            resolved = line.correspondence_type
-        else:
-            resolved = resolve_correspondence_type(
-                segment_type=self.segment.correspondence_type,
-                segment_ignores_contact=self.segment.ignore_contact_correspondence_type,
-                template_type=template.correspondence_type if template else "",
-                template_ignores_contact=template.ignore_contact_correspondence_type if template else False,
-                contact_type=line.contact.correspondence_type,
-            )
+    def correspondence_type(self, line: SegmentLine, template: InteractionTemplate | None, language: str) -> str:
+        has_letter = bool(line.letter_id) or (template is not None and template_has_letter(template, language))
+        resolved = resolve_correspondence_type(
+            line_type=line.correspondence_type,
+            segment_type=self.segment.correspondence_type,
+            segment_ignores_contact=self.segment.ignore_contact_correspondence_type,
+            template_type=template.correspondence_type if template else "",
+            template_ignores_contact=template.ignore_contact_correspondence_type if template else False,
+            contact_type=line.contact.correspondence_type,
+            has_letter=has_letter,
+        )
         # A contact without an e-mail address cannot get e-mail (docs/BEHAVIOUR.md §3: the type is reset to blank).
         if resolved == CorrespondenceType.EMAIL and not line.contact.email:
             return ""
@@ -169,8 +169,9 @@ class LineResolver:
 
     def resolve(self, line: SegmentLine) -> ResolvedLine:
         template = self.template(line)
+        language = self.language(line, template)
         return ResolvedLine(
             template=template,
-            correspondence_type=self.correspondence_type(line, template),
-            language_code=self.language(line, template),
+            correspondence_type=self.correspondence_type(line, template, language),
+            language_code=language,
         )

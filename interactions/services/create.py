@@ -63,11 +63,13 @@ TEMPLATE_MANDATORY = "Interaction Template Code is mandatory."
 DESCRIPTION_MANDATORY = "Description is mandatory."
 CONTACT_MANDATORY = "You must select a contact to interact with."
 PRIVACY_BLOCKED = "You cannot use contact {no} {name} because they are marked as blocked due to privacy."
-EMAIL_NEEDS_ATTACHMENT = (
-    "The correspondence type for this interaction is Email, which requires an interaction template with an "
-    "attachment or Word template."
+EMAIL_NEEDS_LETTER = (
+    "Interaction template {code} has no letter to send by e-mail. Put a letter on the template, or choose "
+    "another correspondence type."
 )
-EMAIL_NEEDS_ADDRESS = "Make sure that the E-Mail field is specified for contact no. {no} ({name})."
+EMAIL_NEEDS_ADDRESS = (
+    "Contact {no} {name} has no e-mail address. Add one to the contact, or choose another correspondence type."
+)
 
 
 @dataclass
@@ -123,24 +125,26 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
     variant = languages.get(language)
     subject = values.get("subject") or (variant.subject if variant else "") or template.subject or description
 
+    document = values.get("document")
     chosen_type = values.get("correspondence_type")
     if chosen_type is None:
+        # docs/BEHAVIOUR.md §3: the template's default type, whatever the contact prefers; blank without a letter.
         correspondence_type = resolve_correspondence_type(
-            template_type=template.correspondence_type,
-            template_ignores_contact=template.ignore_contact_correspondence_type,
-            contact_type=contact.correspondence_type,
+            template_type=template.correspondence_type, has_letter=bool(kind) or document is not None
         )
-        # docs/BEHAVIOUR.md §3: resolved to e-mail but no address -> blank (nothing is sent), silently.
+        # Resolved to e-mail but no address -> blank (nothing is sent), silently.
         if correspondence_type == CorrespondenceType.EMAIL and not contact.email:
             correspondence_type = CorrespondenceType.BLANK
     else:
         correspondence_type = chosen_type
-    document = values.get("document")
-    if correspondence_type == CorrespondenceType.EMAIL and document is None:
-        if not kind:
-            raise ValidationError(EMAIL_NEEDS_ATTACHMENT, code="email_needs_attachment")
-        if not contact.email:
-            # The user chose to send by e-mail: refusing beats logging an entry that can never be delivered.
+        # The user chose: an e-mail with nothing to send is refused rather than logged as something else. A hard
+        # copy chosen by hand is recorded as the user says (something was posted), letter or not. A free e-mail's
+        # own message stands in for the letter and carries its own recipients.
+        if correspondence_type == CorrespondenceType.EMAIL and document is None and not kind:
+            message = EMAIL_NEEDS_LETTER.format(code=template.code)
+            raise ValidationError({"correspondence_type": message}, code="email_needs_letter")
+        if correspondence_type == CorrespondenceType.EMAIL and document is None and not contact.email:
+            # Refusing beats logging an entry that can never be delivered.
             raise ValidationError({"correspondence_type": EMAIL_NEEDS_ADDRESS.format(no=contact.no, name=contact.name)})
 
     personal_note = (values.get("personal_note") or "").strip()

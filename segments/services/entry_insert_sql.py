@@ -36,8 +36,11 @@ _ENTRY = InteractionLogEntry._meta.db_table
 # template (cost, duration, flow, initiated by, subject, language) do not apply to it.
 _OWN_TEMPLATE = "(l.template_id IS NOT NULL AND (s.template_id IS NULL OR l.template_id <> s.template_id))"
 
-# docs/BEHAVIOUR.md §3, first rule that applies wins; a line's own type overrides them all.
-_RAW_CORRESPONDENCE = """CASE
+# docs/BEHAVIOUR.md §3, first rule that applies wins; a line's own type overrides them all; without a letter (the
+# line's own, the variant's of the entry's language, the template's) the type is blank.
+_HAS_LETTER = "(l.letter_id IS NOT NULL OR COALESCE(t.attachment, '') <> '' OR COALESCE(rl.attachment, '') <> '')"
+_RAW_CORRESPONDENCE = f"""CASE
+    WHEN NOT {_HAS_LETTER} THEN ''
     WHEN l.correspondence_type <> '' THEN l.correspondence_type
     WHEN s.ignore_contact_correspondence_type AND s.correspondence_type <> '' THEN s.correspondence_type
     WHEN t.ignore_contact_correspondence_type OR (c.correspondence_type = '' AND t.correspondence_type <> '')

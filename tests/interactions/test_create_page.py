@@ -87,11 +87,26 @@ def test_a_too_long_personal_note_is_reported_in_the_form_and_nothing_is_logged(
     assert not InteractionLogEntry.objects.exists()
 
 
-def test_email_without_attachment_shows_the_reference_error(sales_client, person):
-    template = InteractionTemplateFactory(correspondence_type="email")
-    response = sales_client.post(f"/interactions/new/?contact={person.pk}", _form(person, template))
-    assert "which requires an interaction template with an attachment or Word template" in response.content.decode()
+def test_choosing_email_for_a_template_without_a_letter_says_so_next_to_the_field(sales_client, person):
+    template = InteractionTemplateFactory(code="CALL", correspondence_type="email")
+    response = sales_client.post(
+        f"/interactions/new/?contact={person.pk}", _form(person, template, correspondence_type="email")
+    )
+    html = response.content.decode()
+    assert "Interaction template CALL has no letter to send by e-mail." in html
+    assert "Word template" not in html
     assert not InteractionLogEntry.objects.exists()
+
+
+def test_a_call_for_a_contact_who_prefers_email_is_logged_from_the_page(sales_client, person):
+    person.correspondence_type = "email"
+    person.save()
+    template = InteractionTemplateFactory(code="CALL", correspondence_type="")
+
+    response = sales_client.post(f"/interactions/new/?contact={person.pk}", _form(person, template))
+
+    assert response.status_code == 302
+    assert InteractionLogEntry.objects.get().correspondence_type == ""
 
 
 def test_a_privacy_blocked_contact_is_refused_on_the_page(sales_client, person):

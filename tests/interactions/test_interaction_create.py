@@ -116,14 +116,40 @@ def test_a_privacy_blocked_contact_is_refused(person):
     assert not InteractionLogEntry.objects.exists()
 
 
-def test_email_needs_a_template_with_an_attachment(person):
-    template = InteractionTemplateFactory(correspondence_type="email")
+@pytest.mark.parametrize("preference", ["email", "hard_copy", ""])
+def test_a_call_is_logged_with_a_blank_type_whatever_the_contact_prefers(person, preference):
+    person.correspondence_type = preference
+    person.save()
+    call = InteractionTemplateFactory(code="CALL", correspondence_type="")
+
+    entry = interaction_create(contact=person, template=call, description="Phoned about the offer", user=None)
+
+    assert entry.correspondence_type == "" and entry.delivery_status == ""
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("template_type", ["email", "hard_copy"])
+def test_a_template_without_a_letter_never_resolves_to_email_or_hard_copy(person, template_type):
+    person.correspondence_type = "email"
+    person.save()
+    template = InteractionTemplateFactory(correspondence_type=template_type)
+
+    entry = interaction_create(contact=person, template=template, description="Mail", user=None)
+
+    assert entry.correspondence_type == "" and entry.delivery_status == ""
+
+
+def test_choosing_email_for_a_template_without_a_letter_is_refused_in_the_products_words(person):
+    template = InteractionTemplateFactory(code="CALL")
     with pytest.raises(ValidationError) as error:
-        interaction_create(contact=person, template=template, description="Mail", user=None)
-    assert error.value.messages == [
-        "The correspondence type for this interaction is Email, which requires an interaction template with an "
-        "attachment or Word template."
-    ]
+        interaction_create(contact=person, template=template, description="x", user=None, correspondence_type="email")
+    assert error.value.message_dict == {
+        "correspondence_type": [
+            "Interaction template CALL has no letter to send by e-mail. Put a letter on the template, or choose "
+            "another correspondence type."
+        ]
+    }
+    assert "Word template" not in str(error.value) and "attachment" not in str(error.value)
     assert not InteractionLogEntry.objects.exists()
 
 
@@ -144,26 +170,22 @@ def test_choosing_email_for_a_contact_without_address_is_an_error(person):
         interaction_create(
             contact=person, template=word_template(), description="x", user=None, correspondence_type="email"
         )
-    assert (
-        "Make sure that the E-Mail field is specified for contact no."
-        in error.value.message_dict["correspondence_type"][0]
-    )
+    assert error.value.message_dict["correspondence_type"] == [
+        f"Contact {person.no} Ada Lovelace has no e-mail address. Add one to the contact, or choose another "
+        "correspondence type."
+    ]
     assert not InteractionLogEntry.objects.exists()
 
 
-def test_the_contacts_preference_wins_unless_the_template_ignores_it(person):
+@pytest.mark.parametrize("ignores_contact", [False, True])
+def test_the_templates_type_wins_over_the_contacts_preference(person, ignores_contact):
     person.correspondence_type = "hard_copy"
     person.save()
-    template = word_template(correspondence_type="email")
-    assert (
-        interaction_create(contact=person, template=template, description="x", user=None).correspondence_type
-        == "hard_copy"
-    )
-    template.ignore_contact_correspondence_type = True
-    template.save()
-    assert (
-        interaction_create(contact=person, template=template, description="x", user=None).correspondence_type == "email"
-    )
+    template = word_template(correspondence_type="email", ignore_contact_correspondence_type=ignores_contact)
+
+    entry = interaction_create(contact=person, template=template, description="x", user=None)
+
+    assert entry.correspondence_type == "email"
 
 
 def test_a_word_letter_is_stored_as_snapshot_and_values_and_contains_the_note(person):

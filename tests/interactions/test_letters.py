@@ -74,19 +74,26 @@ def test_a_missing_salutation_gets_a_polite_default_in_the_contacts_language():
         ("email", False, "", False, "", "email"),  # 4. on a segment line the previous value is the header's
     ],
 )
-def test_correspondence_type_resolution_follows_the_reference(
+def test_a_segment_lines_correspondence_type_follows_the_reference(
     segment_type, segment_ignores, template_type, template_ignores, contact_type, expected
 ):
-    assert (
-        resolve_correspondence_type(
-            segment_type=segment_type,
-            segment_ignores_contact=segment_ignores,
-            template_type=template_type,
-            template_ignores_contact=template_ignores,
-            contact_type=contact_type,
-        )
-        == expected
+    rules = dict(
+        segment_type=segment_type,
+        segment_ignores_contact=segment_ignores,
+        template_type=template_type,
+        template_ignores_contact=template_ignores,
+        contact_type=contact_type,
     )
+    assert resolve_correspondence_type(**rules, has_letter=True) == expected
+    assert resolve_correspondence_type(**rules, has_letter=True, line_type="hard_copy") == "hard_copy"
+    assert resolve_correspondence_type(**rules, has_letter=False) == ""
+    assert resolve_correspondence_type(**rules, has_letter=False, line_type="email") == ""
+
+
+@pytest.mark.parametrize("template_type", ["", "email", "hard_copy"])
+def test_a_single_interaction_takes_the_templates_type_and_blank_without_a_letter(template_type):
+    assert resolve_correspondence_type(template_type=template_type, has_letter=True) == template_type
+    assert resolve_correspondence_type(template_type=template_type, has_letter=False) == ""
 
 
 def test_the_language_is_the_contacts_when_the_template_has_it_else_the_default():

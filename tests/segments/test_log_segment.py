@@ -169,13 +169,20 @@ TYPES = ["", "hard_copy", "email"]
 
 def test_the_sql_resolution_of_the_correspondence_type_agrees_with_the_python_rules(marketer):
     salesperson = SalespersonFactory()
-    templates = {
-        (t_type, t_ignore): InteractionTemplateFactory(
-            correspondence_type=t_type, ignore_contact_correspondence_type=t_ignore
-        )
-        for t_type, t_ignore in itertools.product(TYPES, [False, True])
+    templates = {}
+    for t_type, t_ignore, letter in itertools.product(TYPES, [False, True], ["template", "variant", "none"]):
+        fields = dict(correspondence_type=t_type, ignore_contact_correspondence_type=t_ignore, language_code="en")
+        if letter == "template":
+            template = template_with_letter(**fields)
+        else:
+            template = InteractionTemplateFactory(**fields)
+            # The variant's letter counts only for contacts in its language.
+            add_variant(template, "de", docx_bytes("Hallo") if letter == "variant" else None)
+        templates[(t_type, t_ignore, letter)] = template
+    contacts = {
+        (c_type, language): PersonFactory(correspondence_type=c_type, language_code=language)
+        for c_type, language in itertools.product(TYPES, ["en", "de"])
     }
-    contacts = {c_type: PersonFactory(correspondence_type=c_type) for c_type in TYPES}
     expected = {}
     for s_type, s_ignore in itertools.product(TYPES, [False, True]):
         segment = SegmentFactory(
@@ -184,8 +191,8 @@ def test_the_sql_resolution_of_the_correspondence_type_agrees_with_the_python_ru
             salesperson=salesperson,
             template=None,
         )
-        for (t_type, t_ignore), template in templates.items():
-            for c_type, contact in contacts.items():
+        for (t_type, t_ignore, letter), template in templates.items():
+            for (c_type, language), contact in contacts.items():
                 line = SegmentLineFactory(segment=segment, contact=contact, template=template)
                 expected[line.pk] = resolve_correspondence_type(
                     segment_type=s_type,
@@ -193,6 +200,7 @@ def test_the_sql_resolution_of_the_correspondence_type_agrees_with_the_python_ru
                     template_type=t_type,
                     template_ignores_contact=t_ignore,
                     contact_type=c_type,
+                    has_letter=letter == "template" or (letter == "variant" and language == "de"),
                 )
         lines = list(segment.lines.order_by("id").values_list("pk", flat=True))
         logged = segment_log(segment, user=marketer)
@@ -201,15 +209,41 @@ def test_the_sql_resolution_of_the_correspondence_type_agrees_with_the_python_ru
     assert set(expected.values()) == set(TYPES)
 
 
+def test_a_line_without_a_letter_is_logged_blank_whatever_its_contact_prefers(marketer):
+    segment, (prefers_email, prefers_paper) = segment_with_lines(template=InteractionTemplateFactory())
+    prefers_email.contact.correspondence_type = "email"
+    prefers_email.contact.save()
+    prefers_paper.contact.correspondence_type = "hard_copy"
+    prefers_paper.contact.save()
+
+    logged = segment_log(segment, user=marketer, send=True)
+
+    assert list(logged.entries.values_list("correspondence_type", flat=True)) == ["", ""]
+
+
+def test_a_segment_line_with_a_letter_still_uses_the_contacts_preference(marketer):
+    segment, (prefers_email, prefers_paper) = segment_with_lines(template=template_with_letter(correspondence_type=""))
+    prefers_email.contact.correspondence_type = "email"
+    prefers_email.contact.save()
+    prefers_paper.contact.correspondence_type = "hard_copy"
+    prefers_paper.contact.save()
+
+    logged = segment_log(segment, user=marketer)
+
+    assert list(logged.entries.order_by("id").values_list("correspondence_type", flat=True)) == ["email", "hard_copy"]
+
+
 def test_a_lines_own_correspondence_type_wins(marketer):
-    segment = SegmentFactory(correspondence_type="email", ignore_contact_correspondence_type=True)
+    segment = SegmentFactory(
+        template=template_with_letter(), correspondence_type="email", ignore_contact_correspondence_type=True
+    )
     SegmentLineFactory(segment=segment, correspondence_type="hard_copy")
     segment_log(segment, user=marketer)
     assert InteractionLogEntry.objects.get().correspondence_type == "hard_copy"
 
 
 def test_an_email_line_whose_contact_has_no_address_is_logged_blank_when_not_sending(marketer):
-    template = InteractionTemplateFactory(correspondence_type="email")
+    template = template_with_letter(correspondence_type="email")
     segment = SegmentFactory(template=template)
     without = SegmentLineFactory(segment=segment, contact=PersonFactory(email=""))
     with_address = SegmentLineFactory(segment=segment)
@@ -283,7 +317,7 @@ def test_a_line_without_any_salesperson_is_refused_naming_the_contact(marketer):
 
 
 def test_sending_refuses_an_email_line_whose_contact_has_no_address(marketer):
-    template = InteractionTemplateFactory(correspondence_type="email")
+    template = template_with_letter(correspondence_type="email")
     segment = SegmentFactory(template=template)
     SegmentLineFactory(segment=segment)
     without = SegmentLineFactory(segment=segment, contact=PersonFactory(email=""))
@@ -333,7 +367,7 @@ def test_a_follow_up_segment_gets_the_same_contacts(marketer):
 
 
 def test_send_is_offered_only_when_a_line_has_a_correspondence_type():
-    none = SegmentFactory(template=InteractionTemplateFactory(correspondence_type=""), correspondence_type="")
+    none = SegmentFactory(template=template_with_letter(correspondence_type=""), correspondence_type="")
     SegmentLineFactory(segment=none, contact=PersonFactory(correspondence_type=""))
     assert segment_log_options(none) == {"has_lines": True, "has_description": True, "can_send": False}
     SegmentLineFactory(segment=none, contact=PersonFactory(correspondence_type="hard_copy"))

@@ -17,6 +17,7 @@ from tests.factories import (
     SalespersonFactory,
     SegmentFactory,
 )
+from tests.segments.logging_helpers import template_with_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +246,7 @@ def test_the_worksheet_query_count_does_not_grow_with_lines(viewer_client, segme
 
 
 def test_the_lines_table_shows_the_resolved_correspondence_type(viewer_client, marketer):
-    template = InteractionTemplateFactory(correspondence_type="hard_copy")
+    template = template_with_letter(correspondence_type="hard_copy")
     segment = SegmentFactory(template=template)
     PersonFactory(name="Prefers Mail", correspondence_type="email", email="a@example.com", city="Kiel")
     segment_add_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
