@@ -259,7 +259,7 @@ def test_the_lines_table_shows_the_resolved_correspondence_type(viewer_client, m
 
 
 def test_the_log_dialog_offers_send_only_when_a_line_has_a_correspondence_type(marketer_client):
-    no_type = InteractionTemplateFactory(correspondence_type="")
+    no_type = template_with_letter(correspondence_type="")
     segment = SegmentFactory(description="Spring mailing", template=no_type, correspondence_type="")
     SegmentLine.objects.create(segment=segment, contact=PersonFactory(correspondence_type=""))
     page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
