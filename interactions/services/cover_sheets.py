@@ -14,9 +14,9 @@ from django.utils import timezone
 from crm.audit import audit_record
 from crm.cover_sheets import COVER_SHEET_TEXT_MAX_LENGTH, cover_sheet_sender, cover_sheets_pdf
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
+from crm.privacy import privacy_blocked_error, refuse_privacy_blocked
 
 from ..models import DocumentType, InteractionLogEntry, InteractionTemplate, InteractionTemplateSetup
-from .create import PRIVACY_BLOCKED
 from .document_logging import ATTACHMENT_REFUSED, LANGUAGE_REFUSED
 
 __all__ = [
@@ -74,7 +74,7 @@ def cover_sheets_check_contacts(contact_ids: Sequence[int]) -> None:
     for chunk in _chunks(contact_ids):
         blocked = Contact.objects.filter(pk__in=chunk, privacy_blocked=True).order_by("pk").first()
         if blocked is not None:
-            raise ValidationError(PRIVACY_BLOCKED.format(no=blocked.no, name=blocked.name), code="privacy_blocked")
+            raise privacy_blocked_error(blocked)
 
 
 def cover_sheets_log(contact_ids: Sequence[int], *, user) -> int:
@@ -110,7 +110,7 @@ def cover_sheets_log(contact_ids: Sequence[int], *, user) -> int:
                     continue  # deleted since it was printed: nothing to log it against
                 pk, type_, company_id, salesperson_id, blocked, no, name = row
                 if blocked:
-                    raise ValidationError(PRIVACY_BLOCKED.format(no=no, name=name), code="privacy_blocked")
+                    raise privacy_blocked_error(Contact(no=no, name=name))
                 entries.append(
                     InteractionLogEntry(
                         contact_id=pk,
@@ -154,8 +154,7 @@ def cover_sheet_print(contact: Contact, *, text: str, user) -> tuple[bytes, int]
     """
     text = cover_sheet_clean_text(text)
     contact = Contact.objects.select_related("company").get(pk=contact.pk)
-    if contact.privacy_blocked:
-        raise ValidationError(PRIVACY_BLOCKED.format(no=contact.no, name=contact.name), code="privacy_blocked")
+    refuse_privacy_blocked(contact)
     cover_sheets_template()  # refuse a bad setup before printing
     pdf = cover_sheets_pdf([contact], text=text, sender=cover_sheet_sender(user))
     return pdf, cover_sheets_log([contact.pk], user=user)

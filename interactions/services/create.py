@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
+from crm.privacy import privacy_blocked_error, refuse_privacy_blocked
 
 from ..document_pins import pin_documents
 from ..letters import (
@@ -62,7 +63,6 @@ _NOT_CLEANED = (
 TEMPLATE_MANDATORY = "Interaction Template Code is mandatory."
 DESCRIPTION_MANDATORY = "Description is mandatory."
 CONTACT_MANDATORY = "You must select a contact to interact with."
-PRIVACY_BLOCKED = "You cannot use contact {no} {name} because they are marked as blocked due to privacy."
 EMAIL_NEEDS_LETTER = (
     "Interaction template {code} has no letter to send by e-mail. Put a letter on the template, or choose "
     "another correspondence type."
@@ -114,8 +114,7 @@ def _prepare(*, contact, template, description, user, fields: dict[str, Any]) ->
     # Fresh rows: the privacy flag or the template may have changed since the page was shown.
     contact = Contact.objects.select_related("company", "salesperson").get(pk=contact.pk)
     template = InteractionTemplate.objects.select_related("group").prefetch_related("languages").get(pk=template.pk)
-    if contact.privacy_blocked:
-        raise ValidationError(PRIVACY_BLOCKED.format(no=contact.no, name=contact.name), code="privacy_blocked")
+    refuse_privacy_blocked(contact)
 
     languages = {row.language_code: row for row in template.languages.all()}
     language = values.get("language_code") or resolve_language(template, contact.language_code)
@@ -231,7 +230,7 @@ def _save(draft: _Draft, *, user) -> InteractionLogEntry:
     entry = draft.entry
     locked = Contact.objects.select_for_update().only("privacy_blocked").get(pk=entry.contact.pk)
     if locked.privacy_blocked:
-        raise ValidationError(PRIVACY_BLOCKED.format(no=entry.contact.no, name=entry.contact.name))
+        raise privacy_blocked_error(entry.contact)
     entry.save()
     if draft.letter is not None:
         entry.merge_values = _merge_values(draft, entry_no=entry.pk)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, SalesDocument
+from crm.privacy import refuse_privacy_blocked
 
 from ..document_pins import pin_documents
 from ..models import DOCUMENT_TYPE_FOR_KIND, InteractionLogEntry, InteractionTemplateSetup
@@ -23,7 +24,6 @@ ATTACHMENT_REFUSED = (
     "Interaction Template {template} has an attachment. It is not allowed to have attachments on templates used "
     "for system document logging."
 )
-PRIVACY_REFUSED = "You cannot use contact {no} {name} because they are marked as blocked due to privacy."
 
 
 def log_printed_document(
@@ -50,8 +50,7 @@ def log_printed_document(
         raise ValidationError(ATTACHMENT_REFUSED.format(template=template.code))
 
     contact = Contact.objects.select_related("company").get(pk=document.contact_id)
-    if contact.privacy_blocked:
-        raise ValidationError(PRIVACY_REFUSED.format(no=contact.no, name=contact.name))
+    refuse_privacy_blocked(contact)
 
     now = timezone.localtime()
     kind_label = document.get_kind_display()

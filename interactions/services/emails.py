@@ -10,11 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from crm.models import Contact, CorrespondenceType, Salesperson
+from crm.privacy import refuse_privacy_blocked
 
 from ..emails import EML_CONTENT_TYPE, Attachment, build_email, eml_bytes, header_text
 from ..models import InteractionLogEntry, InteractionTemplateSetup
 from ..storage import store_document
-from .create import PRIVACY_BLOCKED, interaction_create
+from .create import interaction_create
 
 __all__ = ["interaction_send_email", "EMAIL_SETUP_MISSING", "EMAIL_MAX_RECIPIENTS", "email_attachment_max_bytes"]
 
@@ -106,8 +107,7 @@ def interaction_send_email(
         raise ValidationError({"body": f"The text can have at most {BODY_MAX_LENGTH:,} characters."})
     file = _attachment(attachment)
     contact = Contact.objects.select_related("company", "salesperson").get(pk=contact.pk)
-    if contact.privacy_blocked:  # interaction_create checks it again under lock; this is before anything is stored
-        raise ValidationError(PRIVACY_BLOCKED.format(no=contact.no, name=contact.name), code="privacy_blocked")
+    refuse_privacy_blocked(contact)  # interaction_create checks it again under lock; this is before anything is stored
 
     own = Salesperson.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
     reply_to = [own.email] if own is not None and own.email else []

@@ -10,12 +10,12 @@ from django.utils.html import format_html
 from crm.access import require_perm
 from crm.models import Contact
 from crm.pdf import PdfUnavailableError
+from crm.privacy import privacy_blocked_message
 
 from ..forms import CallForm, CoverSheetForm, EmailForm
 from ..models import InteractionTemplateSetup
 from ..services import cover_sheet_print, interaction_log_call, interaction_send_email
 from ..services.calls import CALL_SETUP_MISSING, PHONE_NUMBER_MISSING, contact_phone_numbers
-from ..services.create import PRIVACY_BLOCKED
 from ..services.emails import EMAIL_SETUP_MISSING, email_attachment_max_bytes
 from .create import _add_service_errors, _download
 
@@ -29,7 +29,7 @@ def _contact(pk: int) -> Contact:
 
 def _page(request, template_name: str, contact: Contact, form, *, warnings: list[str], **context):
     if contact.privacy_blocked:
-        warnings = [PRIVACY_BLOCKED.format(no=contact.no, name=contact.name), *warnings]
+        warnings = [privacy_blocked_message(contact), *warnings]
     return render(
         request,
         template_name,

@@ -11,12 +11,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import require_perm
 from crm.models import Contact
+from crm.privacy import privacy_blocked_message
 
 from ..forms import InteractionCreateForm
 from ..letters import entry_document_bytes
 from ..models import DocumentType, InteractionLogEntry
 from ..services import COVER_SHEET_NOT_SHOWN, interaction_create, interaction_preview
-from ..services.create import PRIVACY_BLOCKED
 
 
 def _page_contact(request) -> Contact | None:
@@ -39,7 +39,7 @@ def _add_service_errors(form, error: ValidationError) -> None:
 def _render(request, form, contact, status=200):
     blocked = contact is not None and contact.privacy_blocked
     # Say it before the user fills in the form (the service refuses anyway).
-    blocked_message = PRIVACY_BLOCKED.format(no=contact.no, name=contact.name) if blocked and not form.is_bound else ""
+    blocked_message = privacy_blocked_message(contact) if blocked and not form.is_bound else ""
     return render(
         request,
         "interactions/create.html",

@@ -16,8 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm.cover_sheets import cover_sheet_sender, cover_sheets_pdf
+from crm.privacy import privacy_blocked_error
 from interactions.services import cover_sheet_clean_text, cover_sheets_log, cover_sheets_template
-from interactions.services.create import PRIVACY_BLOCKED
 
 from ..cover_sheets import segment_cover_sheet_contacts
 from ..models import LetterDownloadJob, Segment, SegmentLine
@@ -54,8 +54,7 @@ def _check(segment: Segment) -> int:
         .first()
     )
     if blocked is not None:
-        contact = blocked.contact
-        raise ValidationError(PRIVACY_BLOCKED.format(no=contact.no, name=contact.name), code="privacy_blocked")
+        raise privacy_blocked_error(blocked.contact)
     return count
 
 

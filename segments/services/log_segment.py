@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
+from crm.privacy import privacy_blocked_error
 from interactions.models import InteractionLogEntry, InteractionTemplate, InteractionTemplateLanguage, LoggedSegment
 
 from ..models import LogJob, Segment, SegmentLine
@@ -121,11 +122,7 @@ def _refuse_blocked_contacts(segment: Segment, *, inserted: int) -> None:
     )
     if blocked is None:  # not expected: lines always point at an existing contact (Contact is PROTECTed)
         raise ValidationError(f"Segment {segment.no} has lines whose contact no longer exists. Remove them first.")
-    contact = blocked.contact
-    raise ValidationError(
-        f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to "
-        "privacy. Remove the line from the segment."
-    )
+    raise privacy_blocked_error(blocked.contact, advice="Remove the line from the segment.")
 
 
 def _check_email_addresses(logged: LoggedSegment) -> None:

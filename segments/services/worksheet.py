@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from crm.numbering import next_number
+from crm.privacy import refuse_privacy_blocked
 from interactions.document_pins import pin_documents
 from interactions.merge import MergeTemplateError, compile_docx
 from interactions.storage import store_document
@@ -167,10 +168,7 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
 def segment_line_add(segment: Segment, *, contact, user, allow_existing: bool = False) -> SegmentLine:
     """Add one contact by hand: an undoable step ("Add line"), with the same rules as Add contacts."""
     segment = segment_lock(segment)
-    if contact.privacy_blocked:
-        raise ValidationError(
-            f"You cannot use contact {contact.no} {contact.name} because they are marked as blocked due to privacy."
-        )
+    refuse_privacy_blocked(contact)
     if not allow_existing and segment.lines.filter(contact=contact).exists():
         raise ValidationError(f"Contact {contact.no} {contact.name} is already on segment {segment.no}.")
     step = step_start(
