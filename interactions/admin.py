@@ -21,6 +21,8 @@ from .models import (
     InteractionTemplateLanguage,
     InteractionTemplateSetup,
     LoggedSegment,
+    automatic_logging_refusals,
+    templates_for_automatic_logging,
 )
 from .services.entries import log_entries_resend
 
@@ -111,14 +113,14 @@ def _used_in_setup(template: InteractionTemplate) -> list[str]:
 class InteractionTemplateLanguageFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
-        events = _used_in_setup(self.instance)
-        if kept and events:
-            raise forms.ValidationError(
-                f"Interaction template {self.instance.code} is used for {', '.join(events)} in the interaction "
-                "template setup, so it cannot have language variants (templates used for system document logging "
-                "must have none)."
-            )
+        kept = [
+            f.cleaned_data.get("language_code") or "?"
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        refusals = automatic_logging_refusals(self.instance.code, languages=kept, attachment=None)
+        if refusals and _used_in_setup(self.instance):
+            raise forms.ValidationError(refusals)
 
 
 class InteractionTemplateLanguageInline(admin.TabularInline):
@@ -135,13 +137,9 @@ class InteractionTemplateForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        events = _used_in_setup(self.instance)
-        if cleaned.get("attachment") and events:
-            self.add_error(
-                "attachment",
-                f"Interaction template {self.instance.code} is used for {', '.join(events)} in the interaction "
-                "template setup, so it cannot have an attachment.",
-            )
+        refusals = automatic_logging_refusals(self.instance.code, languages=(), attachment=cleaned.get("attachment"))
+        if refusals and _used_in_setup(self.instance):
+            self.add_error("attachment", refusals)
         return cleaned
 
 
@@ -184,10 +182,7 @@ class InteractionTemplateSetupForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # docs/BEHAVIOUR.md §10: the lookup offers only templates without an attachment (and without languages).
-        self.fields["template"].queryset = (
-            InteractionTemplate.objects.filter(attachment="").filter(languages__isnull=True).select_related("group")
-        )
+        self.fields["template"].queryset = templates_for_automatic_logging().select_related("group")
 
 
 @admin.register(InteractionTemplateSetup)

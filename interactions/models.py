@@ -167,22 +167,41 @@ class InteractionTemplateSetup(models.Model):
         template = self.template
         if template is None or template.pk is None:
             return
-        language = template.languages.order_by("language_code").values_list("language_code", flat=True).first()
-        if language is not None:
-            raise ValidationError(
-                {
-                    "template": f"Interaction Template {template.code} has assigned Interaction Template Language "
-                    f"{language}. It is not allowed to have languages assigned to templates used for system "
-                    "document logging."
-                }
-            )
-        if template.attachment:
-            raise ValidationError(
-                {
-                    "template": f"Interaction Template {template.code} has an attachment. Templates used for "
-                    "automatically logged events must not have one."
-                }
-            )
+        refusals = automatic_logging_refusals(
+            template.code,
+            languages=template.languages.values_list("language_code", flat=True),
+            attachment=template.attachment,
+        )
+        if refusals:
+            raise ValidationError({"template": refusals})
+
+
+# docs/BEHAVIOUR.md §10: templates named in the setup, whose events are logged automatically, have no language
+# variants and no attachment (the language message is Business Central's, word for word).
+AUTOMATIC_LOGGING_LANGUAGE_REFUSED = (
+    "Interaction Template {template} has assigned Interaction Template Language {language}. It is not allowed to "
+    "have languages assigned to templates used for system document logging."
+)
+AUTOMATIC_LOGGING_ATTACHMENT_REFUSED = (
+    "Interaction Template {template} has an attachment. It is not allowed to have attachments on templates used "
+    "for system document logging."
+)
+
+
+def automatic_logging_refusals(template_code: str, *, languages, attachment) -> list[str]:
+    """Why a template with these language codes and this attachment cannot log events automatically (or [])."""
+    refusals = []
+    first_language = min(languages, default=None)
+    if first_language is not None:
+        refusals.append(AUTOMATIC_LOGGING_LANGUAGE_REFUSED.format(template=template_code, language=first_language))
+    if attachment:
+        refusals.append(AUTOMATIC_LOGGING_ATTACHMENT_REFUSED.format(template=template_code))
+    return refusals
+
+
+def templates_for_automatic_logging():
+    """The templates the setup may name (its lookup): no attachment and no language variants."""
+    return InteractionTemplate.objects.filter(attachment="", languages__isnull=True)
 
 
 def stored_document_path(instance, filename: str) -> str:

@@ -11,19 +11,15 @@ from crm.models import Contact, CorrespondenceType, SalesDocument
 from crm.privacy import refuse_privacy_blocked
 
 from ..document_pins import pin_documents
-from ..models import DOCUMENT_TYPE_FOR_KIND, InteractionLogEntry, InteractionTemplateSetup
+from ..models import (
+    DOCUMENT_TYPE_FOR_KIND,
+    InteractionLogEntry,
+    InteractionTemplateSetup,
+    automatic_logging_refusals,
+)
 from ..storage import store_document
 
 __all__ = ["log_printed_document"]
-
-LANGUAGE_REFUSED = (
-    "Interaction Template {template} has assigned Interaction Template Language {language}. It is not allowed to "
-    "have languages assigned to templates used for system document logging."
-)
-ATTACHMENT_REFUSED = (
-    "Interaction Template {template} has an attachment. It is not allowed to have attachments on templates used "
-    "for system document logging."
-)
 
 
 def log_printed_document(
@@ -43,11 +39,13 @@ def log_printed_document(
     template = setup.template if setup else None
     if template is None:
         return None
-    language = template.languages.order_by("language_code").values_list("language_code", flat=True).first()
-    if language is not None:
-        raise ValidationError(LANGUAGE_REFUSED.format(template=template.code, language=language))
-    if template.attachment:
-        raise ValidationError(ATTACHMENT_REFUSED.format(template=template.code))
+    refusals = automatic_logging_refusals(
+        template.code,
+        languages=template.languages.values_list("language_code", flat=True),
+        attachment=template.attachment,
+    )
+    if refusals:
+        raise ValidationError(refusals)
 
     contact = Contact.objects.select_related("company").get(pk=document.contact_id)
     refuse_privacy_blocked(contact)

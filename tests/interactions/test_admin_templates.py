@@ -2,16 +2,19 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from interactions.models import InteractionTemplate, InteractionTemplateLanguage, InteractionTemplateSetup
+from interactions.services import log_printed_document
 from tests.factories import (
     InteractionGroupFactory,
     InteractionLogEntryFactory,
     InteractionTemplateFactory,
     InteractionTemplateLanguageFactory,
+    SalesDocumentFactory,
 )
 from tests.interactions.factories import letter_docx, template_admin_post, word_template
 
@@ -117,8 +120,60 @@ def test_a_template_used_in_setup_cannot_get_a_language_variant(staff_marketer):
         **{"languages-TOTAL_FORMS": "1", "languages-0-language_code": "de", "languages-0-description": "Deutsch"},
     )
     response = staff_marketer.post(f"/admin/interactions/interactiontemplate/{template.pk}/change/", data)
-    assert "cannot have language variants" in response.content.decode()
+    assert LANGUAGE_REFUSED.format(code="INV", language="de") in response.content.decode()
     assert not template.languages.exists()
+
+
+# One wording for the rule "templates for automatic logging have no languages and no attachment" (reference 1.6):
+# the setup, the template admin and the print each said it differently before.
+LANGUAGE_REFUSED = (
+    "Interaction Template {code} has assigned Interaction Template Language {language}. It is not allowed to have "
+    "languages assigned to templates used for system document logging."
+)
+ATTACHMENT_REFUSED = (
+    "Interaction Template {code} has an attachment. It is not allowed to have attachments on templates used for "
+    "system document logging."
+)
+
+
+def _print_refusal(user) -> list[str]:
+    with pytest.raises(ValidationError) as refused:
+        log_printed_document(document=SalesDocumentFactory(kind="invoice"), user=user, pdf=b"%PDF-1.4", version_no=0)
+    return refused.value.messages
+
+
+def test_a_template_with_a_language_is_refused_alike_by_the_setup_and_the_print(salesperson_user):
+    template = InteractionTemplateFactory(code="INV")
+    setup = InteractionTemplateSetup.objects.create(event="sales_invoice", template=template)
+    InteractionTemplateLanguageFactory(template=template, language_code="de")
+    expected = LANGUAGE_REFUSED.format(code="INV", language="de")
+
+    with pytest.raises(ValidationError) as setup_refusal:
+        setup.full_clean()
+
+    assert setup_refusal.value.message_dict == {"template": [expected]}
+    assert _print_refusal(salesperson_user) == [expected]
+
+
+def test_a_template_with_an_attachment_is_refused_alike_by_the_setup_the_admin_and_the_print(
+    staff_marketer, salesperson_user
+):
+    plain = InteractionTemplateFactory(code="INV")
+    InteractionTemplateSetup.objects.create(event="sales_invoice", template=plain)
+    upload = SimpleUploadedFile("invoice.docx", letter_docx("{{ contact.name }}"))
+    data = template_admin_post(plain.group, upload, code="INV")
+    expected = ATTACHMENT_REFUSED.format(code="INV")
+
+    admin = staff_marketer.post(f"/admin/interactions/interactiontemplate/{plain.pk}/change/", data)
+    plain.refresh_from_db()
+    assert expected in admin.content.decode() and not plain.attachment
+
+    lettered = word_template("INV")
+    setup = InteractionTemplateSetup.objects.get(event="sales_invoice")
+    with pytest.raises(ValidationError) as setup_refusal:
+        setup.full_clean()
+    assert setup_refusal.value.message_dict == {"template": [expected]}
+    assert lettered.pk == plain.pk and _print_refusal(salesperson_user) == [expected]
 
 
 def test_log_entries_are_read_only_in_the_admin(admin_client):
