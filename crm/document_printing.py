@@ -149,16 +149,12 @@ def _load(document: SalesDocument) -> SalesDocument:
 def document_html(document: SalesDocument, *, version_no: int) -> str:
     """The document as HTML for the PDF (contact data escaped by the template engine)."""
     lines = list(document.lines.all())
-    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
-    vat_amount = (subtotal * document.vat_percent / 100).quantize(Decimal("0.01"))
     context = {
         "document": document,
         "contact": document.contact,
         "salesperson": document.salesperson or document.contact.salesperson,
         "lines": lines,
-        "subtotal": subtotal,
-        "vat_amount": vat_amount,
-        "total": subtotal + vat_amount,
+        **document.totals(lines)._asdict(),
         "version_no": version_no,
         "title": document.get_kind_display(),
         "intro": INTRO_TEXT.get(document.kind, ""),
@@ -177,11 +173,6 @@ def _render(document: SalesDocument, *, version_no: int) -> bytes:
 
 def _next_version(document: SalesDocument) -> int:
     return document.printed_versions + 1 if document.kind in SalesDocument.VERSIONED_KINDS else 0
-
-
-def pdf_filename(document: SalesDocument, *, version_no: int = 0) -> str:
-    suffix = f"-v{version_no}" if version_no else ""
-    return f"{document.no}{suffix}.pdf"
 
 
 def _issue(document: SalesDocument, *, user, emailed: bool, after_commit=None) -> tuple[SalesDocument, bytes, int]:
@@ -265,5 +256,5 @@ def _email_message(document: SalesDocument, *, pdf: bytes, version_no: int, to: 
         f"Kind regards\n{sender}\n{settings.COMPANY_NAME}\n"
     )
     message = EmailMessage(subject=title, body=body, to=[to])
-    message.attach(pdf_filename(document, version_no=version_no), pdf, "application/pdf")
+    message.attach(document.pdf_filename(version_no=version_no), pdf, "application/pdf")
     return message

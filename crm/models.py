@@ -4,6 +4,7 @@ Business rules that span several rows live in `crm/services.py`; the models hold
 """
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
@@ -244,17 +245,25 @@ class SalesDocument(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("crm:document_detail", args=[self.pk])
 
-    @property
-    def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines.all()), Decimal("0.00"))
+    def pdf_filename(self, *, version_no: int = 0) -> str:
+        """The printed PDF's name, as downloaded, e-mailed and stored with the log entry: SQ-000001-v2.pdf."""
+        suffix = f"-v{version_no}" if version_no else ""
+        return f"{self.no}{suffix}.pdf"
 
-    @property
-    def vat_amount(self) -> Decimal:
-        return (self.subtotal * self.vat_percent / 100).quantize(Decimal("0.01"))
+    def totals(self, lines=None) -> "DocumentTotals":
+        """Subtotal of the line amounts, VAT on it rounded to the cent, and the total: the page and the PDF.
 
-    @property
-    def total(self) -> Decimal:
-        return self.subtotal + self.vat_amount
+        `lines`: the lines already loaded, else they are read (or taken from a prefetch).
+        """
+        subtotal = sum((line.amount for line in (self.lines.all() if lines is None else lines)), Decimal("0.00"))
+        vat_amount = (subtotal * self.vat_percent / 100).quantize(Decimal("0.01"))
+        return DocumentTotals(subtotal=subtotal, vat_amount=vat_amount, total=subtotal + vat_amount)
+
+
+class DocumentTotals(NamedTuple):
+    subtotal: Decimal
+    vat_amount: Decimal
+    total: Decimal
 
 
 class SalesDocumentLine(models.Model):

@@ -1,7 +1,5 @@
 """Sales document pages: list, detail, the simple form, PDF preview, print and e-mail (docs/BEHAVIOUR.md §10)."""
 
-from decimal import Decimal
-
 from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,7 +9,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
 from ..access import add_validation_error, require_perm
-from ..document_printing import pdf_filename
 from ..filters import SalesDocumentFilter
 from ..forms import LineFormSet, SalesDocumentForm
 from ..models import SalesDocument
@@ -47,17 +44,13 @@ def document_detail(request, pk: int):
         .select_related("contact", "user")
         .order_by("-id")[:LOG_ROWS]
     )
-    subtotal = sum((line.amount for line in lines), Decimal("0.00"))
-    vat_amount = (subtotal * document.vat_percent / 100).quantize(Decimal("0.01"))
     return render(
         request,
         "crm/document_detail.html",
         {
             "document": document,
             "lines": lines,
-            "subtotal": subtotal,
-            "vat_amount": vat_amount,
-            "total": subtotal + vat_amount,
+            **document.totals(lines)._asdict(),
             "log_entries": log_entries,
             "log_rows": LOG_ROWS,
             "versioned": document.kind in SalesDocument.VERSIONED_KINDS,
@@ -129,7 +122,7 @@ def document_print(request, pk: int):
         _report(request, error)
         return redirect(document)
     versioned = document.kind in SalesDocument.VERSIONED_KINDS
-    return _pdf_response(pdf, filename=pdf_filename(document, version_no=document.printed_versions if versioned else 0))
+    return _pdf_response(pdf, filename=document.pdf_filename(version_no=document.printed_versions if versioned else 0))
 
 
 @require_POST

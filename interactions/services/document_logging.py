@@ -52,7 +52,7 @@ def log_printed_document(
 
     now = timezone.localtime()
     kind_label = document.get_kind_display()
-    filename = f"{document.no}{f'-v{version_no}' if version_no else ''}.pdf"
+    filename = document.pdf_filename(version_no=version_no)
     stored = store_document(pdf, filename=filename, content_type="application/pdf")
     if not pin_documents([stored.pk]):  # deleted meanwhile with canceled entries: store it again
         stored = store_document(pdf, filename=filename, content_type="application/pdf")

@@ -154,6 +154,7 @@ def test_printing_downloads_the_pdf_and_logs_the_interaction(sales_client):
     entry = InteractionLogEntry.objects.get()
     assert entry.document_no == document.no and entry.version_no == 1
     assert entry.document.read() == response.content
+    assert entry.document.filename == f"{document.no}-v1.pdf"  # the stored copy has the downloaded name
 
 
 def test_printing_needs_post(sales_client):
