@@ -10,8 +10,6 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, IntegerField, Q, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import (
@@ -24,6 +22,7 @@ from .models import (
     automatic_logging_refusals,
     templates_for_automatic_logging,
 )
+from .selectors import counted, statistics_aggregates
 from .services.entries import log_entries_resend
 
 
@@ -63,25 +62,12 @@ class StatisticsColumnsMixin:
 
     def get_queryset(self, request):
         after, before = statistics_period(request)
-        active = Q(entries__canceled=False)
-        if after:
-            active &= Q(entries__date__gte=after)
-        if before:
-            active &= Q(entries__date__lte=before)
+        only = counted(through="entries__", date_after=after, date_before=before)
+        figures = statistics_aggregates(through="entries__", only=only)
         return (
             super()
             .get_queryset(request)
-            .annotate(
-                stat_count=Count("entries", filter=active),
-                stat_cost=Coalesce(
-                    Sum("entries__cost", filter=active),
-                    Value(0),
-                    output_field=DecimalField(max_digits=14, decimal_places=2),
-                ),
-                stat_duration=Coalesce(
-                    Sum("entries__duration_minutes", filter=active), Value(0), output_field=IntegerField()
-                ),
-            )
+            .annotate(stat_count=figures["count"], stat_cost=figures["cost"], stat_duration=figures["duration_minutes"])
         )
 
     @admin.display(description="Interactions", ordering="stat_count")

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Max, Min, Sum
+from django.db.models import Count, DateField, DecimalField, IntegerField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from .models import InteractionLogEntry
@@ -27,22 +27,40 @@ class StatisticsRow:
     duration_minutes: int
 
 
-def counted_entries(*, date_after: datetime.date | None = None, date_before: datetime.date | None = None):
-    """The entries statistics count: not canceled, dated within the (inclusive) range."""
-    queryset = InteractionLogEntry.objects.filter(canceled=False)
+def counted(
+    *, through: str = "", date_after: datetime.date | None = None, date_before: datetime.date | None = None
+) -> Q:
+    """The entries statistics count: not canceled, dated within the (inclusive) range.
+
+    `through` is the path from the model queried to its entries ("entries__" from a template or a group).
+    """
+    condition = Q(**{f"{through}canceled": False})
     if date_after:
-        queryset = queryset.filter(date__gte=date_after)
+        condition &= Q(**{f"{through}date__gte": date_after})
     if date_before:
-        queryset = queryset.filter(date__lte=date_before)
-    return queryset.order_by()
+        condition &= Q(**{f"{through}date__lte": date_before})
+    return condition
+
+
+def counted_entries(*, date_after: datetime.date | None = None, date_before: datetime.date | None = None):
+    return InteractionLogEntry.objects.filter(counted(date_after=date_after, date_before=date_before)).order_by()
+
+
+def statistics_aggregates(*, through: str = "", only: Q | None = None) -> dict:
+    """Number of interactions, total cost and total duration, as aggregate expressions (zeros when none)."""
+    return {
+        "count": Count(f"{through}id", filter=only),
+        "cost": Coalesce(
+            Sum(f"{through}cost", filter=only), Value(0), output_field=DecimalField(max_digits=14, decimal_places=2)
+        ),
+        "duration_minutes": Coalesce(
+            Sum(f"{through}duration_minutes", filter=only), Value(0), output_field=IntegerField()
+        ),
+    }
 
 
 def _totals():
-    return {
-        "count": Count("id"),
-        "cost": Coalesce(Sum("cost"), Decimal("0")),
-        "duration_minutes": Coalesce(Sum("duration_minutes"), 0),
-    }
+    return statistics_aggregates()
 
 
 def _rows(queryset, key: str) -> list[StatisticsRow]:
@@ -74,20 +92,6 @@ def statistics_totals(*, date_after=None, date_before=None) -> StatisticsRow:
     return StatisticsRow(
         code="",
         description="Total",
-        count=totals["count"],
-        cost=Decimal(totals["cost"]),
-        duration_minutes=int(totals["duration_minutes"]),
-    )
-
-
-def template_statistics(template, *, date_after=None, date_before=None) -> StatisticsRow:
-    """One template's figures (for the admin)."""
-    totals = (
-        counted_entries(date_after=date_after, date_before=date_before).filter(template=template).aggregate(**_totals())
-    )
-    return StatisticsRow(
-        code=template.code,
-        description=template.description,
         count=totals["count"],
         cost=Decimal(totals["cost"]),
         duration_minutes=int(totals["duration_minutes"]),

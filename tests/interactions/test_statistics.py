@@ -5,8 +5,12 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin import site
+from django.utils import timezone
 
 from interactions import selectors
+from interactions.admin import InteractionTemplateAdmin, statistics_period
+from interactions.models import InteractionTemplate
 from interactions.views.statistics import build_chart, nice_step
 from tests.factories import InteractionGroupFactory, InteractionLogEntryFactory, InteractionTemplateFactory
 
@@ -66,10 +70,30 @@ def test_a_date_range_is_inclusive(entries):
     assert (edge.count, edge.cost, edge.duration_minutes) == (2, Decimal("2.75"), 40)
 
 
-def test_one_template_for_the_admin(entries):
-    letter, _ = entries
-    row = selectors.template_statistics(letter)
-    assert (row.count, row.cost, row.duration_minutes) == (3, Decimal("5.00"), 20)
+@pytest.mark.parametrize("period", ["", "this_year", "last_year", "last_30_days"])
+def test_the_admin_columns_count_what_the_statistics_page_counts(entries, period, rf, admin_user):
+    letter, call = entries
+    today = timezone.localdate()
+    make = InteractionLogEntryFactory
+    make(template=letter, cost=Decimal("4.00"), duration_minutes=7, date=today)
+    make(template=letter, cost=Decimal("9.00"), duration_minutes=9, date=today, canceled=True)
+    make(
+        template=call,
+        cost=Decimal("2.00"),
+        duration_minutes=3,
+        date=today.replace(year=today.year - 1, month=6, day=15),
+    )
+    request = rf.get("/admin/interactions/interactiontemplate/", {"period": period} if period else {})
+    request.user = admin_user
+    after, before = statistics_period(request)
+
+    in_admin = {
+        template.code: (template.stat_count, template.stat_cost, template.stat_duration)
+        for template in InteractionTemplateAdmin(InteractionTemplate, site).get_queryset(request)
+    }
+    on_page = _by_code(selectors.statistics_by_template(date_after=after, date_before=before))
+
+    assert in_admin == {code: on_page.get(code, (0, Decimal("0"), 0)) for code in ("LETTER", "CALL")}
 
 
 def test_interactions_per_month_with_empty_months_filled(entries):
