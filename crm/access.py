@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def require_perm(request, perm: str) -> None:
@@ -19,3 +20,26 @@ def error_messages(error: ValidationError) -> list[str]:
 def add_validation_error(request, error: ValidationError) -> None:
     for message in error_messages(error):
         messages.error(request, message)
+
+
+def add_service_error(form, error: ValidationError, *, fields: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form: on the field it names, else above the form.
+
+    `fields` maps a service argument to the form field that carries it (e.g. company -> company_no).
+    """
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        target = (fields or {}).get(name, name)
+        form.add_error(target if target in form.fields else None, errors)
+
+
+def safe_next(request, default: str, *, field: str = "next") -> str:
+    """The POSTed `next` page to go back to, when it is on this site; else `default` (no open redirect)."""
+    target = request.POST.get(field, "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -5,7 +5,6 @@ import datetime
 
 from django import forms
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.models import Contact, CorrespondenceType, Salesperson
 
@@ -192,7 +191,6 @@ class BulkActionForm(forms.Form):
     action = forms.ChoiceField(choices=ACTIONS, error_messages={"required": "Choose an action."})
     ids = forms.CharField(required=False)  # replaced by the list of ids in clean_ids
     evaluation = forms.ChoiceField(choices=[c for c in Evaluation.choices if c[0]], required=False)
-    next = forms.CharField(required=False)
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
@@ -218,12 +216,6 @@ class BulkActionForm(forms.Form):
         if cleaned.get("action") == "evaluate" and not cleaned.get("evaluation"):
             self.add_error("evaluation", "Choose an evaluation (very positive … very negative).")
         return cleaned
-
-    def safe_next(self, request, default: str) -> str:
-        target = self.cleaned_data.get("next") or ""
-        if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            return target
-        return default
 
 
 class StatisticsForm(forms.Form):

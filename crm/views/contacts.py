@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import services
-from ..access import add_validation_error, require_perm
+from ..access import add_service_error, add_validation_error, require_perm
 from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..models import Contact
@@ -66,7 +66,7 @@ def contact_create(request):
         try:
             contact = services.contact_create(user=request.user, **form.service_fields())
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_error(form, error, fields={"company": "company_no"})
         else:
             messages.success(request, f"Contact {contact.no} {contact.name} was created.")
             return redirect(contact)
@@ -81,7 +81,7 @@ def contact_edit(request, pk: int):
         try:
             services.contact_update(Contact.objects.get(pk=pk), user=request.user, **form.service_fields())
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_error(form, error, fields={"company": "company_no"})
         else:
             messages.success(request, f"Contact {contact.no} was saved.")
             return redirect(contact)
@@ -99,12 +99,3 @@ def contact_delete(request, pk: int):
         return redirect(contact)
     messages.success(request, f"Contact {contact.no} was deleted.")
     return redirect("crm:contact_list")
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = "company_no" if field == "company" else field
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

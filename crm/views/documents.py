@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import services
-from ..access import add_validation_error, require_perm
+from ..access import add_service_error, add_validation_error, require_perm
 from ..filters import SalesDocumentFilter
 from ..forms import LineFormSet, SalesDocumentForm
 from ..models import SalesDocument
@@ -79,7 +79,7 @@ def _document_form(request, *, document: SalesDocument | None):
                 )
                 messages.success(request, f"{saved} was saved.")
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_error(form, error, fields={"contact": "contact_no"})
         else:
             return redirect(saved)
     title = f"Edit {document}" if document else "New sales document"
@@ -150,12 +150,3 @@ def _report(request, error: Exception) -> None:
         add_validation_error(request, error)
     else:
         messages.error(request, str(error))
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = "contact_no" if field == "contact" else field
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.access import require_perm
+from crm.access import add_service_error, require_perm
 from crm.models import Contact
 from crm.privacy import privacy_blocked_message
 
@@ -26,14 +26,6 @@ def _page_contact(request) -> Contact | None:
     if not raw.isdigit():
         raise Http404("No such contact.")
     return get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=int(raw))
-
-
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _render(request, form, contact, status=200):
@@ -56,7 +48,7 @@ def interaction_create_view(request):
         try:
             entry = interaction_create(user=request.user, **form.service_arguments())
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_error(form, error)
         else:
             target = entry.contact
             document = ""
@@ -91,7 +83,7 @@ def interaction_preview_view(request):
         try:
             data, filename, content_type = interaction_preview(user=request.user, **arguments)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_error(form, error)
         else:
             return _download(data, f"Preview - {filename}", content_type)
     return _render(request, form, contact, status=400)

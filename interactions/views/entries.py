@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.access import add_validation_error, require_perm
+from crm.access import add_validation_error, require_perm, safe_next
 from crm.views.lists import ListPageView
 
 from .. import services
@@ -147,16 +147,13 @@ def entry_actions(request):
     """Bulk and row actions on the selected entries: one service call each, a message, back to the page."""
     require_perm(request, CANCEL_PERM)
     form = BulkActionForm(request.POST)
+    back = safe_next(request, reverse("interactions:interaction_list"))
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        target = request.POST.get("next") or ""
-        return redirect(
-            target if target.startswith("/") and not target.startswith("//") else "interactions:interaction_list"
-        )
+        return redirect(back)
     action, ids = form.cleaned_data["action"], form.cleaned_data["ids"]
-    back = form.safe_next(request, reverse("interactions:interaction_list"))
     try:
         if action in ("cancel", "uncancel", "switch_canceled"):
             if action == "switch_canceled":

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.access import add_validation_error, require_perm
+from crm.access import add_validation_error, require_perm, safe_next
 from crm.models import CorrespondenceType
 from crm.views.lists import ListPageView
 from interactions.models import DeliveryStatus, LoggedSegment
@@ -122,7 +122,7 @@ def logged_segment_cancel(request, pk: int):
     else:
         what = "canceled, with all its interactions" if canceled else "un-canceled, with all its interactions"
         messages.success(request, f"Logged segment {logged.pk} was {what}.")
-    return redirect(request.POST.get("next") if _safe_next(request) else logged)
+    return redirect(safe_next(request, logged.get_absolute_url()))
 
 
 @require_POST
@@ -168,10 +168,3 @@ def logged_segment_retry(request, pk: int):
         job.refresh_from_db()
         messages.success(request, f"Sending again: {job.get_status_display().lower()}.")
     return redirect(logged)
-
-
-def _safe_next(request) -> bool:
-    from django.utils.http import url_has_allowed_host_and_scheme
-
-    target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_tables2 import RequestConfig
 
-from crm.access import add_validation_error, error_messages, require_perm
+from crm.access import add_service_error, add_validation_error, error_messages, require_perm
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
 from crm.views.lists import LIST_PAGINATION, ListPageView
 
@@ -68,7 +68,7 @@ def segment_create(request):
         try:
             segment = services.segment_create(user=request.user, criteria=criteria or None, **form.service_fields())
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_error(form, error)
         else:
             text = f"Segment {segment.no} was created."
             if criteria:
@@ -138,7 +138,7 @@ def segment_header(request, pk: int):
                 segment, user=request.user, push_to_lines=form.cleaned_data["push_to_lines"], **fields
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "The header was saved." if fields else "Nothing changed.")
             return redirect(segment)
@@ -301,7 +301,7 @@ def segment_line_edit(request, pk: int, line_id: int):
             try:
                 services.segment_line_update(line, user=request.user, **form.service_fields())
             except ValidationError as error:
-                _form_errors(form, error)
+                add_service_error(form, error)
             else:
                 messages.success(request, f"The line for {line.contact.name} was saved.")
                 return redirect(segment)
@@ -406,11 +406,3 @@ def segment_delete(request, pk: int):
     services.segment_delete(segment, user=request.user)
     messages.success(request, f"Segment {segment.no} was deleted.")
     return redirect("segments:segment_list")
-
-
-def _form_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

@@ -390,12 +390,26 @@ def test_actions_need_post(sales_client):
     assert sales_client.get("/interactions/actions/").status_code == 405
 
 
-def test_next_must_stay_on_this_site(sales_client):
+OFF_SITE = ["https://evil.example/", "//evil.example/", "/\\evil.example/"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_must_stay_on_this_site(sales_client, target):
     entry = InteractionLogEntryFactory()
-    response = sales_client.post(
-        "/interactions/actions/", {"action": "cancel", "ids": [entry.pk], "next": "https://evil.example/"}
-    )
+    response = sales_client.post("/interactions/actions/", {"action": "cancel", "ids": [entry.pk], "next": target})
     assert response["Location"] == "/interactions/"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_must_stay_on_this_site_when_the_action_is_refused_too(sales_client, target):
+    # This path used to accept any "/…" (a browser reads "/\\evil.example/" as another site).
+    response = sales_client.post("/interactions/actions/", {"action": "cancel", "ids": [], "next": target})
+    assert response["Location"] == "/interactions/"
+
+
+def test_a_refused_action_goes_back_to_the_page_it_came_from(sales_client):
+    response = sales_client.post("/interactions/actions/", {"action": "cancel", "next": "/interactions/?canceled=no"})
+    assert response["Location"] == "/interactions/?canceled=no"
 
 
 def test_resend_only_queues_the_failed_entries_for_the_delivery_task_and_sends_nothing_in_the_request(

@@ -150,6 +150,16 @@ def test_a_marketer_cancels_and_un_cancels_from_the_page(marketer, marketer_clie
     assert logged.entries.filter(canceled=True).count() == 0
 
 
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("/interactions/?logged_segment=1", "/interactions/?logged_segment=1"), ("https://evil.example/", None)],
+)
+def test_cancel_goes_back_to_next_only_on_this_site(marketer, marketer_client, target, expected):
+    logged = _logged(marketer, lines=1)
+    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"next": target})
+    assert response["Location"] == (expected or logged.get_absolute_url())
+
+
 @pytest.mark.parametrize("url", ["cancel/", "follow-up/"])
 def test_a_viewer_cannot_change_a_logged_segment(marketer, viewer_client, url):
     logged = _logged(marketer, lines=1)
