@@ -39,6 +39,13 @@ def _read(value, limit: int) -> bytes:
         )
 
 
+def check_upload_size(size: int) -> None:
+    """One limit for every uploaded letter: a template's (the admin) and a worksheet line's own (settings)."""
+    limit = settings.MAX_TEMPLATE_BYTES
+    if size > limit:
+        raise ValidationError(f"The file is too large (the limit is {_mb(limit)} MB).", code="too_large")
+
+
 def validate_template_attachment(value) -> None:
     """A real Word .docx or an .html e-mail body, within MAX_TEMPLATE_BYTES, using only known merge fields."""
     if not value:
@@ -53,8 +60,7 @@ def validate_template_attachment(value) -> None:
         )
     limit = settings.MAX_TEMPLATE_BYTES
     data = _read(value, limit)
-    if len(data) > limit:
-        raise ValidationError(f"The file is too large (the limit is {_mb(limit)} MB).", code="too_large")
+    check_upload_size(len(data))
     try:
         if extension == ".docx":
             compile_docx(data, max_bytes=limit)

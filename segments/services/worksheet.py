@@ -6,18 +6,21 @@ record their history through `step_history.py`.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from crm.numbering import next_number
 from crm.privacy import refuse_privacy_blocked
 from interactions.document_pins import pin_documents
+from interactions.letters import DOCX_CONTENT_TYPE
 from interactions.merge import MergeTemplateError, compile_docx
 from interactions.storage import store_document
+from interactions.validators import check_upload_size
 
 from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
 from .criteria_steps import segment_add_contacts
@@ -87,10 +90,8 @@ LINE_FIELDS = (
     "unit_duration_minutes",
     "personal_note",
 )
-MAX_LETTER_BYTES = 10 * 1024 * 1024
 # Business Central's question, word for word (docs/BEHAVIOUR.md §6): asked when a removal leaves the worksheet empty.
 RESET_STEPS_QUESTION = "Your Segment is now empty. Do you want to reset number of criteria actions?"
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _unknown(fields: dict[str, Any], allowed) -> None:
@@ -117,7 +118,7 @@ def segment_create(*, user, criteria: dict | None = None, **fields: Any) -> Segm
     values = {**template_defaults(fields.get("template")), **fields}
     if "salesperson" not in values and user is not None:
         values["salesperson"] = getattr(user, "salesperson", None)
-    values.setdefault("date", datetime.date.today())
+    values.setdefault("date", timezone.localdate())
     segment = Segment(created_by=user, **values)
     segment.no = next_number("segment")
     segment.full_clean(exclude=["created_by"])
@@ -236,15 +237,18 @@ def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: 
         if filename and not filename.lower().endswith(".docx"):
             raise ValidationError({"letter": "Upload a Word .docx document."})
         try:
-            compile_docx(data, max_bytes=MAX_LETTER_BYTES)
+            check_upload_size(len(data))
+            compile_docx(data, max_bytes=settings.MAX_TEMPLATE_BYTES)
+        except ValidationError as error:
+            raise ValidationError({"letter": error.messages})
         except MergeTemplateError as error:
             raise ValidationError({"letter": str(error)})
-        document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_TYPE)
+        document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_CONTENT_TYPE)
     with transaction.atomic():
         line = SegmentLine.objects.select_for_update().get(pk=line.pk)
         if document is not None and not pin_documents([document.pk]):
             # Deleted meanwhile with canceled entries that used the same bytes (interactions.document_pins).
-            document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_TYPE)
+            document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_CONTENT_TYPE)
         line.letter = document
         line.save(update_fields=["letter"])
     return line

@@ -16,6 +16,7 @@ from django_tables2 import RequestConfig
 from crm.access import add_service_error, add_validation_error, error_messages, require_perm
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
 from crm.views.lists import LIST_PAGINATION, ListPageView
+from interactions.validators import check_upload_size
 
 from .. import services
 from ..filters import SegmentFilter
@@ -387,10 +388,8 @@ def segment_line_letter(request, pk: int, line_id: int):
         messages.error(request, "Choose a Word .docx file to upload.")
         return redirect(edit_url)
     upload = form.cleaned_data["letter"]
-    if upload.size > services.worksheet.MAX_LETTER_BYTES:
-        messages.error(request, "The file is too large (the limit is 10 MB).")
-        return redirect(edit_url)
     try:
+        check_upload_size(upload.size)  # before reading it into memory
         services.segment_line_set_letter(line, data=upload.read(), filename=upload.name, user=request.user)
     except ValidationError as error:
         add_validation_error(request, error)

@@ -102,7 +102,7 @@ def test_setup_refuses_a_template_with_language_variants():
 
 
 def test_setup_refuses_a_template_with_an_attachment():
-    with pytest.raises(ValidationError, match="must not have one"):
+    with pytest.raises(ValidationError, match="It is not allowed to have attachments on templates used for system"):
         InteractionTemplateSetup(event="sales_invoice", template=word_template("LETTER")).full_clean()
 
 

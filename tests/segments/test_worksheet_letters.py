@@ -1,4 +1,5 @@
 import io
+import os
 import zipfile
 
 import docx
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from docx.enum.section import WD_SECTION
 
+from interactions.letters import DOCX_CONTENT_TYPE
 from interactions.models import InteractionLogEntry
 from segments import letters
 from segments.services import segment_add_contacts, segment_line_set_letter, segment_line_update
@@ -164,6 +166,38 @@ def test_uploading_a_line_letter_from_the_page(marketer_client, viewer_client, w
     marketer_client.post(url, {"remove": "1"})
     line.refresh_from_db()
     assert line.letter is None
+
+
+def _with_a_photo(data: bytes, size: int) -> bytes:
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_STORED) as archive:
+        archive.writestr("word/media/photo.jpeg", os.urandom(size))
+    return buffer.getvalue()
+
+
+def test_a_line_letter_has_the_template_upload_limit_and_message(marketer_client, worksheet, marketer, settings):
+    # It had a fixed 10 MB of its own before, whatever MAX_TEMPLATE_BYTES said.
+    settings.MAX_TEMPLATE_BYTES = 64 * 1024
+    line = line_of(worksheet, "Ada Lovelace")
+    big = _with_a_photo(letter_docx("Only for {{ contact.name }}"), 80 * 1024)
+    url = f"/segments/{worksheet.pk}/lines/{line.pk}/letter/"
+
+    page = marketer_client.post(url, {"letter": ContentFile(big, name="ada.docx")}, follow=True)
+    with pytest.raises(ValidationError) as refused:
+        segment_line_set_letter(line, data=big, filename="ada.docx", user=marketer)
+
+    assert len(big) > settings.MAX_TEMPLATE_BYTES
+    assert "The file is too large (the limit is 0.1 MB)." in page.content.decode()
+    assert refused.value.message_dict == {"letter": ["The file is too large (the limit is 0.1 MB)."]}
+    line.refresh_from_db()
+    assert line.letter is None
+
+
+def test_a_stored_line_letter_is_a_word_document(worksheet, marketer):
+    line = line_of(worksheet, "Ada Lovelace")
+    segment_line_set_letter(line, data=letter_docx("Only for {{ contact.name }}"), filename="ada.docx", user=marketer)
+    line.refresh_from_db()
+    assert line.letter.content_type == DOCX_CONTENT_TYPE
 
 
 def _zip(segment) -> bytes:
