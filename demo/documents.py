@@ -7,6 +7,8 @@ import datetime
 import random
 from decimal import Decimal
 
+from django.utils import timezone
+
 from crm.document_printing import document_create
 from crm.models import Contact, SalesDocument
 
@@ -36,7 +38,7 @@ def seed(stdout, **options) -> None:
         stdout.write("Sales documents: no contacts yet, skipped.")
         return
     added = 0
-    today = datetime.date.today()
+    today = timezone.localdate()
     for kind in SalesDocument.Kind.values:
         missing = PER_KIND - SalesDocument.objects.filter(kind=kind).count()
         for index in range(max(missing, 0)):

@@ -4,12 +4,12 @@ Times a real print: load, render the HTML, lay out the PDF with WeasyPrint, coun
 stored (an invoice template is set up for the run if the data set has none).
 """
 
-import datetime
 import statistics
 import time
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils import timezone
 
 from bench.registry import benchmark
 from crm.document_printing import document_create, document_print
@@ -58,7 +58,7 @@ def print_invoice(ctx):
         contact=contact,
         user=None,
         lines=[{"description": d, "quantity": Decimal(q), "unit_price": Decimal(p)} for d, q, p in INVOICE_LINES],
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         your_reference="Benchmark",
     )
     try:
