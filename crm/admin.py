@@ -1,7 +1,7 @@
 """The back-office for contacts, sales documents, salespeople and contact groups.
 
 Contacts and sales documents change only through their services (crm/services.py), as on the pages, so the admin
-and the pages follow the same rules (docs/BEHAVIOUR.md, "Contacts" and "Sales documents"). A refusal comes back
+and the pages follow the same rules (docs/BEHAVIOUR.md §1 and §10). A refusal comes back
 as an error message on the page the user was on; nothing is saved.
 """
 

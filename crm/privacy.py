@@ -1,7 +1,7 @@
 """The privacy block: a privacy-blocked contact gets no new interaction from any path (docs/BEHAVIOUR.md §1).
 
 Create interaction, a worksheet line, logging a segment and a printed document all refuse with this one message
-(reference 2.1's wording) and the code `privacy_blocked`.
+(Business Central's wording) and the code `privacy_blocked`.
 """
 
 from django.core.exceptions import ValidationError
