@@ -124,7 +124,7 @@ def test_a_template_used_in_setup_cannot_get_a_language_variant(staff_marketer):
     assert not template.languages.exists()
 
 
-# One wording for the rule "templates for automatic logging have no languages and no attachment" (docs/BEHAVIOUR.md §10):
+# One wording for "templates for automatic logging have no languages and no attachment" (docs/BEHAVIOUR.md §10):
 # the setup, the template admin and the print each said it differently before.
 LANGUAGE_REFUSED = (
     "Interaction Template {code} has assigned Interaction Template Language {language}. It is not allowed to have "
