@@ -19,7 +19,8 @@ from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 
-from .models import Contact, SalesDocument, SalesDocumentLine
+from .audit import audit_record
+from .models import AuditEvent, Contact, SalesDocument, SalesDocumentLine
 from .numbering import next_number
 from .pdf import render_pdf
 from .signals import document_printed
@@ -93,6 +94,7 @@ def document_create(*, kind: str, contact: Contact, user, lines: list[dict[str, 
     document.full_clean()
     document.save()
     _write_lines(document, cleaned_lines)
+    audit_record(AuditEvent.Action.DOCUMENT_CREATED, user=user, obj=document, count=1)
     return document
 
 
@@ -113,6 +115,7 @@ def document_update(
     if cleaned_lines is not None:
         document.lines.all().delete()
         _write_lines(document, cleaned_lines)
+    audit_record(AuditEvent.Action.DOCUMENT_CHANGED, user=user, obj=document, count=1, lines=lines is not None)
     return document
 
 

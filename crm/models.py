@@ -301,6 +301,17 @@ class AuditEvent(models.Model):
         ENTRIES_DELETED = "entries_deleted", "Canceled interactions deleted"
         INTERACTION_CREATED = "interaction_created", "Interaction created"
         ENTRIES_RESENT = "entries_resent", "E-mails resent"
+        ENTRIES_EVALUATED = "entries_evaluated", "Interactions evaluated"
+        CONTACT_CREATED = "contact_created", "Contact created"
+        CONTACT_CHANGED = "contact_changed", "Contact changed"
+        CONTACT_DELETED = "contact_deleted", "Contact deleted"
+        DOCUMENT_CREATED = "document_created", "Sales document created"
+        DOCUMENT_CHANGED = "document_changed", "Sales document changed"
+        SEGMENT_CHANGED = "segment_changed", "Segment changed"
+        SEGMENT_STEP_UNDONE = "segment_step_undone", "Segment step undone"
+        SEGMENT_STEPS_RESET = "segment_steps_reset", "Segment steps reset"
+        SEGMENT_DELETED = "segment_deleted", "Segment deleted"
+        SAVED_CRITERIA_DELETED = "saved_criteria_deleted", "Saved criteria deleted"
 
     action = models.CharField(max_length=40, choices=Action.choices)
     user = models.ForeignKey(

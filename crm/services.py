@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from .models import Contact
+from .audit import audit_record
+from .models import AuditEvent, Contact
 from .numbering import next_number
 
 CONTACT_M2M = ("mailing_groups", "industry_groups", "job_responsibilities")
@@ -29,6 +30,7 @@ def contact_create(*, user=None, **fields: Any) -> Contact:
     contact.save()
     for name, values in m2m.items():
         getattr(contact, name).set(values)
+    audit_record(AuditEvent.Action.CONTACT_CREATED, user=user, obj=contact, count=1)
     return contact
 
 
@@ -60,6 +62,7 @@ def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
     contact.save()
     for name, values in m2m.items():
         getattr(contact, name).set(values)
+    audit_record(AuditEvent.Action.CONTACT_CHANGED, user=user, obj=contact, count=1, fields=sorted([*fields, *m2m]))
     return contact
 
 
@@ -72,12 +75,15 @@ def contact_delete(contact: Contact, *, user=None) -> None:
         )
     if contact.type == Contact.Type.COMPANY and contact.persons.exists():
         raise ValidationError(f"You cannot delete company {contact.no} while persons belong to it.")
+    moved = 0
     if contact.type == Contact.Type.PERSON and contact.company_id:
-        contact.interaction_entries.update(contact=contact.company_id)
+        moved = contact.interaction_entries.update(contact=contact.company_id)
     try:
         contact.delete()
     except ProtectedError as error:
         raise ValidationError(f"You cannot delete contact {contact.no}: other records still refer to it.") from error
+    # str(): the deleted contact has no page to link to.
+    audit_record(AuditEvent.Action.CONTACT_DELETED, user=user, obj=str(contact), count=1, entries_moved=moved)
 
 
 from .document_printing import document_create, document_email, document_print, document_update  # noqa: E402,F401

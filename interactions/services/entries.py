@@ -110,7 +110,10 @@ def log_entries_evaluate(entries, *, evaluation: str, user) -> int:
         choices = ", ".join(label for value, label in Evaluation.choices if value)
         raise ValidationError(f"Choose an evaluation: {choices}.", code="bad_evaluation")
     with transaction.atomic():
-        return _entries_queryset(entries).exclude(evaluation=evaluation).update(evaluation=evaluation)
+        changed = _entries_queryset(entries).exclude(evaluation=evaluation).update(evaluation=evaluation)
+        if changed:
+            audit_record(AuditEvent.Action.ENTRIES_EVALUATED, user=user, count=changed, evaluation=evaluation)
+        return changed
 
 
 # E-mail that failed (Error) or was never sent ("In progress": its sender may be gone, see interactions.sending).

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
+from crm.audit import audit_record
 from crm.filters import ValidCriteria, validate_criteria
-from crm.models import Contact
+from crm.models import AuditEvent, Contact
 from interactions.models import InteractionLogEntry, LoggedSegment
 
 from ..models import SavedSegmentCriteria, SavedSegmentCriteriaStep, Segment, SegmentCriteriaAction, SegmentLine
@@ -215,6 +216,7 @@ def segment_go_back(segment: Segment, *, user) -> None:
     if step is None:
         raise ValidationError(f"Segment {segment.no} has no criteria actions to undo.")
     step_undo(segment, step)
+    audit_record(AuditEvent.Action.SEGMENT_STEP_UNDONE, user=user, obj=segment, step=step.step, undone=step.action)
 
 
 @transaction.atomic

@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from crm.audit import audit_record
+from crm.models import AuditEvent
+
 from ..models import SavedSegmentCriteria
 
 __all__ = ["saved_criteria_delete"]
@@ -17,3 +20,4 @@ def saved_criteria_delete(saved: SavedSegmentCriteria, *, user) -> None:
     deleted, _ = SavedSegmentCriteria.objects.filter(pk=saved.pk).delete()
     if not deleted:
         raise ValidationError(f"Saved criteria {saved.code} no longer exists (someone deleted it already).")
+    audit_record(AuditEvent.Action.SAVED_CRITERIA_DELETED, user=user, obj=saved.code, count=1)

@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from crm.audit import audit_record
+from crm.models import AuditEvent
 from crm.numbering import next_number
 from crm.privacy import refuse_privacy_blocked
 from interactions.document_pins import pin_documents
@@ -162,6 +164,7 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
             clear["template"] = None
         if clear:
             following.update(**clear)
+    audit_record(AuditEvent.Action.SEGMENT_CHANGED, user=user, obj=stored, fields=changed, pushed=push_to_lines)
     return stored
 
 
@@ -225,6 +228,9 @@ def segment_line_update(line: SegmentLine, *, user, **fields: Any) -> SegmentLin
         raise ValidationError({"unit_cost": "The cost cannot be negative."})
     line.full_clean()
     line.save(update_fields=[SegmentLine._meta.get_field(name).attname for name in fields] or None)
+    audit_record(
+        AuditEvent.Action.SEGMENT_CHANGED, user=user, obj=line.segment, contact=line.contact.no, fields=sorted(fields)
+    )
     return line
 
 
@@ -251,13 +257,24 @@ def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: 
             document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_CONTENT_TYPE)
         line.letter = document
         line.save(update_fields=["letter"])
+        audit_record(
+            AuditEvent.Action.SEGMENT_CHANGED,
+            user=user,
+            obj=line.segment,
+            contact=line.contact.no,
+            letter=document.filename if document else "removed",
+        )
     return line
 
 
 @transaction.atomic
 def segment_delete(segment: Segment, *, user) -> None:
     """Delete a worksheet with its lines, steps and history (logged segments are not worksheets)."""
-    delete_worksheet(segment_lock(segment))
+    segment = segment_lock(segment)
+    lines = segment.lines.count()
+    delete_worksheet(segment)
+    # str(): the deleted worksheet has no page to link to.
+    audit_record(AuditEvent.Action.SEGMENT_DELETED, user=user, obj=str(segment), count=lines)
 
 
 def segment_steps_to_reset(segment: Segment) -> int:
@@ -289,4 +306,6 @@ def segment_reset_steps(segment: Segment, *, user) -> int:
         )
     if not segment.criteria_actions.exists():
         raise ValidationError(f"Segment {segment.no} has no criteria actions to reset.")
-    return delete_steps(segment)
+    cleared = delete_steps(segment)
+    audit_record(AuditEvent.Action.SEGMENT_STEPS_RESET, user=user, obj=segment, count=cleared)
+    return cleared
