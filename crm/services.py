@@ -55,14 +55,18 @@ def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
         )
     if new_type == Contact.Type.PERSON and stored.type == Contact.Type.COMPANY and stored.persons.exists():
         raise ValidationError({"type": "A company with persons cannot become a person."})
+    changed = [name for name, value in fields.items() if getattr(stored, name) != value]
     for name, value in fields.items():
         setattr(contact, name, value)
     _check_company(contact)
     contact.full_clean()
     contact.save()
     for name, values in m2m.items():
+        before = set(getattr(stored, name).values_list("pk", flat=True))
         getattr(contact, name).set(values)
-    audit_record(AuditEvent.Action.CONTACT_CHANGED, user=user, obj=contact, count=1, fields=sorted([*fields, *m2m]))
+        if before != {getattr(value, "pk", value) for value in values}:
+            changed.append(name)
+    audit_record(AuditEvent.Action.CONTACT_CHANGED, user=user, obj=contact, count=1, fields=sorted(changed))
     return contact
 
 
