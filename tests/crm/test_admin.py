@@ -171,3 +171,22 @@ def test_a_document_saved_in_the_admin_keeps_the_services_line_rules(staff_selle
     document.refresh_from_db()
     assert document.your_reference == "PO 7"
     assert list(document.lines.values_list("description", flat=True)) == ["Shelving"]
+
+
+def test_a_document_added_in_the_admin_is_created_by_the_service(staff_seller):
+    contact = CompanyFactory()
+    lines = {
+        "lines-TOTAL_FORMS": 1,
+        "lines-INITIAL_FORMS": 0,
+        "lines-0-description": "Shelving",
+        "lines-0-quantity": "2",
+        "lines-0-unit_price": "10",
+    }
+    add = "/admin/crm/salesdocument/add/"
+    data = _change_form(staff_seller, add, kind="quote", contact=contact.pk, date="2026-03-01", **lines)
+
+    response = staff_seller.post(add, data)
+
+    document = SalesDocument.objects.get()
+    assert response.status_code == 302 and document.no.startswith("SQ")
+    assert list(document.lines.values_list("line_no", "description")) == [(10000, "Shelving")]
