@@ -161,7 +161,7 @@ def test_a_segment_letter_job_running_while_its_snapshot_is_deleted_merges_with_
 
 def test_a_line_letter_uploaded_while_the_same_bytes_are_deleted_is_stored_again(marketer, monkeypatch):
     data = letter_docx("Only for {{ contact.name }}")
-    old = store_document(data, filename="old.docx", content_type=worksheet_service.DOCX_TYPE)
+    old = store_document(data, filename="old.docx", content_type=letters.DOCX_CONTENT_TYPE)
     InteractionLogEntryFactory(canceled=True, merge_template=old)
     line = SegmentLineFactory(contact=PersonFactory(name="Ada"))
     paused = Paused(worksheet_service.store_document)
