@@ -15,6 +15,7 @@ from crm.privacy import refuse_privacy_blocked
 from ..emails import EML_CONTENT_TYPE, Attachment, build_email, eml_bytes, header_text
 from ..models import InteractionLogEntry, InteractionTemplateSetup
 from ..storage import store_document
+from ..validators import check_upload_size
 from .create import interaction_create
 
 __all__ = ["interaction_send_email", "EMAIL_SETUP_MISSING", "EMAIL_MAX_RECIPIENTS", "email_attachment_max_bytes"]
@@ -59,15 +60,10 @@ def _attachment(attachment) -> Attachment | None:
         filename, content_type, size = attachment.filename, attachment.content_type, len(attachment.content)
     else:
         filename, content_type, size = attachment.name, attachment.content_type, attachment.size
-    limit = email_attachment_max_bytes()
-    if size > limit:
-        raise ValidationError(
-            {
-                "attachment": f"The attachment is {size / 1024 / 1024:.1f} MB; attachments can be at most "
-                f"{limit / 1024 / 1024:.0f} MB."
-            },
-            code="too_large",
-        )
+    try:
+        check_upload_size(size)  # the one upload limit and message (docs/BEHAVIOUR.md §11)
+    except ValidationError as error:
+        raise ValidationError({"attachment": error.error_list}) from None
     if size == 0:
         raise ValidationError({"attachment": "The attachment is empty."}, code="empty")
     filename = header_text(os.path.basename((filename or "").replace("\\", "/"))) or "attachment"

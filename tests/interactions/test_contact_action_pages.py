@@ -158,7 +158,7 @@ def test_the_email_page_refuses_an_oversized_attachment(sales_client, person, se
     settings.MAX_TEMPLATE_BYTES = 1024 * 1024
     big = SimpleUploadedFile("scan.pdf", b"x" * (2 * 1024 * 1024), content_type="application/pdf")
     response = sales_client.post(email_url(person), {"to": person.email, "subject": "Scan", "attachment": big})
-    assert "attachments can be at most 1 MB" in response.content.decode()
+    assert "The file is too large (the limit is 1 MB)." in response.content.decode()
     assert InteractionLogEntry.objects.count() == 0 and StoredDocument.objects.count() == 0 and mail.outbox == []
 
 

@@ -140,7 +140,7 @@ def test_given_an_attachment_over_the_upload_limit_when_written_then_it_is_refus
     too_big = Attachment("scan.pdf", b"x" * (1024 * 1024 + 1), "application/pdf")
     with pytest.raises(ValidationError) as raised:
         send(PersonFactory(), salesperson_user, attachment=too_big)
-    assert raised.value.message_dict == {"attachment": ["The attachment is 1.0 MB; attachments can be at most 1 MB."]}
+    assert raised.value.message_dict == {"attachment": ["The file is too large (the limit is 1 MB)."]}
     assert InteractionLogEntry.objects.count() == 0 and StoredDocument.objects.count() == 0 and mail.outbox == []
 
 
