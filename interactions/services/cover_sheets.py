@@ -16,8 +16,13 @@ from crm.cover_sheets import COVER_SHEET_TEXT_MAX_LENGTH, cover_sheet_sender, co
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
 from crm.privacy import privacy_blocked_error, refuse_privacy_blocked
 
-from ..models import DocumentType, InteractionLogEntry, InteractionTemplate, InteractionTemplateSetup
-from .document_logging import ATTACHMENT_REFUSED, LANGUAGE_REFUSED
+from ..models import (
+    DocumentType,
+    InteractionLogEntry,
+    InteractionTemplate,
+    InteractionTemplateSetup,
+    automatic_logging_refusals,
+)
 
 __all__ = [
     "COVER_SHEET_NOT_SHOWN",
@@ -56,11 +61,13 @@ def cover_sheets_template() -> InteractionTemplate | None:
     template = InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.COVER_SHEET)
     if template is None:
         return None
-    language = template.languages.order_by("language_code").values_list("language_code", flat=True).first()
-    if language is not None:
-        raise ValidationError(LANGUAGE_REFUSED.format(template=template.code, language=language))
-    if template.attachment:
-        raise ValidationError(ATTACHMENT_REFUSED.format(template=template.code))
+    refusals = automatic_logging_refusals(
+        template.code,
+        languages=template.languages.values_list("language_code", flat=True),
+        attachment=template.attachment,
+    )
+    if refusals:
+        raise ValidationError(refusals)
     return template
 
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from crm.access import require_perm
+from crm.access import add_service_error, require_perm
 from crm.models import Contact
 from crm.pdf import PdfUnavailableError
 from crm.privacy import privacy_blocked_message
@@ -17,7 +17,7 @@ from ..models import InteractionTemplateSetup
 from ..services import cover_sheet_print, interaction_log_call, interaction_send_email
 from ..services.calls import CALL_SETUP_MISSING, PHONE_NUMBER_MISSING, contact_phone_numbers
 from ..services.emails import EMAIL_SETUP_MISSING, email_attachment_max_bytes
-from .create import _add_service_errors, _download
+from .create import _download
 
 ADD_PERM = "interactions.add_interactionlogentry"
 NOT_LOGGED = "Interaction template setup has no template for cover sheets: the cover sheet is printed but not logged."
@@ -61,7 +61,7 @@ def contact_call(request, pk: int):
         try:
             entry = interaction_log_call(contact, user=request.user, **form.service_arguments())
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_error(form, error)
         else:
             _logged(request, entry, "Call")
             return redirect(contact)
@@ -89,7 +89,7 @@ def contact_email(request, pk: int):
         try:
             entry = interaction_send_email(contact, user=request.user, **form.service_arguments())
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_error(form, error)
         else:
             entry.refresh_from_db(fields=["delivery_status", "delivery_error"])
             _logged(request, entry, "E-mail")
@@ -119,7 +119,7 @@ def contact_cover_sheet(request, pk: int):
         try:
             pdf, _logged_count = cover_sheet_print(contact, text=form.cleaned_data["text"], user=request.user)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_error(form, error)
         except PdfUnavailableError as error:
             form.add_error(None, str(error))
         else:

@@ -5,11 +5,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from crm.access import require_perm
+from crm.access import add_service_error, require_perm
 from crm.pdf import PdfUnavailableError
 from interactions.forms import CoverSheetForm
 from interactions.models import InteractionTemplateSetup
-from interactions.views.create import _add_service_errors, _download
+from interactions.views.create import _download
 
 from .. import services
 from .common import VIEW
@@ -28,7 +28,7 @@ def segment_cover_sheets(request, pk: int):
         try:
             result = services.segment_cover_sheets_print(segment, text=form.cleaned_data["text"], user=request.user)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_error(form, error)
         except PdfUnavailableError as error:
             form.add_error(None, str(error))
         else:
