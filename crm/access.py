@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 
 def require_perm(request, perm: str) -> None:
@@ -43,3 +44,12 @@ def safe_next(request, default: str, *, field: str = "next") -> str:
     ):
         return target
     return default
+
+
+def download_response(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    """A file the user downloads (a letter, an entry's document, a cover sheet): never cached by the browser."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Length"] = str(len(data))
+    response["Cache-Control"] = "private, no-store"
+    return response

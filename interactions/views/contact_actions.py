@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from crm.access import add_service_error, require_perm
+from crm.access import add_service_error, download_response, require_perm
 from crm.models import Contact
 from crm.pdf import PdfUnavailableError
 from crm.privacy import privacy_blocked_message
@@ -17,7 +17,6 @@ from ..models import InteractionTemplateSetup
 from ..services import cover_sheet_print, interaction_log_call, interaction_send_email
 from ..services.calls import CALL_SETUP_MISSING, PHONE_NUMBER_MISSING, contact_phone_numbers
 from ..services.emails import EMAIL_SETUP_MISSING, email_attachment_max_bytes
-from .create import _download
 
 ADD_PERM = "interactions.add_interactionlogentry"
 NOT_LOGGED = "Interaction template setup has no template for cover sheets: the cover sheet is printed but not logged."
@@ -123,7 +122,7 @@ def contact_cover_sheet(request, pk: int):
         except PdfUnavailableError as error:
             form.add_error(None, str(error))
         else:
-            return _download(pdf, f"Cover sheet {contact.no}.pdf", "application/pdf")
+            return download_response(pdf, f"Cover sheet {contact.no}.pdf", "application/pdf")
     warnings = [] if InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.COVER_SHEET) else [NOT_LOGGED]
     return _page(
         request,

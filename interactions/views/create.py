@@ -2,14 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.access import add_service_error, require_perm
+from crm.access import add_service_error, download_response, require_perm
 from crm.models import Contact
 from crm.privacy import privacy_blocked_message
 
@@ -85,7 +84,7 @@ def interaction_preview_view(request):
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            return _download(data, f"Preview - {filename}", content_type)
+            return download_response(data, f"Preview - {filename}", content_type)
     return _render(request, form, contact, status=400)
 
 
@@ -102,12 +101,4 @@ def interaction_document_view(request, pk: int):
     if result is None:
         raise Http404("This interaction has no stored document.")
     data, filename, content_type = result
-    return _download(data, filename, content_type)
-
-
-def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Content-Length"] = str(len(data))
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(data, filename, content_type)

@@ -5,11 +5,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from crm.access import add_service_error, require_perm
+from crm.access import add_service_error, download_response, require_perm
 from crm.pdf import PdfUnavailableError
 from interactions.forms import CoverSheetForm
 from interactions.models import InteractionTemplateSetup
-from interactions.views.create import _download
 
 from .. import services
 from .common import VIEW
@@ -33,7 +32,7 @@ def segment_cover_sheets(request, pk: int):
             form.add_error(None, str(error))
         else:
             if result.job is None:
-                return _download(result.pdf, f"Segment {segment.no} cover sheets.pdf", "application/pdf")
+                return download_response(result.pdf, f"Segment {segment.no} cover sheets.pdf", "application/pdf")
             report_prepared(request, result.job, owner=f"segment {segment.no}", doing="printing the cover sheets")
             return redirect(f"{segment.get_absolute_url()}#letter-jobs")
     logged = InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.COVER_SHEET) is not None
