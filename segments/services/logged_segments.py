@@ -47,13 +47,20 @@ def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool
     """Cancel or un-cancel a logged segment and every one of its entries (one UPDATE each, recorded).
 
     Locks the logged segment row, so a concurrent switch waits and the entries always end up agreeing with it.
-    Who switched and when is recorded on the logged segment and on each entry, both ways.
+    Who switched and when is recorded on the logged segment and on each entry, both ways. `canceled` is the state
+    wanted, not a toggle (docs/SECURITY.md, issue 14): asking for the state it already has (a stale tab, a second
+    click) is a `ValidationError` saying so, and nothing is changed or recorded.
     """
     now = timezone.now()
     with transaction.atomic():
         locked = LoggedSegment.objects.select_for_update().filter(pk=logged_segment.pk).first()
         if locked is None:
             raise ValidationError(f"Logged segment {logged_segment.pk} no longer exists.")
+        if locked.canceled == canceled:
+            state = "canceled" if canceled else "not canceled"
+            raise ValidationError(
+                f"Logged segment {locked.pk} is already {state}; nothing was changed.", code="unchanged"
+            )
         LoggedSegment.objects.filter(pk=locked.pk).update(canceled=canceled, canceled_at=now, canceled_by=user)
         changed = (
             InteractionLogEntry.objects.filter(logged_segment=locked)

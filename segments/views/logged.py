@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
@@ -18,6 +19,7 @@ from ..tables import LoggedSegmentTable
 from .logged_letters import letters_context
 
 ENTRY_ROWS = 50
+CANCELED_VALUES = {"true": True, "false": False}
 
 
 @require_POST
@@ -111,10 +113,17 @@ def _job_context(logged: LoggedSegment) -> dict:
 
 @require_POST
 def logged_segment_cancel(request, pk: int):
-    """Switch the canceled checkmark (docs/BEHAVIOUR.md §8): canceled becomes un-canceled and the other way round."""
+    """Cancel or un-cancel (docs/BEHAVIOUR.md §8): the form posts the state wanted, `canceled=true|false`, never a
+    toggle, so a stale tab or a second click cannot undo the first (SPEC §7, docs/SECURITY.md)."""
     require_perm(request, "interactions.change_loggedsegment")
     logged = get_object_or_404(LoggedSegment, pk=pk)
-    canceled = not logged.canceled
+    wanted = request.POST.get("canceled", "")
+    if wanted not in CANCELED_VALUES:
+        return HttpResponseBadRequest(
+            "Say which state you want: canceled=true or canceled=false. Nothing was changed.",
+            content_type="text/plain; charset=utf-8",
+        )
+    canceled = CANCELED_VALUES[wanted]
     try:
         services.logged_segment_set_canceled(logged, canceled=canceled, user=request.user)
     except ValidationError as error:

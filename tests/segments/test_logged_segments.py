@@ -143,11 +143,51 @@ def test_the_detail_page_shows_the_header_and_the_entries(marketer, viewer_clien
 
 def test_a_marketer_cancels_and_un_cancels_from_the_page(marketer, marketer_client):
     logged = _logged(marketer, lines=2)
-    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", follow=True)
+    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"canceled": "true"}, follow=True)
     assert "was canceled, with all its interactions" in response.content.decode()
     assert logged.entries.filter(canceled=True).count() == 2
-    marketer_client.post(f"/segments/logged/{logged.pk}/cancel/")
+    marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"canceled": "false"})
     assert logged.entries.filter(canceled=True).count() == 0
+
+
+def test_the_cancel_buttons_post_the_state_they_ask_for(marketer, marketer_client):
+    logged = _logged(marketer, lines=1)
+    for url in ("/segments/logged/", f"/segments/logged/{logged.pk}/"):
+        assert 'name="canceled" value="true"' in marketer_client.get(url).content.decode()
+    logged_segment_set_canceled(logged, canceled=True, user=marketer)
+    for url in ("/segments/logged/", f"/segments/logged/{logged.pk}/"):
+        assert 'name="canceled" value="false"' in marketer_client.get(url).content.decode()
+
+
+def test_a_second_cancel_click_from_a_stale_tab_changes_nothing_and_says_so(marketer, marketer_client):
+    from crm.models import AuditEvent
+
+    logged = _logged(marketer, lines=2)
+    marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"canceled": "true"})
+    events = AuditEvent.objects.count()
+    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"canceled": "true"}, follow=True)
+    assert "is already canceled; nothing was changed" in response.content.decode()
+    logged.refresh_from_db()
+    assert logged.canceled is True and logged.entries.filter(canceled=True).count() == 2
+    assert AuditEvent.objects.count() == events
+
+
+def test_un_canceling_what_is_not_canceled_changes_nothing_and_says_so(marketer):
+    logged = _logged(marketer, lines=2)
+    with pytest.raises(ValidationError, match="already not canceled; nothing was changed"):
+        logged_segment_set_canceled(logged, canceled=False, user=marketer)
+    logged.refresh_from_db()
+    assert logged.canceled_at is None and not logged.entries.filter(canceled_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize("data", [{}, {"canceled": ""}, {"canceled": "yes"}, {"canceled": "True"}, {"canceled": "1"}])
+def test_cancel_without_a_clear_wanted_state_is_refused_and_changes_nothing(marketer, marketer_client, data):
+    logged = _logged(marketer, lines=2)
+    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", data)
+    assert response.status_code == 400
+    assert "canceled=true or canceled=false" in response.content.decode()
+    logged.refresh_from_db()
+    assert logged.canceled is False and not logged.entries.filter(canceled=True).exists()
 
 
 @pytest.mark.parametrize(
@@ -156,7 +196,7 @@ def test_a_marketer_cancels_and_un_cancels_from_the_page(marketer, marketer_clie
 )
 def test_cancel_goes_back_to_next_only_on_this_site(marketer, marketer_client, target, expected):
     logged = _logged(marketer, lines=1)
-    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"next": target})
+    response = marketer_client.post(f"/segments/logged/{logged.pk}/cancel/", {"canceled": "true", "next": target})
     assert response["Location"] == (expected or logged.get_absolute_url())
 
 
