@@ -152,7 +152,7 @@ class InteractionTemplateAdmin(StatisticsColumnsMixin, admin.ModelAdmin):
                 )
             },
         ),
-        ("Letter or e-mail", {"fields": ("language_code", "subject", "attachment")}),
+        ("Letter or e-mail", {"fields": ("language_code", "subject", "attachment", "attach_as_pdf")}),
     ]
 
     @admin.display(description="Letter")

@@ -9,10 +9,13 @@ it is not, `is_available()` is false and the pages offer the .docx instead.
 from __future__ import annotations
 
 import atexit
+import itertools
 import threading
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 
 from .merge.pdf_converter import (
     PDF_CONTENT_TYPE,
@@ -28,8 +31,11 @@ __all__ = [
     "PdfConversionError",
     "docx_to_pdf",
     "is_available",
+    "is_word_letter",
     "letters_to_pdfs",
+    "named_letters_to_pdfs",
     "pdf_filename",
+    "preview_response",
     "write_combined_pdf",
 ]
 
@@ -43,6 +49,11 @@ LETTERS_PER_COMBINED_BATCH = 200
 def is_available() -> bool:
     """Whether this server can convert letters to PDF (LibreOffice and its Python bridge are installed)."""
     return libreoffice_available(settings.LIBREOFFICE_SOFFICE, settings.LIBREOFFICE_PYTHON)
+
+
+def is_word_letter(filename: str, content_type: str) -> bool:
+    """Whether a stored document is a Word letter (which the preview converts), by its type or its name."""
+    return "wordprocessingml" in (content_type or "") or (filename or "").lower().endswith(".docx")
 
 
 class _ProcessConverter:
@@ -96,9 +107,32 @@ def docx_to_pdf(docx: bytes) -> bytes:
     return _require().convert(docx)
 
 
+def preview_response(docx: bytes, docx_filename: str) -> HttpResponse:
+    """One letter as a PDF the browser shows (inline), for a "Preview" link: the one conversion a web request
+    makes (a warm one is well under the budget in docs/PERFORMANCE.md). Raises PdfConversionError."""
+    pdf = docx_to_pdf(docx)
+    response = HttpResponse(pdf, content_type=PDF_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(False, pdf_filename(docx_filename))
+    response["Content-Length"] = str(len(pdf))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def letters_to_pdfs(letters: Iterable[bytes]) -> Iterator[bytes]:
     """One PDF per letter, in order, converted in batches (the letters are consumed a batch at a time)."""
     return _require().convert_letters(letters, batch_size=LETTERS_PER_BATCH)
+
+
+def named_letters_to_pdfs(letters: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    """('<Company> - <Name>.docx', letter) -> ('<Company> - <Name>.pdf', PDF), in order, converted in batches.
+
+    The names run at most a batch ahead of the PDFs (itertools.tee keeps what one side has read and the other
+    not yet), so the letters are still consumed a batch at a time."""
+    converter = _require()
+    for_names, for_letters = itertools.tee(letters)
+    names = (pdf_filename(name) for name, _letter in for_names)
+    pdfs = converter.convert_letters((letter for _name, letter in for_letters), batch_size=LETTERS_PER_BATCH)
+    return zip(names, pdfs, strict=True)
 
 
 def write_combined_pdf(fileobj, letters: Iterable[bytes]) -> int:

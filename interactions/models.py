@@ -105,6 +105,13 @@ class InteractionTemplate(models.Model):
         validators=[validate_template_attachment],
         help_text="A Word .docx letter or an .html e-mail body, with merge fields such as {{ contact.name }}.",
     )
+    # On for new templates; templates that existed before the option keep sending the .docx (the migration).
+    attach_as_pdf = models.BooleanField(
+        "Attach as PDF",
+        default=True,
+        help_text="E-mail a Word letter as a PDF attachment (converted by LibreOffice; where it is not installed, "
+        "the .docx is attached).",
+    )
 
     class Meta:
         ordering = ["code"]

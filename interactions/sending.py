@@ -44,6 +44,7 @@ from django_tasks_db.models import DBTaskResult
 from crm.jobs.registry import RecoveryOptions
 from crm.models import CorrespondenceType
 
+from . import letter_pdf
 from .emails import EML_CONTENT_TYPE, email_from_eml
 from .letters import render_letter
 from .models import DeliveryStatus, InteractionLogEntry
@@ -125,8 +126,21 @@ def _message(entry: InteractionLogEntry, connection) -> EmailMultiAlternatives:
         salutation = entry.merge_values.get("contact.salutation", "")
         signature = entry.merge_values.get("salesperson.name", "")
         message.body = f"{salutation},\n\nplease find our letter attached.\n\n{signature}".strip()
-        message.attach(filename, data, content_type)
+        message.attach(*_letter_attachment(entry, data, filename, content_type))
     return message
+
+
+def _letter_attachment(entry: InteractionLogEntry, data: bytes, filename: str, content_type: str) -> tuple:
+    """The Word letter as the template wants it sent: a PDF when its "attach as PDF" is on (a letter LibreOffice
+    cannot convert raises PdfConversionError, recorded on the entry like any failed send, for a resend), else,
+    or where LibreOffice is not installed, the .docx itself."""
+    template = entry.template
+    if template is None or not template.attach_as_pdf:
+        return filename, data, content_type
+    if not letter_pdf.is_available():
+        logger.warning("Interaction %s: LibreOffice is not installed, its letter is sent as .docx", entry.pk)
+        return filename, data, content_type
+    return letter_pdf.pdf_filename(filename), letter_pdf.docx_to_pdf(data), letter_pdf.PDF_CONTENT_TYPE
 
 
 def _database():
@@ -190,7 +204,9 @@ def _deliver(entry: InteractionLogEntry, connection) -> bool:
 
 
 def _deliverable():
-    return InteractionLogEntry.objects.select_related("contact", "salesperson", "merge_template", "document")
+    return InteractionLogEntry.objects.select_related(
+        "contact", "salesperson", "merge_template", "document", "template"
+    )
 
 
 def entry_deliver(entry: InteractionLogEntry) -> bool:

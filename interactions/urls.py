@@ -16,6 +16,7 @@ urlpatterns = [
     path("new/", create.interaction_create_view, name="interaction_create"),
     path("new/preview/", create.interaction_preview_view, name="interaction_preview"),
     path("<int:pk>/document/", create.interaction_document_view, name="interaction_document"),
+    path("<int:pk>/document/preview/", create.interaction_document_preview_view, name="interaction_document_preview"),
     path("contacts/<int:pk>/call/", contact_actions.contact_call, name="contact_call"),
     path("contacts/<int:pk>/email/", contact_actions.contact_email, name="contact_email"),
     path("contacts/<int:pk>/cover-sheet/", contact_actions.contact_cover_sheet, name="contact_cover_sheet"),

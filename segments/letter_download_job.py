@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from interactions.letter_pdf import PdfConversionError
 from interactions.services import cover_sheets_log
 from interactions.services.entries import stored_documents_delete_unused
 from interactions.storage import store_document_file
@@ -48,7 +49,13 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
     covers = job.kind == Job.Kind.COVER_SHEETS
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
-        stage="Printing cover sheets" if covers else "Merging letters",
+        stage=(
+            "Printing cover sheets"
+            if covers
+            else "Merging letters and converting them to PDF"
+            if job.kind in letters.PDF_KINDS
+            else "Merging letters"
+        ),
         total=total,
         done=0,
         error="",
@@ -82,6 +89,11 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
         # The worksheet changed since the job was asked for (emptied, template letter removed, a contact privacy
         # blocked): say so.
         _fail(job, " ".join(error.messages))
+        return _reload(job)
+    except PdfConversionError as error:
+        # A letter LibreOffice cannot open, or one that takes longer than PDF_CONVERSION_TIMEOUT (docs/DEPLOY.md):
+        # the message says which; the .docx of the same letters does not need LibreOffice.
+        _fail(job, f"{error} The letters can still be downloaded as .docx.")
         return _reload(job)
     except Exception as error:
         _fail(job, f"{type(error).__name__}: {error}")

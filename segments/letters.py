@@ -1,5 +1,6 @@
 """Mail merge from the worksheet, without logging anything (docs/BEHAVIOUR.md §11): one line's letter, all letters as
-a zip of per-contact .docx files, or one combined .docx.
+a zip of per-contact .docx files, or one combined .docx; the same as PDF (a zip of per-contact PDFs, one PDF to
+print), converted by LibreOffice (interactions.letter_pdf) in a background job only.
 
 Per line: the line's own uploaded letter, else the template letter in the line's language (docs/BEHAVIOUR.md §4), merged
 with the same values logging uses (`interactions.letters.contact_merge_values`), the personal note included.
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 
+from interactions import letter_pdf
 from interactions.letters import DOCX_CONTENT_TYPE, compiled_docx, contact_merge_values, template_attachment
 from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 
@@ -23,18 +25,26 @@ __all__ = [
     "segment_letters",
     "write_segment_letters_zip",
     "write_segment_letters_combined",
+    "write_segment_letters_pdf_zip",
+    "write_segment_letters_pdf",
     "write_segment_letters",
     "letters_filename",
     "check_has_letters",
     "check_letters_kind",
     "LETTER_FILES",
+    "PDF_KINDS",
 ]
 
-# Download kind -> (file extension, content type).
+# Download kind -> (end of the file name, content type).
 LETTER_FILES = {
     "zip": (".zip", "application/zip"),
     "docx": (".docx", DOCX_CONTENT_TYPE),
+    "pdfzip": (" (PDF).zip", "application/zip"),
+    "pdf": (".pdf", letter_pdf.PDF_CONTENT_TYPE),
 }
+# The kinds converted to PDF: made by a background job only, whatever the number of letters (the conversion never
+# runs in a web request), and only where LibreOffice is installed.
+PDF_KINDS = ("pdfzip", "pdf")
 # How often (in lines) a background job's progress is written: often enough for a live bar, rarely enough to
 # cost nothing next to merging.
 PROGRESS_EVERY = 100
@@ -151,19 +161,40 @@ def write_segment_letters_combined(segment: Segment, fileobj, *, progress=None) 
     write_combined_docx(fileobj, (data for _, data in segment_letters(segment, progress=progress)))
 
 
+def write_segment_letters_pdf_zip(segment: Segment, fileobj, *, progress=None) -> None:
+    """Write the zip of per-contact PDFs ('<Company> - <Name>.pdf', the names of the .docx zip) to a file object,
+    converting a batch of letters at a time."""
+    check_has_letters(segment)
+    write_zip_letters(fileobj, letter_pdf.named_letters_to_pdfs(segment_letters(segment, progress=progress)))
+
+
+def write_segment_letters_pdf(segment: Segment, fileobj, *, progress=None) -> None:
+    """Write all letters as one PDF to print, each starting on a new page, to a file object."""
+    check_has_letters(segment)
+    letter_pdf.write_combined_pdf(fileobj, (data for _, data in segment_letters(segment, progress=progress)))
+
+
+_WRITERS = {
+    "zip": write_segment_letters_zip,
+    "docx": write_segment_letters_combined,
+    "pdfzip": write_segment_letters_pdf_zip,
+    "pdf": write_segment_letters_pdf,
+}
+
+
 def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None) -> None:
-    """All letters as `kind` ("zip" or "docx", LETTER_FILES) on a file object: the one function behind both the
-    direct download and the background job, so both give the same bytes."""
+    """All letters as `kind` (LETTER_FILES) on a file object: the one function behind both the direct download and
+    the background job, so both give the same bytes."""
     check_letters_kind(kind)
-    if kind == "zip":
-        write_segment_letters_zip(segment, fileobj, progress=progress)
-    else:
-        write_segment_letters_combined(segment, fileobj, progress=progress)
+    _WRITERS[kind](segment, fileobj, progress=progress)
 
 
 def check_letters_kind(kind: str) -> None:
+    """Refuse an unknown kind, and a PDF kind where LibreOffice is not installed (the .docx kinds still work)."""
     if kind not in LETTER_FILES:
-        raise ValidationError(f"Unknown kind of letters download “{kind}”. Use zip or docx.")
+        raise ValidationError(f"Unknown kind of letters download “{kind}”. Use {', '.join(LETTER_FILES)}.")
+    if kind in PDF_KINDS and not letter_pdf.is_available():
+        raise ValidationError(letter_pdf.PDF_UNAVAILABLE_MESSAGE)
 
 
 def letters_filename(segment: Segment, kind: str) -> str:

@@ -1,5 +1,6 @@
 """The letters to print of a logged segment: the stored letters of its entries that were not e-mailed, as a zip of
-per-contact .docx files or as one .docx to print in one go.
+per-contact .docx files or as one .docx to print in one go; or as PDF (a zip of per-contact PDFs, one PDF to print),
+converted by LibreOffice (interactions.letter_pdf) in a background job only.
 
 Nothing is merged anew: each entry's letter is reproduced from what logging stored (interactions.letters), so the
 printed letter is the one the entry holds. A logged segment with more letters than
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from interactions import letter_pdf
 from interactions.letters import entry_document_bytes
 from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 from interactions.models import LoggedSegment
@@ -55,7 +57,8 @@ def check_has_letters_to_print(logged: LoggedSegment) -> None:
 def write_logged_letters(
     logged: LoggedSegment, kind: str, fileobj, *, progress: Callable[[int], None] | None = None
 ) -> None:
-    """Write the letters to print as `kind` ("zip" or "docx") on a file object, one letter in memory at a time.
+    """Write the letters to print as `kind` (LETTER_FILES) on a file object, one letter (or one batch of letters
+    being converted to PDF) in memory at a time.
 
     `progress(entries_done)` is called every PROGRESS_EVERY entries and once at the end (a background job's bar).
     """
@@ -65,8 +68,12 @@ def write_logged_letters(
     if kind == "zip":
         write_zip_letters(fileobj, letters)
         return
+    if kind == "pdfzip":
+        write_zip_letters(fileobj, letter_pdf.named_letters_to_pdfs(letters))
+        return
+    combine = letter_pdf.write_combined_pdf if kind == "pdf" else write_combined_docx
     try:
-        write_combined_docx(fileobj, (data for _name, data in letters))
+        combine(fileobj, (data for _name, data in letters))
     except ValueError:  # not one entry's letter could be reproduced
         raise ValidationError(f"Logged segment {logged.pk} has no letters to print.")
 

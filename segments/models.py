@@ -246,7 +246,9 @@ class LetterDownloadJob(BackgroundJob):
     SEGMENT_LETTERS_DIRECT_MAX_LINES): a background task merges them into one file, a zip of per-contact .docx
     or one combined .docx, stored as a StoredDocument; this row tracks its progress and then offers the file to
     whoever may see the segment. The same for the letters to print of a logged segment with that many letters
-    (`logged_segment` instead of `segment`): its stored letters are written into the file.
+    (`logged_segment` instead of `segment`): its stored letters are written into the file. Letters as PDF (a zip
+    of per-contact PDFs, or one PDF to print) are always made by a job, whatever the number of letters: the
+    conversion never runs in a web request (interactions.letter_pdf).
 
     When the segment is logged or deleted (or the logged segment deleted) the row stays, without it (SET_NULL),
     until the next job run deletes it with its file: logging and deleting a worksheet then cost nothing extra,
@@ -257,6 +259,8 @@ class LetterDownloadJob(BackgroundJob):
         DOCX = "docx", "Letters (one .docx)"
         # A worksheet's cover sheets, one PDF (segments.cover_sheets): printing them logs an entry per line.
         COVER_SHEETS = "covers", "Cover sheets (PDF)"
+        PDF_ZIP = "pdfzip", "Letters as PDF (.zip)"
+        PDF = "pdf", "Letters (one PDF)"
 
     RERUN_NOTE = "Ask for the letters again."
     TASK_PATH = "segments.tasks.run_letter_download_job"

@@ -54,6 +54,11 @@ urlpatterns = [
         letters.segment_line_letter_download,
         name="segment_line_letter_download",
     ),
+    path(
+        "<int:pk>/lines/<int:line_id>/letter.pdf",
+        letters.segment_line_letter_preview,
+        name="segment_line_letter_preview",
+    ),
     path("<int:pk>/letters.zip", letters.segment_letters_zip, name="segment_letters_zip"),
     path("<int:pk>/letters.docx", letters.segment_letters_docx, name="segment_letters_docx"),
     path("<int:pk>/letters/prepare/", letters.segment_letters_prepare, name="segment_letters_prepare"),

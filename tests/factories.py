@@ -151,6 +151,9 @@ class InteractionTemplateFactory(factory.django.DjangoModelFactory):
     unit_cost = Decimal("2.50")
     unit_duration_minutes = 5
     correspondence_type = "hard_copy"
+    # The model's default is on (new templates e-mail letters as PDF); tests opt in, since converting needs
+    # LibreOffice and takes a while per letter (tests/interactions/test_letter_pdf_pages.py).
+    attach_as_pdf = False
 
 
 class InteractionTemplateLanguageFactory(factory.django.DjangoModelFactory):

@@ -203,10 +203,11 @@ class LibreOfficeConverter:
     def _convert_batch(self, batch: list[bytes]) -> list[bytes]:
         if len(batch) == 1:
             return [self._convert(batch[0], timeout=self.timeout)]
-        with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
-            write_combined_docx(combined, batch, bookmark_prefix=_BOOKMARK_PREFIX)
-            combined.seek(0)
-            pdf = self._convert(combined.read(), timeout=self._batch_timeout(len(batch)), destinations=True)
+        try:
+            combined = _combine(batch, bookmark_prefix=_BOOKMARK_PREFIX)
+        except PdfConversionError:  # a letter combine.py cannot read: LibreOffice, one at a time, says which
+            return [self._convert(letter, timeout=self.timeout) for letter in batch]
+        pdf = self._convert(combined, timeout=self._batch_timeout(len(batch)), destinations=True)
         pieces = _split_at_destinations(pdf, len(batch))
         if pieces is None:  # the destinations did not say where every letter starts: one letter at a time
             return [self._convert(letter, timeout=self.timeout) for letter in batch]
@@ -223,10 +224,7 @@ class LibreOfficeConverter:
             batch: list[bytes] = []
 
             def flush() -> None:
-                with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
-                    write_combined_docx(combined, batch)
-                    combined.seek(0)
-                    pdf = self._convert(combined.read(), timeout=self._batch_timeout(len(batch)))
+                pdf = self._convert(_combine(batch), timeout=self._batch_timeout(len(batch)))
                 path = os.path.join(directory, f"part-{len(parts):06d}.pdf")
                 with open(path, "wb") as handle:
                     handle.write(pdf)
@@ -340,6 +338,17 @@ class LibreOfficeConverter:
     @property
     def running(self) -> bool:
         return self._process is not None and self._pid == os.getpid() and self._process.poll() is None
+
+
+def _combine(letters: list[bytes], *, bookmark_prefix: str = "") -> bytes:
+    """The letters as one .docx (combine.py); PdfConversionError when one of them cannot be read."""
+    with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
+        try:
+            write_combined_docx(combined, letters, bookmark_prefix=bookmark_prefix)
+        except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as error:
+            raise PdfConversionError(f"The letters could not be put together for printing: {error}.")
+        combined.seek(0)
+        return combined.read()
 
 
 def _split_at_destinations(pdf: bytes, letters: int) -> list[bytes] | None:

@@ -1,4 +1,5 @@
-"""The Create Interaction page (docs/BEHAVIOUR.md §2), its letter preview, and the download of an entry's document."""
+"""The Create Interaction page (docs/BEHAVIOUR.md §2), its letter preview, and the download (or PDF preview) of an
+entry's document."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -6,12 +7,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_service_error, download_response, require_perm
 from crm.models import Contact
 from crm.privacy import privacy_blocked_message
 
+from .. import letter_pdf
 from ..forms import InteractionCreateForm
 from ..letters import entry_document_bytes
 from ..models import DocumentType, InteractionLogEntry
@@ -102,3 +105,27 @@ def interaction_document_view(request, pk: int):
         raise Http404("This interaction has no stored document.")
     data, filename, content_type = result
     return download_response(data, filename, content_type)
+
+
+@require_safe
+def interaction_document_preview_view(request, pk: int):
+    """The entry's stored letter shown in the browser as a PDF (a printed PDF as it is, a Word letter converted).
+    Without LibreOffice, or when the letter cannot be converted, the entry's page says so and still offers the
+    download."""
+    require_perm(request, "interactions.view_interactionlogentry")
+    entry = get_object_or_404(InteractionLogEntry.objects.select_related("document", "merge_template"), pk=pk)
+    result = entry_document_bytes(entry)
+    if result is None:
+        raise Http404("This interaction has no stored document.")
+    data, filename, content_type = result
+    if content_type == letter_pdf.PDF_CONTENT_TYPE:
+        response = download_response(data, filename, content_type)
+        response["Content-Disposition"] = content_disposition_header(False, filename)
+        return response
+    if not letter_pdf.is_word_letter(filename, content_type):
+        raise Http404("This interaction's document is not a letter that can be shown as a PDF.")
+    try:
+        return letter_pdf.preview_response(data, filename)
+    except letter_pdf.PdfConversionError as error:
+        messages.error(request, f"{error} Download the letter as .docx instead.")
+        return redirect(entry.get_absolute_url())

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 from crm.access import add_validation_error, require_perm, safe_next
 from crm.views.lists import ListPageView
 
-from .. import services
+from .. import letter_pdf, services
 from ..filters import LogEntryFilter
 from ..forms import BulkActionForm
 from ..models import Evaluation, InteractionLogEntry
@@ -129,11 +129,17 @@ def entry_detail(request, pk: int):
         pk=pk,
     )
     uncancel_blocked = bool(entry.canceled and entry.logged_segment and entry.logged_segment.canceled)
+    stored = entry.document or entry.merge_template
     return render(
         request,
         "interactions/entry_detail.html",
         {
             "entry": entry,
+            # "Preview (PDF)": a printed PDF as it is, a Word letter converted where LibreOffice is installed.
+            "document_is_pdf": bool(stored) and stored.content_type == letter_pdf.PDF_CONTENT_TYPE,
+            "document_is_word": bool(stored) and letter_pdf.is_word_letter(stored.filename, stored.content_type),
+            "pdf_available": letter_pdf.is_available(),
+            "pdf_unavailable_message": letter_pdf.PDF_UNAVAILABLE_MESSAGE,
             "uncancel_blocked": uncancel_blocked,
             "evaluation_choices": [c for c in Evaluation.choices if c[0]],
             "can_act": request.user.has_perm(CANCEL_PERM),

@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_validation_error, require_perm
+from interactions import letter_pdf
 
 from .. import letters, services
 from ..models import LetterDownloadJob, Segment
@@ -44,6 +45,24 @@ def segment_line_letter_download(request, pk: int, line_id: int):
     response = HttpResponse(data, content_type=DOCX)
     response["Content-Disposition"] = _attachment(filename)
     return response
+
+
+@require_safe
+def segment_line_letter_preview(request, pk: int, line_id: int):
+    """One line's merged letter as a PDF shown in the browser (nothing is logged). Without LibreOffice, or when
+    the letter cannot be converted, the line's page says so and still offers the .docx."""
+    require_perm(request, VIEW)
+    segment = _segment(pk)
+    line = _line(segment, line_id)
+    back = redirect(reverse("segments:segment_line_edit", args=[segment.pk, line.pk]))
+    try:
+        filename, data = letters.line_letter(segment, line)
+        return letter_pdf.preview_response(data, filename)
+    except ValidationError as error:
+        add_validation_error(request, error)
+    except letter_pdf.PdfConversionError as error:
+        messages.error(request, f"{error} Download the letter as .docx instead.")
+    return back
 
 
 @require_safe
@@ -154,6 +173,8 @@ def jobs_card_context(owner) -> dict:
     """The letter jobs card's jobs, for a worksheet or a logged segment (templates/segments/_letter_jobs.html)."""
     jobs = services.letter_jobs_latest(owner)
     return {
+        "pdf_available": letter_pdf.is_available(),
+        "pdf_unavailable_message": letter_pdf.PDF_UNAVAILABLE_MESSAGE,
         "letters_owner": owner,
         "letter_jobs": jobs,
         "letters_active": any(job.is_active for job in jobs),

@@ -16,6 +16,7 @@ from django_tables2 import RequestConfig
 from crm.access import add_service_error, add_validation_error, error_messages, require_perm
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
 from crm.views.lists import LIST_PAGINATION, ListPageView
+from interactions import letter_pdf
 from interactions.validators import check_upload_size
 
 from .. import services
@@ -317,6 +318,8 @@ def segment_line_edit(request, pk: int, line_id: int):
             "resolved": resolved,
             "letter_form": LetterUploadForm(),
             "can_change": request.user.has_perm(CHANGE),
+            "pdf_available": letter_pdf.is_available(),
+            "pdf_unavailable_message": letter_pdf.PDF_UNAVAILABLE_MESSAGE,
         },
     )
 

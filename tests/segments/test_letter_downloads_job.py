@@ -83,7 +83,8 @@ def test_a_small_worksheet_keeps_the_direct_download(marketer_client, worksheet)
     page = marketer_client.get(f"/segments/{worksheet.pk}/").content.decode()
     assert f'href="/segments/{worksheet.pk}/letters.zip"' in page
     assert f'href="/segments/{worksheet.pk}/letters.docx"' in page
-    assert "Prepare letters" not in page and 'id="letter-jobs"' not in page
+    assert "Prepare letters (.zip)" not in page and "Prepare letters (one .docx)" not in page
+    assert 'id="letter-jobs"' not in page
     response = marketer_client.get(f"/segments/{worksheet.pk}/letters.zip")
     assert response.status_code == 200
     assert len(zipfile.ZipFile(io.BytesIO(body(response))).namelist()) == 3
