@@ -69,6 +69,15 @@ def corrupt_docx() -> bytes:
     return buffer.getvalue()
 
 
+def with_broken_content_types(docx: bytes) -> bytes:
+    """A letter the merge engine takes (it never reads [Content_Types].xml) but LibreOffice cannot open."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, b"<broken" if item.filename == "[Content_Types].xml" else source.read(item))
+    return out.getvalue()
+
+
 def group_is_gone(process_group: int) -> bool:
     for _ in range(50):
         try:

@@ -18,21 +18,12 @@ from segments.models import LetterDownloadJob
 from segments.services import logged_segment_letters_prepare, segment_add_contacts, segment_log
 from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory
 from tests.interactions.factories import docx_text, letter_docx
-from tests.interactions.test_letter_pdf import needs_libreoffice, pdf_pages, pdf_text
+from tests.interactions.test_letter_pdf import needs_libreoffice, pdf_pages, pdf_text, with_broken_content_types
 
 pytestmark = pytest.mark.django_db
 
 Job = LetterDownloadJob
 NAMES = ["Acme - Ada Lovelace", "Acme - Grace Hopper", "Acme"]
-
-
-def with_broken_content_types(docx: bytes) -> bytes:
-    """A letter our merge engine takes (it never reads [Content_Types].xml) but LibreOffice cannot open."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            target.writestr(item, b"<broken" if item.filename == "[Content_Types].xml" else source.read(item))
-    return out.getvalue()
 
 
 def worksheet_with(marketer, letter: bytes):

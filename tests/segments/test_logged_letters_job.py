@@ -114,7 +114,10 @@ def test_preparing_again_replaces_the_finished_job(logged, big, marketer, django
 
 @pytest.mark.parametrize(
     ("kind", "message"),
-    [("odt", "Unknown kind of letters download “odt”. Use zip, docx, pdfzip, pdf."), ("docx", "has no letters to print")],
+    [
+        ("odt", "Unknown kind of letters download “odt”. Use zip, docx, pdfzip, pdf."),
+        ("docx", "has no letters to print"),
+    ],
 )
 def test_bad_requests_are_refused_and_queue_nothing(kind, message, marketer, big):
     segment = SegmentFactory(template=template_with_letter(correspondence_type="email"))

@@ -1,0 +1,158 @@
+"""An entry's stored letter previewed as a PDF in the browser, and a template's "attach as PDF" for e-mail letters.
+
+The tests that convert need LibreOffice (scripts/test.sh installs it as root) and are skipped where it is missing.
+"""
+
+import pytest
+from django.core import mail
+
+from interactions import letter_pdf
+from interactions.letters import DOCX_CONTENT_TYPE, contact_merge_values, template_attachment
+from interactions.models import InteractionLogEntry, InteractionTemplate
+from interactions.sending import entry_deliver
+from interactions.storage import store_document
+from tests.factories import InteractionGroupFactory, InteractionLogEntryFactory, PersonFactory, SalespersonFactory
+from tests.interactions.factories import docx_text, html_template, letter_docx, word_template
+from tests.interactions.test_letter_pdf import needs_libreoffice, pdf_text, with_broken_content_types
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person():
+    return PersonFactory(
+        name="Ada Lovelace",
+        email="ada@example.com",
+        salutation="Dear Ms Lovelace",
+        company__name="Analytical Ltd",
+        salesperson=SalespersonFactory(name="Jane Seller", email="jane@northwind.example"),
+    )
+
+
+@pytest.fixture
+def no_libreoffice(settings):
+    settings.LIBREOFFICE_SOFFICE = "soffice-that-is-not-installed"
+
+
+def letter_entry(person, template, **fields) -> InteractionLogEntry:
+    snapshot, _ = template_attachment(template, "en")
+    return InteractionLogEntryFactory(
+        contact=person,
+        template=template,
+        merge_template=snapshot,
+        salesperson=person.salesperson,
+        merge_values=contact_merge_values(person, personal_note="Hope to see you soon"),
+        **fields,
+    )
+
+
+def email_entry(person, template) -> InteractionLogEntry:
+    return letter_entry(person, template, correspondence_type="email", delivery_status="in_progress", subject="Welcome")
+
+
+# --- the entry's preview ----------------------------------------------------------------------------------------
+
+
+@needs_libreoffice
+def test_an_entrys_word_letter_previews_as_a_pdf_shown_in_the_browser(viewer_client, person):
+    entry = letter_entry(person, word_template())
+    page = viewer_client.get(f"/interactions/{entry.pk}/").content.decode()
+    assert f'href="/interactions/{entry.pk}/document/preview/"' in page
+
+    response = viewer_client.get(f"/interactions/{entry.pk}/document/preview/")
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'inline; filename="Analytical Ltd - Ada Lovelace.pdf"'
+    text = pdf_text(response.content)
+    assert "Dear Ms Lovelace," in text and "Hope to see you soon" in text
+
+
+def test_a_printed_pdf_previews_as_it_is(viewer_client, person):
+    printed = store_document(b"%PDF-1.4 an invoice", filename="INV-1.pdf", content_type="application/pdf")
+    entry = InteractionLogEntryFactory(contact=person, document=printed)
+
+    response = viewer_client.get(f"/interactions/{entry.pk}/document/preview/")
+
+    assert response.content == b"%PDF-1.4 an invoice"
+    assert response["Content-Disposition"] == 'inline; filename="INV-1.pdf"'
+
+
+def test_an_html_email_body_has_no_pdf_preview(viewer_client, person):
+    entry = letter_entry(person, html_template())
+    assert "document/preview/" not in viewer_client.get(f"/interactions/{entry.pk}/").content.decode()
+    assert viewer_client.get(f"/interactions/{entry.pk}/document/preview/").status_code == 404
+
+
+def test_the_preview_is_refused_to_someone_who_may_not_see_entries(stranger_client, person):
+    entry = letter_entry(person, word_template())
+    assert stranger_client.get(f"/interactions/{entry.pk}/document/preview/").status_code == 403
+
+
+def test_without_libreoffice_the_entry_offers_its_letter_as_docx_and_says_why_there_is_no_preview(
+    no_libreoffice, viewer_client, person
+):
+    entry = letter_entry(person, word_template())
+    page = viewer_client.get(f"/interactions/{entry.pk}/").content.decode()
+    assert letter_pdf.PDF_UNAVAILABLE_MESSAGE in page and "document/preview/" not in page
+    assert f'href="/interactions/{entry.pk}/document/"' in page
+
+    response = viewer_client.get(f"/interactions/{entry.pk}/document/preview/", follow=True)
+
+    assert response.redirect_chain[-1][0] == f"/interactions/{entry.pk}/"
+    assert "PDF conversion is not available on this server" in response.content.decode()
+
+
+# --- attach as PDF ----------------------------------------------------------------------------------------------
+
+
+def test_new_templates_attach_letters_as_pdf():
+    template = InteractionTemplate.objects.create(code="NEW", group=InteractionGroupFactory())
+    assert template.attach_as_pdf is True
+
+
+@needs_libreoffice
+def test_a_template_that_attaches_as_pdf_emails_the_word_letter_as_a_pdf(person):
+    entry = email_entry(person, word_template(correspondence_type="email", attach_as_pdf=True))
+
+    assert entry_deliver(entry) is True
+
+    (message,) = mail.outbox
+    ((filename, data, content_type),) = message.attachments
+    assert (filename, content_type) == ("Analytical Ltd - Ada Lovelace.pdf", "application/pdf")
+    assert "Dear Ms Lovelace," in pdf_text(data) and "Hope to see you soon" in pdf_text(data)
+
+
+def test_a_template_without_attach_as_pdf_emails_the_docx(person):
+    entry = email_entry(person, word_template(correspondence_type="email", attach_as_pdf=False))
+
+    assert entry_deliver(entry) is True
+
+    ((filename, data, _content_type),) = mail.outbox[0].attachments
+    assert filename == "Analytical Ltd - Ada Lovelace.docx" and "Hope to see you soon" in docx_text(data)
+
+
+def test_without_libreoffice_a_template_that_attaches_as_pdf_emails_the_docx_and_nothing_fails(no_libreoffice, person):
+    entry = email_entry(person, word_template(correspondence_type="email", attach_as_pdf=True))
+
+    assert entry_deliver(entry) is True
+
+    entry.refresh_from_db()
+    assert entry.delivery_status == "" and entry.delivery_error == ""
+    ((filename, _data, _content_type),) = mail.outbox[0].attachments
+    assert filename == "Analytical Ltd - Ada Lovelace.docx"
+
+
+@needs_libreoffice
+def test_a_letter_that_cannot_be_converted_is_a_delivery_error_with_the_reason_and_nothing_is_sent(person):
+    template = word_template(correspondence_type="email", attach_as_pdf=True)
+    entry = email_entry(person, template)
+    broken = with_broken_content_types(letter_docx("{{ contact.salutation }},"))
+    entry.merge_template = store_document(broken, filename="broken.docx", content_type=DOCX_CONTENT_TYPE)
+    entry.save(update_fields=["merge_template"])
+
+    assert entry_deliver(entry) is False
+
+    entry.refresh_from_db()
+    assert entry.delivery_status == "error"
+    assert entry.delivery_error.startswith("The letter could not be converted to PDF")
+    assert mail.outbox == []
