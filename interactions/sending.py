@@ -94,7 +94,8 @@ def _header_text(value: str) -> str:
     return " ".join(_CONTROL_CHARS.sub(" ", value or "").split())
 
 
-def _message(entry: InteractionLogEntry, connection) -> EmailMultiAlternatives:
+def _message(entry: InteractionLogEntry, connection, pdf: bytes | None = None) -> EmailMultiAlternatives:
+    """The e-mail of an entry; `pdf`: its letter already converted (entries_deliver converts a batch at once)."""
     if entry.document_id is not None and entry.document.content_type == EML_CONTENT_TYPE:
         # A free e-mail: the message kept on the entry, with its own recipients (interactions.emails).
         return email_from_eml(entry.document.read(), connection=connection)
@@ -126,21 +127,51 @@ def _message(entry: InteractionLogEntry, connection) -> EmailMultiAlternatives:
         salutation = entry.merge_values.get("contact.salutation", "")
         signature = entry.merge_values.get("salesperson.name", "")
         message.body = f"{salutation},\n\nplease find our letter attached.\n\n{signature}".strip()
-        message.attach(*_letter_attachment(entry, data, filename, content_type))
+        message.attach(*_letter_attachment(entry, data, filename, content_type, pdf))
     return message
 
 
-def _letter_attachment(entry: InteractionLogEntry, data: bytes, filename: str, content_type: str) -> tuple:
+def _letter_attachment(
+    entry: InteractionLogEntry, data: bytes, filename: str, content_type: str, pdf: bytes | None = None
+) -> tuple:
     """The Word letter as the template wants it sent: a PDF when its "attach as PDF" is on (a letter LibreOffice
     cannot convert raises PdfConversionError, recorded on the entry like any failed send, for a resend), else,
     or where LibreOffice is not installed, the .docx itself."""
-    template = entry.template
-    if template is None or not template.attach_as_pdf:
+    if not _attaches_pdf(entry):
         return filename, data, content_type
     if not letter_pdf.is_available():
         logger.warning("Interaction %s: LibreOffice is not installed, its letter is sent as .docx", entry.pk)
         return filename, data, content_type
-    return letter_pdf.pdf_filename(filename), letter_pdf.docx_to_pdf(data), letter_pdf.PDF_CONTENT_TYPE
+    pdf = pdf if pdf is not None else letter_pdf.docx_to_pdf(data)
+    return letter_pdf.pdf_filename(filename), pdf, letter_pdf.PDF_CONTENT_TYPE
+
+
+def _attaches_pdf(entry: InteractionLogEntry) -> bool:
+    """Whether the entry's e-mail carries its Word letter as a PDF (its template's "attach as PDF")."""
+    return (
+        entry.template is not None
+        and entry.template.attach_as_pdf
+        and entry.document_id is None
+        and entry.merge_template_id is not None
+        and entry.merge_values is not None
+        and not entry.merge_template.content_type.startswith("text/html")
+    )
+
+
+def _converted_letters(entries: list[InteractionLogEntry]) -> dict[int, bytes]:
+    """The PDFs of the entries' letters that go out as PDF, converted as one batch (interactions.letter_pdf): a
+    batch costs LibreOffice a fraction of converting each letter on its own (docs/PERFORMANCE.md). Empty where
+    LibreOffice is missing, or when the batch fails: each letter is then converted (or refused, with the reason
+    on its entry) as it is sent."""
+    wanted = [entry for entry in entries if _attaches_pdf(entry) and entry.contact_id and entry.contact.email]
+    if len(wanted) < 2 or not letter_pdf.is_available():
+        return {}
+    try:
+        letters = [render_letter(entry.merge_template, entry.merge_values)[0] for entry in wanted]
+        return dict(zip((entry.pk for entry in wanted), letter_pdf.letters_to_pdfs(letters), strict=True))
+    except Exception as error:  # noqa: BLE001 - the send of each entry retries it and records what failed
+        logger.warning("Converting a batch of %s letters to PDF failed (%s); one at a time instead", len(wanted), error)
+        return {}
 
 
 def _database():
@@ -177,7 +208,7 @@ def _claim(entry_id: int) -> bool:
     )
 
 
-def _deliver(entry: InteractionLogEntry, connection) -> bool:
+def _deliver(entry: InteractionLogEntry, connection, pdf: bytes | None = None) -> bool:
     if entry.correspondence_type != CorrespondenceType.EMAIL or entry.delivery_status not in DELIVERABLE_STATUSES:
         return False
     # `entry` may be stale (read before another sender claimed or sent it): the claim, not its status, decides.
@@ -186,7 +217,7 @@ def _deliver(entry: InteractionLogEntry, connection) -> bool:
             logger.info("Interaction %s is being sent or was sent by another process; skipped.", entry.pk)
             return False
         try:
-            message = _message(entry, connection)
+            message = _message(entry, connection, pdf)
             sent = message.send()
             if not sent:
                 raise RuntimeError("The mail server accepted no recipient.")
@@ -241,8 +272,12 @@ def entries_deliver(entry_ids: Iterable[int]) -> int:
                 )
                 .order_by("pk")
             )
-            for entry in batch:
-                sent += _deliver(entry, connection)
+            entries = list(batch)
+            for first in range(0, len(entries), letter_pdf.LETTERS_PER_BATCH):
+                group = entries[first : first + letter_pdf.LETTERS_PER_BATCH]
+                pdfs = _converted_letters(group)
+                for entry in group:
+                    sent += _deliver(entry, connection, pdfs.get(entry.pk))
     finally:
         try:
             connection.close()

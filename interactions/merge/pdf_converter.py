@@ -231,8 +231,7 @@ class LibreOfficeConverter:
                 parts.append(path)
                 batch.clear()
 
-            for letter in letters:
-                _check_docx(letter)
+            for letter in letters:  # a letter that is not a .docx fails its batch's _combine, with the reason
                 batch.append(letter)
                 count += 1
                 if len(batch) >= batch_size:

@@ -9,7 +9,7 @@ from django.core import mail
 from interactions import letter_pdf
 from interactions.letters import DOCX_CONTENT_TYPE, contact_merge_values, template_attachment
 from interactions.models import InteractionLogEntry, InteractionTemplate
-from interactions.sending import entry_deliver
+from interactions.sending import entries_deliver, entry_deliver
 from interactions.storage import store_document
 from tests.factories import InteractionGroupFactory, InteractionLogEntryFactory, PersonFactory, SalespersonFactory
 from tests.interactions.factories import docx_text, html_template, letter_docx, word_template
@@ -120,6 +120,30 @@ def test_a_template_that_attaches_as_pdf_emails_the_word_letter_as_a_pdf(person)
     ((filename, data, content_type),) = message.attachments
     assert (filename, content_type) == ("Analytical Ltd - Ada Lovelace.pdf", "application/pdf")
     assert "Dear Ms Lovelace," in pdf_text(data) and "Hope to see you soon" in pdf_text(data)
+
+
+@needs_libreoffice
+def test_e_mail_letters_sent_together_are_converted_as_one_batch_each_into_its_own_pdf(monkeypatch):
+    template = word_template(correspondence_type="email", attach_as_pdf=True)
+    readers = [
+        PersonFactory(name=f"Reader {n}", email=f"reader{n}@example.com", salutation=f"Dear Reader {n}")
+        for n in range(3)
+    ]
+    entries = [email_entry(reader, template) for reader in readers]
+
+    def one_at_a_time(docx):
+        raise AssertionError("converted on its own")
+
+    monkeypatch.setattr(letter_pdf, "docx_to_pdf", one_at_a_time)
+    assert entries_deliver([entry.pk for entry in entries]) == 3
+
+    for reader in readers:
+        (message,) = [message for message in mail.outbox if reader.email in message.to[0]]
+        ((filename, data, content_type),) = message.attachments
+        assert filename.endswith(f"{reader.name}.pdf") and content_type == "application/pdf"
+        text = pdf_text(data)
+        assert f"{reader.salutation}," in text
+        assert not any(other.salutation in text for other in readers if other != reader)
 
 
 def test_a_template_without_attach_as_pdf_emails_the_docx(person):

@@ -220,8 +220,8 @@ def test_a_worksheet_without_a_word_letter_is_refused_and_nothing_is_queued(big,
 
 
 def test_an_unknown_kind_is_refused_and_nothing_is_queued(big, marketer_client, worksheet):
-    response = prepare(marketer_client, worksheet, "pdf")
-    assert "Unknown kind of letters download “pdf”" in marketer_client.get(response["Location"]).content.decode()
+    response = prepare(marketer_client, worksheet, "odt")
+    assert "Unknown kind of letters download “odt”" in marketer_client.get(response["Location"]).content.decode()
     assert not Job.objects.exists()
 
 
