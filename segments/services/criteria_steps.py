@@ -82,8 +82,10 @@ def _add_targets(
     if expand_companies or allow_related_companies:
         wanted = Q(pk__in=matched.values("pk"))
         if expand_companies:
-            # All persons of each selected company (the company itself is already a match).
-            wanted |= Q(company_id__in=matched.filter(type=Contact.Type.COMPANY).values("pk"))
+            # Every contact of each selected contact's company, the company included: a selected company brings
+            # its persons, a selected person their company and its other persons (reference 2.4, scenario 31).
+            companies = matched.annotate(key=company_key()).values("key")
+            wanted |= Q(pk__in=companies) | Q(company_id__in=companies)
         if allow_related_companies:
             wanted |= Q(pk__in=matched.filter(type=Contact.Type.PERSON, company__isnull=False).values("company_id"))
         targets = targets.filter(wanted)

@@ -19,7 +19,7 @@ from interactions.models import InteractionLogEntry, InteractionTemplate, Intera
 
 from ..models import LogJob, Segment, SegmentLine
 from ..tasks import run_log_job
-from .entry_insert_sql import entries_insert, lines_with_correspondence_type_exist
+from .entry_insert_sql import entries_insert, lines_typed_without_letter, lines_with_correspondence_type_exist
 from .logged_segments import logged_segment_create_follow_up
 from .step_history import delete_worksheet
 
@@ -33,7 +33,8 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
        lock and then finds the segment gone: "Segment X has already been logged." Nothing else is locked
        (SQLite serialises writers on its own: the project opens write transactions IMMEDIATE).
     2. Refuse: a logged segment with this number exists, blank description, no lines, a privacy-blocked
-       contact, a line with no salesperson (line, header, contact's, in that order).
+       contact, a line with no salesperson (line, header, contact's, in that order); with `send`, a line set to
+       hard copy or e-mail of its own that has no letter at all (named; nothing is written).
     3. Create the LoggedSegment.
     4. Insert one log entry per line with one INSERT … SELECT (`entries_insert`): every value resolved in
        SQL (line override, else header, else template), correspondence type per docs/BEHAVIOUR.md §3, language
@@ -51,6 +52,8 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
             raise ValidationError(f"Segment {segment.no} has already been logged.")
         segment = locked
         _check_can_log(segment)  # 2.
+        if send:
+            _refuse_typed_lines_without_letter(segment)
         logged = LoggedSegment.objects.create(  # 3.
             segment_no=segment.no, description=segment.description, user=user
         )
@@ -103,6 +106,27 @@ def _check_can_log(segment: Segment) -> None:
                 f"The line for contact {line.contact.no} {line.contact.name} has no salesperson. Set one on the "
                 "line or on the segment header."
             )
+
+
+# How many offending lines a refusal names; the rest are counted.
+NAMED_LINES = 10
+
+
+def _refuse_typed_lines_without_letter(segment: Segment) -> None:
+    """Send with a line the user set to hard copy or e-mail that has nothing to print or send (reference 2.9:
+    "Attachment No. must have a value in Segment Line"). A type that comes from the header, template or contact
+    is blanked instead (docs/BEHAVIOUR.md §3); a line's own type is the user's explicit choice, so say so."""
+    offenders = lines_typed_without_letter(segment, limit=NAMED_LINES + 1)
+    if not offenders:
+        return
+    labels = dict(CorrespondenceType.choices)
+    named = "; ".join(f"{no} {name} ({labels.get(kind, kind).lower()})" for no, name, kind in offenders[:NAMED_LINES])
+    more = " and more" if len(offenders) > NAMED_LINES else ""
+    raise ValidationError(
+        f"Segment {segment.no} cannot be sent: these lines have a correspondence type but no letter to print or "
+        f"send: {named}{more}. Upload a letter for them, choose a template with a letter, or clear their "
+        "correspondence type."
+    )
 
 
 def _refuse_blocked_contacts(segment: Segment, *, inserted: int) -> None:

@@ -110,6 +110,25 @@ def test_expand_companies_adds_all_persons_of_a_selected_company(berlin_and_hamb
     assert contacts_on(segment) == ids(c["berlin"], c["alice"], c["bob"])
 
 
+def test_scenario_31_given_a_person_of_a_company_when_added_with_expand_companies_then_company_and_all_its_persons(
+    berlin_and_hamburg, marketer
+):
+    # Given company Berlin Bikes with persons Alice and Bob; when Alice alone is added with Expand companies,
+    c = berlin_and_hamburg
+    segment = SegmentFactory()
+    added = segment_add_contacts(segment, criteria={"name": "Alice"}, user=marketer, expand_companies=True)
+    # then the worksheet holds the company, Alice and Bob, and nobody of another company.
+    assert added == 3
+    assert contacts_on(segment) == ids(c["berlin"], c["alice"], c["bob"])
+
+
+def test_expand_companies_on_a_person_without_company_adds_just_that_person(berlin_and_hamburg, marketer):
+    loner = PersonFactory(name="Lonely", company=None, city="Bonn")
+    segment = SegmentFactory()
+    assert segment_add_contacts(segment, criteria={"name": "Lonely"}, user=marketer, expand_companies=True) == 1
+    assert contacts_on(segment) == ids(loner)
+
+
 def test_allow_related_companies_adds_each_selected_persons_company(berlin_and_hamburg, marketer):
     c = berlin_and_hamburg
     segment = SegmentFactory()

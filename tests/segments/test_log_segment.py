@@ -12,6 +12,7 @@ from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.storage import store_document
 from segments.models import LogJob, Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
 from segments.services import segment_add_contacts, segment_log, segment_log_options
+from segments.services.worksheet import DOCX_TYPE
 from tests.factories import (
     CompanyFactory,
     InteractionTemplateFactory,
@@ -469,3 +470,40 @@ def test_the_job_runs_only_after_commit(marketer, django_capture_on_commit_callb
     job.refresh_from_db()
     assert job.status == LogJob.Status.DONE
     assert InteractionLogEntry.objects.get().merge_template is not None
+
+
+def test_scenario_52_given_hard_copy_lines_without_any_letter_when_logged_with_send_then_refused_naming_them(
+    marketer,
+):
+    # Given a template without a letter and two lines set to hard copy by hand, one line left as the header says,
+    segment, (first, second, plain) = segment_with_lines(3, template=InteractionTemplateFactory())
+    for line in (first, second):
+        line.correspondence_type = "hard_copy"
+        line.save()
+    # when the segment is logged with Send,
+    with pytest.raises(ValidationError) as refused:
+        segment_log(segment, user=marketer, send=True)
+    # then it is refused, naming exactly those lines, and nothing is written.
+    message = refused.value.messages[0]
+    assert "no letter to print or send" in message
+    assert f"{first.contact.no} {first.contact.name} (hard copy)" in message
+    assert f"{second.contact.no} {second.contact.name} (hard copy)" in message
+    assert plain.contact.no not in message
+    _nothing_logged(segment, 3)
+
+
+def test_a_hard_copy_line_with_its_own_letter_is_sent(marketer):
+    segment, (line,) = segment_with_lines(1, template=InteractionTemplateFactory())
+    line.correspondence_type = "hard_copy"
+    line.letter = store_document(docx_bytes("Dear customer"), filename="own.docx", content_type=DOCX_TYPE)
+    line.save()
+    logged = segment_log(segment, user=marketer, send=True)
+    assert logged.entries.get().correspondence_type == "hard_copy"
+
+
+def test_a_hard_copy_line_without_letter_is_logged_blank_when_not_sending(marketer):
+    segment, (line,) = segment_with_lines(1, template=InteractionTemplateFactory())
+    line.correspondence_type = "hard_copy"
+    line.save()
+    logged = segment_log(segment, user=marketer)
+    assert logged.entries.get().correspondence_type == ""
