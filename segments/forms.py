@@ -101,6 +101,7 @@ class ReuseCriteriaForm(forms.Form):
 
 class ReuseLoggedForm(forms.Form):
     logged_segment = forms.IntegerField(label="Logged segment (entry no.)", min_value=1)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_logged_segment(self):
         pk = self.cleaned_data["logged_segment"]

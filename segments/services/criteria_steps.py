@@ -253,14 +253,23 @@ def segment_reuse_criteria(segment: Segment, *, saved: SavedSegmentCriteria, use
     that already has steps needs `confirm=True` (the page asks first). All steps or none: one transaction.
     """
     segment = segment_lock(segment)
-    existing = segment.criteria_actions.count()
-    if existing and not confirm:
-        raise ValidationError(
-            f"Segment {segment.no} already contains {existing} criteria action{'s' if existing != 1 else ''}. "
-            "Are you sure you want to reuse saved criteria?"
-        )
+    _confirm_reuse(segment, confirm=confirm, what="saved criteria")
     for saved_step in saved.steps.order_by("step"):
         _replay(segment, saved_step, user=user)
+
+
+def reuse_question(segment: Segment, steps: int, *, what: str) -> str:
+    """Business Central's question before a reuse on a worksheet that has steps (reference 2.7, 2.8)."""
+    return (
+        f"Segment {segment.no} already contains {steps} criteria action{'s' if steps != 1 else ''}. "
+        f"Are you sure you want to reuse {what}?"
+    )
+
+
+def _confirm_reuse(segment: Segment, *, confirm: bool, what: str) -> None:
+    existing = segment.criteria_actions.count()
+    if existing and not confirm:
+        raise ValidationError(reuse_question(segment, existing, what=what))
 
 
 def _replay(segment: Segment, saved_step: SavedSegmentCriteriaStep, *, user) -> int:
@@ -279,13 +288,15 @@ def _replay(segment: Segment, saved_step: SavedSegmentCriteriaStep, *, user) -> 
 
 
 @transaction.atomic
-def segment_reuse_logged(segment: Segment, *, logged_segment: LoggedSegment, user) -> int:
+def segment_reuse_logged(segment: Segment, *, logged_segment: LoggedSegment, user, confirm: bool = False) -> int:
     """Append a line for each contact of a logged segment's entries (one undoable step). Returns lines added.
 
     Excluded, privacy-blocked and duplicate contacts are skipped (Business Central copies them all:
-    docs/BEHAVIOUR.md §14).
+    docs/BEHAVIOUR.md §14). A worksheet that already has steps needs `confirm=True` (the page asks first,
+    reference 2.8, scenario 43); without it nothing changes.
     """
     segment = segment_lock(segment)
+    _confirm_reuse(segment, confirm=confirm, what="a logged segment")
     return _reuse_logged(segment, logged_segment_id=logged_segment.pk, user=user)
 
 

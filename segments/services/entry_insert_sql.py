@@ -100,9 +100,8 @@ def lines_typed_without_letter(segment: Segment, *, limit: int) -> list[tuple[st
     """Lines given a correspondence type of their own (hard copy or e-mail) that have no letter at all: not the
     line's own, not the variant's of its language, not the template's. (contact no., name, type), at most `limit`,
     in line order. Logging with Send refuses them (docs/BEHAVIOUR.md §7, reference scenario 52)."""
-    sql, params = _resolution_query(
-        segment, select="c.no, c.name, l.correspondence_type", where=f"l.correspondence_type <> '' AND NOT {_HAS_LETTER}"
-    )
+    where = f"l.correspondence_type <> '' AND NOT {_HAS_LETTER}"
+    sql, params = _resolution_query(segment, select="c.no, c.name, l.correspondence_type", where=where)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} ORDER BY l.id LIMIT %s", [*params, limit])
         return [tuple(row) for row in cursor.fetchall()]

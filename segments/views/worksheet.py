@@ -258,7 +258,9 @@ def segment_reuse_logged(request, pk: int):
     if form.is_valid():
         logged = form.cleaned_data["logged_segment"]
         try:
-            count = services.segment_reuse_logged(segment, logged_segment=logged, user=request.user)
+            count = services.segment_reuse_logged(
+                segment, logged_segment=logged, user=request.user, confirm=form.cleaned_data["confirm"]
+            )
         except ValidationError as error:
             add_validation_error(request, error)
         else:

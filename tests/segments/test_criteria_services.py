@@ -484,13 +484,43 @@ def test_reuse_logged_skips_excluded_privacy_blocked_and_duplicate_contacts(mark
     segment = SegmentFactory()
     segment_line_add(segment, contact=already, user=marketer)
 
-    added = segment_reuse_logged(segment, logged_segment=logged, user=marketer)
+    added = segment_reuse_logged(segment, logged_segment=logged, user=marketer, confirm=True)
     assert added == 2
     assert contacts_on(segment) == ids(keep, twice, already)
     step = segment.criteria_actions.order_by("step").last()
     assert (step.action, step.criteria, step.affected) == ("reuse_logged", {"logged_segment": str(logged.pk)}, 2)
     segment_go_back(segment, user=marketer)
     assert contacts_on(segment) == ids(already)
+
+
+def test_scenario_43_given_a_worksheet_with_criteria_when_a_logged_segment_is_reused_then_it_asks_first(
+    berlin_and_hamburg, marketer
+):
+    # Given a worksheet with one criteria step (Berlin) and a logged segment with Carl,
+    c = berlin_and_hamburg
+    logged = LoggedSegmentFactory()
+    InteractionLogEntryFactory(contact=c["carl"], logged_segment=logged)
+    segment = SegmentFactory()
+    segment_add_contacts(segment, criteria={"city": "Berlin"}, user=marketer)
+    # when the logged segment is reused without confirming,
+    with pytest.raises(ValidationError) as asked:
+        segment_reuse_logged(segment, logged_segment=logged, user=marketer)
+    # then the reference's question is asked and declining changes nothing;
+    assert asked.value.messages == [
+        f"Segment {segment.no} already contains 1 criteria action. Are you sure you want to reuse a logged segment?"
+    ]
+    assert contacts_on(segment) == ids(c["berlin"], c["alice"])
+    assert segment.criteria_actions.count() == 1
+    # confirming adds Carl as a new step.
+    assert segment_reuse_logged(segment, logged_segment=logged, user=marketer, confirm=True) == 1
+    assert contacts_on(segment) == ids(c["berlin"], c["alice"], c["carl"])
+    assert segment.criteria_actions.count() == 2
+
+
+def test_reusing_a_logged_segment_on_a_worksheet_without_criteria_asks_nothing(berlin_and_hamburg, marketer):
+    logged = LoggedSegmentFactory()
+    InteractionLogEntryFactory(contact=berlin_and_hamburg["carl"], logged_segment=logged)
+    assert segment_reuse_logged(SegmentFactory(), logged_segment=logged, user=marketer) == 1
 
 
 # --- contact rules involving segments (crm/services.py) ---------------------------------------------------------------

@@ -186,6 +186,26 @@ def test_reusing_a_logged_segment_from_the_page(marketer_client, segment):
     assert "There is no logged segment with the entry no. 999999." in missing.content.decode()
 
 
+def test_reusing_a_logged_segment_on_a_worksheet_with_criteria_asks_first_on_the_page(marketer_client, segment):
+    logged = LoggedSegmentFactory()
+    InteractionLogEntryFactory(logged_segment=logged, contact=PersonFactory(name="Bo Bonn", city="Bonn"))
+    step(marketer_client, segment, city="Berlin")
+    lines = segment.lines.count()
+    page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
+    assert "Are you sure you want to reuse a logged segment?" in page
+    declined = marketer_client.post(f"/segments/{segment.pk}/reuse-logged/", {"logged_segment": logged.pk})
+    assert declined.status_code == 400
+    assert "already contains 1 criteria action. Are you sure you want to reuse a logged segment?" in (
+        declined.content.decode()
+    )
+    assert (segment.lines.count(), segment.criteria_actions.count()) == (lines, 1)
+    confirmed = marketer_client.post(
+        f"/segments/{segment.pk}/reuse-logged/", {"logged_segment": logged.pk, "confirm": "on"}
+    )
+    assert confirmed.status_code == 302
+    assert (segment.lines.count(), segment.criteria_actions.count()) == (lines + 1, 2)
+
+
 def test_adding_and_removing_a_line_by_hand(marketer_client, segment):
     person = PersonFactory(name="Hand Picked")
     marketer_client.post(f"/segments/{segment.pk}/lines/add/", {"contact_no": person.no.lower()})
