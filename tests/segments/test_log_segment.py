@@ -7,12 +7,16 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from interactions.letters import entry_document_bytes, resolve_correspondence_type, resolve_language
+from interactions.letters import (
+    DOCX_CONTENT_TYPE,
+    entry_document_bytes,
+    resolve_correspondence_type,
+    resolve_language,
+)
 from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.storage import store_document
 from segments.models import LogJob, Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
 from segments.services import segment_add_contacts, segment_log, segment_log_options
-from segments.services.worksheet import DOCX_TYPE
 from tests.factories import (
     CompanyFactory,
     InteractionTemplateFactory,
@@ -495,7 +499,7 @@ def test_scenario_52_given_hard_copy_lines_without_any_letter_when_logged_with_s
 def test_a_hard_copy_line_with_its_own_letter_is_sent(marketer):
     segment, (line,) = segment_with_lines(1, template=InteractionTemplateFactory())
     line.correspondence_type = "hard_copy"
-    line.letter = store_document(docx_bytes("Dear customer"), filename="own.docx", content_type=DOCX_TYPE)
+    line.letter = store_document(docx_bytes("Dear customer"), filename="own.docx", content_type=DOCX_CONTENT_TYPE)
     line.save()
     logged = segment_log(segment, user=marketer, send=True)
     assert logged.entries.get().correspondence_type == "hard_copy"
