@@ -24,6 +24,7 @@ from .models import AuditEvent, Contact, SalesDocument, SalesDocumentLine
 from .numbering import next_number
 from .pdf import render_pdf
 from .signals import document_printed
+from .versioning import ensure_version
 
 logger = logging.getLogger(__name__)
 
@@ -100,16 +101,27 @@ def document_create(*, kind: str, contact: Contact, user, lines: list[dict[str, 
 
 @transaction.atomic
 def document_update(
-    document: SalesDocument, *, user, lines: list[dict[str, Any]] | None = None, **fields: Any
+    document: SalesDocument,
+    *,
+    user,
+    lines: list[dict[str, Any]] | None = None,
+    row_version: int | None = None,
+    **fields: Any,
 ) -> SalesDocument:
-    """Change header fields and, when `lines` is given, replace the lines. The type and number never change."""
+    """Change header fields and, when `lines` is given, replace the lines. The type and number never change.
+
+    `row_version`: the document's version when the edit form was opened; a save since then (which may have added
+    lines this form never showed) refuses this one instead of deleting them.
+    """
     if "kind" in fields and fields["kind"] != document.kind:
         raise ValidationError({"kind": "The type of a document cannot be changed; create a new document instead."})
     fields.pop("kind", None)
     cleaned_lines = _clean_lines(lines) if lines is not None else None
-    SalesDocument.objects.select_for_update().get(pk=document.pk)
+    stored = SalesDocument.objects.select_for_update().get(pk=document.pk)
+    ensure_version(stored, row_version, what=str(stored))
     for name, value in fields.items():
         setattr(document, name, value)
+    document.row_version = stored.row_version + 1
     document.full_clean()
     document.save()
     if cleaned_lines is not None:

@@ -8,7 +8,26 @@ from django.utils import timezone
 from .models import Contact, IndustryGroup, JobResponsibility, MailingGroup, SalesDocument, Salesperson
 
 
-class ContactForm(forms.ModelForm):
+class VersionedForm(forms.ModelForm):
+    """An edit form that carries the row's version as the page was opened (lost updates, crm/versioning.py).
+
+    The hidden field keeps the version the user started from even when the form comes back with errors, so a
+    conflict is reported again on every try until the page is reloaded.
+    """
+
+    row_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["row_version"].initial = self.instance.row_version
+
+    def edit_version(self) -> int | None:
+        """The version the form was opened at; None for a new row (nothing to conflict with)."""
+        return self.cleaned_data.get("row_version") if self.instance.pk else None
+
+
+class ContactForm(VersionedForm):
     # A text box for the company's number: a select with every company does not scale to a big contact table.
     company_no = forms.CharField(
         label="Company no.", required=False, help_text="The company a person works for, e.g. CT000001."
@@ -78,11 +97,12 @@ class ContactForm(forms.ModelForm):
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("row_version", None)
         data["company"] = data.pop("company_no")
         return data
 
 
-class SalesDocumentForm(forms.ModelForm):
+class SalesDocumentForm(VersionedForm):
     # A text box for the contact's number: a select with every contact does not scale (as on the contact form).
     contact_no = forms.CharField(label="Bill-to contact no.", help_text="The customer's contact number, e.g. CT000001.")
 
@@ -122,6 +142,7 @@ class SalesDocumentForm(forms.ModelForm):
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
+        data.pop("row_version", None)
         data["contact"] = data.pop("contact_no")
         return data
 

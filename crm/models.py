@@ -141,6 +141,8 @@ class Contact(models.Model):
     )
     job_responsibilities = models.ManyToManyField(JobResponsibility, blank=True, related_name="contacts")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every change through the services; edit forms carry it to detect lost updates (crm/versioning.py).
+    row_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = ContactQuerySet.as_manager()
 
@@ -233,6 +235,8 @@ class SalesDocument(models.Model):
     )
     no_printed = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every change through the services; edit forms carry it to detect lost updates (crm/versioning.py).
+    row_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["-date", "-id"]

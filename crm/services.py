@@ -9,6 +9,7 @@ from django.db.models import ProtectedError
 from .audit import audit_record
 from .models import AuditEvent, Contact
 from .numbering import next_number
+from .versioning import ensure_version
 
 CONTACT_M2M = ("mailing_groups", "industry_groups", "job_responsibilities")
 
@@ -35,10 +36,14 @@ def contact_create(*, user=None, **fields: Any) -> Contact:
 
 
 @transaction.atomic
-def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
-    """Apply changes, enforcing the rules of docs/BEHAVIOUR.md §1 (type and company changes)."""
+def contact_update(contact: Contact, *, user=None, row_version: int | None = None, **fields: Any) -> Contact:
+    """Apply changes, enforcing the rules of docs/BEHAVIOUR.md §1 (type and company changes).
+
+    `row_version`: the contact's version when the edit form was opened; a save since then refuses this one.
+    """
     m2m = {name: fields.pop(name) for name in CONTACT_M2M if name in fields}
     stored = Contact.objects.select_for_update().get(pk=contact.pk)
+    ensure_version(stored, row_version, what=f"Contact {stored.no}")
     new_type = fields.get("type", stored.type)
     if new_type != stored.type and stored.interaction_entries.exists():
         raise ValidationError(
@@ -59,6 +64,7 @@ def contact_update(contact: Contact, *, user=None, **fields: Any) -> Contact:
     for name, value in fields.items():
         setattr(contact, name, value)
     _check_company(contact)
+    contact.row_version = stored.row_version + 1
     contact.full_clean()
     contact.save()
     for name, values in m2m.items():

@@ -79,7 +79,9 @@ def contact_edit(request, pk: int):
     form = ContactForm(request.POST or None, instance=contact)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(Contact.objects.get(pk=pk), user=request.user, **form.service_fields())
+            services.contact_update(
+                Contact.objects.get(pk=pk), user=request.user, row_version=form.edit_version(), **form.service_fields()
+            )
         except ValidationError as error:
             add_service_error(form, error, fields={"company": "company_no"})
         else:

@@ -75,6 +75,7 @@ def _document_form(request, *, document: SalesDocument | None):
                     SalesDocument.objects.get(pk=document.pk),
                     user=request.user,
                     lines=formset.lines(),
+                    row_version=form.edit_version(),
                     **form.service_fields(),
                 )
                 messages.success(request, f"{saved} was saved.")
