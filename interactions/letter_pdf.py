@@ -112,7 +112,7 @@ def preview_response(docx: bytes, docx_filename: str) -> HttpResponse:
     makes (a warm one is well under the budget in docs/PERFORMANCE.md). Raises PdfConversionError."""
     pdf = docx_to_pdf(docx)
     response = HttpResponse(pdf, content_type=PDF_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(False, pdf_filename(docx_filename))
+    response["Content-Disposition"] = content_disposition_header(False, pdf_filename(docx_filename)) or "inline"
     response["Content-Length"] = str(len(pdf))
     response["Cache-Control"] = "private, no-store"
     return response

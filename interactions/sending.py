@@ -47,7 +47,7 @@ from crm.models import CorrespondenceType
 from . import letter_pdf
 from .emails import EML_CONTENT_TYPE, email_from_eml
 from .letters import render_letter
-from .models import DeliveryStatus, InteractionLogEntry
+from .models import DeliveryStatus, InteractionLogEntry, StoredDocument
 
 __all__ = [
     "entry_deliver",
@@ -148,13 +148,14 @@ def _letter_attachment(
 
 def _attaches_pdf(entry: InteractionLogEntry) -> bool:
     """Whether the entry's e-mail carries its Word letter as a PDF (its template's "attach as PDF")."""
+    template, letter = entry.template, entry.merge_template
     return (
-        entry.template is not None
-        and entry.template.attach_as_pdf
+        template is not None
+        and template.attach_as_pdf
         and entry.document_id is None
-        and entry.merge_template_id is not None
+        and letter is not None
         and entry.merge_values is not None
-        and not entry.merge_template.content_type.startswith("text/html")
+        and not letter.content_type.startswith("text/html")
     )
 
 
@@ -163,12 +164,16 @@ def _converted_letters(entries: list[InteractionLogEntry]) -> dict[int, bytes]:
     batch costs LibreOffice a fraction of converting each letter on its own (docs/PERFORMANCE.md). Empty where
     LibreOffice is missing, or when the batch fails: each letter is then converted (or refused, with the reason
     on its entry) as it is sent."""
-    wanted = [entry for entry in entries if _attaches_pdf(entry) and entry.contact_id and entry.contact.email]
+    wanted: dict[int, tuple[StoredDocument, dict]] = {}
+    for entry in entries:
+        contact, letter = entry.contact, entry.merge_template
+        if _attaches_pdf(entry) and contact is not None and contact.email and letter is not None:
+            wanted[entry.pk] = (letter, entry.merge_values or {})
     if len(wanted) < 2 or not letter_pdf.is_available():
         return {}
     try:
-        letters = [render_letter(entry.merge_template, entry.merge_values)[0] for entry in wanted]
-        return dict(zip((entry.pk for entry in wanted), letter_pdf.letters_to_pdfs(letters), strict=True))
+        letters = [render_letter(letter, values)[0] for letter, values in wanted.values()]
+        return dict(zip(wanted, letter_pdf.letters_to_pdfs(letters), strict=True))
     except Exception as error:  # noqa: BLE001 - the send of each entry retries it and records what failed
         logger.warning("Converting a batch of %s letters to PDF failed (%s); one at a time instead", len(wanted), error)
         return {}

@@ -167,9 +167,9 @@ class LibreOfficeConverter:
 
     def _convert(self, docx: bytes, *, timeout: float, destinations: bool = False) -> bytes:
         with self._lock:
-            self._ensure_started()
-            source = os.path.join(self._directory, "letter.docx")
-            target = os.path.join(self._directory, "letter.pdf")
+            directory = self._ensure_started()
+            source = os.path.join(directory, "letter.docx")
+            target = os.path.join(directory, "letter.pdf")
             with open(source, "wb") as handle:
                 handle.write(docx)
             try:
@@ -248,19 +248,21 @@ class LibreOfficeConverter:
 
     # --- the LibreOffice process -----------------------------------------------------------------------------
 
-    def _ensure_started(self) -> None:
+    def _ensure_started(self) -> str:
+        """Start LibreOffice unless it runs; returns the converter's working directory."""
         if self._process is not None and self._pid != os.getpid():
             self._process, self._directory = None, None  # the parent's: leave it alone
-        if self._process is not None and self._process.poll() is None:
-            return
+        if self._process is not None and self._directory is not None and self._process.poll() is None:
+            return self._directory
         self._stop()
-        if not libreoffice_available(self.soffice, self.python):
+        python, soffice = shutil.which(self.python), shutil.which(self.soffice)
+        if not python or not soffice or not libreoffice_available(self.soffice, self.python):
             raise PdfConversionError("PDF conversion is not available on this server (LibreOffice is not installed).")
-        self._directory = tempfile.mkdtemp(prefix="crm-pdf-")
-        profile = Path(self._directory, "profile").as_uri()
+        directory = self._directory = tempfile.mkdtemp(prefix="crm-pdf-")
+        profile = Path(directory, "profile").as_uri()
         self._buffer = b""
         self._process = subprocess.Popen(
-            [shutil.which(self.python), str(BRIDGE), shutil.which(self.soffice), profile],
+            [python, str(BRIDGE), soffice, profile],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -272,18 +274,27 @@ class LibreOfficeConverter:
         if not answer.get("ok"):
             self._stop()
             raise PdfConversionError(f"LibreOffice did not start: {answer.get('error')}")
+        return directory
+
+    def _pipes(self) -> tuple:
+        """The running bridge's stdin and stdout."""
+        process = self._process
+        if process is None or process.stdin is None or process.stdout is None:
+            raise PdfConversionError("LibreOffice is not running.")
+        return process.stdin, process.stdout
 
     def _ask(self, request: dict, timeout: float) -> dict:
+        stdin, _stdout = self._pipes()
         try:
-            self._process.stdin.write((json.dumps(request) + "\n").encode())
-            self._process.stdin.flush()
+            stdin.write((json.dumps(request) + "\n").encode())
+            stdin.flush()
         except (BrokenPipeError, OSError):
             self._stop()
             raise PdfConversionError("LibreOffice stopped unexpectedly; the next conversion starts it again.")
         return self._read_answer(time.monotonic() + timeout, "convert the letter", timeout=timeout)
 
     def _read_answer(self, deadline: float, doing: str, *, timeout: float | None = None) -> dict:
-        stdout = self._process.stdout
+        _stdin, stdout = self._pipes()
         with selectors.DefaultSelector() as selector:
             selector.register(stdout, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
@@ -303,7 +314,7 @@ class LibreOfficeConverter:
     def _stop(self, *, graceful: bool = True) -> None:
         process, self._process = self._process, None
         if process is not None and self._pid == os.getpid():
-            if graceful and process.poll() is None:
+            if graceful and process.poll() is None and process.stdin is not None:
                 try:
                     process.stdin.close()  # the bridge shuts LibreOffice down when its input ends …
                     process.wait(timeout=5)
@@ -357,10 +368,13 @@ def _split_at_destinations(pdf: bytes, letters: int) -> list[bytes] | None:
     starts: dict[int, int] = {}
     for name, destination in reader.named_destinations.items():
         match = _DESTINATION_RE.match(str(name))
-        if match:
-            starts[int(match.group(1))] = reader.get_destination_page_number(destination)
-    pages = [starts.get(index) for index in range(letters)]
-    if None in pages or pages[0] != 0 or any(later <= earlier for earlier, later in itertools.pairwise(pages)):
+        page = reader.get_destination_page_number(destination) if match else None
+        if match and page is not None:
+            starts[int(match.group(1))] = page
+    if sorted(starts) != list(range(letters)):
+        return None
+    pages = [starts[index] for index in range(letters)]
+    if pages[0] != 0 or any(later <= earlier for earlier, later in itertools.pairwise(pages)):
         return None
     pieces = []
     for index, first in enumerate(pages):

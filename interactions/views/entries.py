@@ -136,8 +136,8 @@ def entry_detail(request, pk: int):
         {
             "entry": entry,
             # "Preview (PDF)": a printed PDF as it is, a Word letter converted where LibreOffice is installed.
-            "document_is_pdf": bool(stored) and stored.content_type == letter_pdf.PDF_CONTENT_TYPE,
-            "document_is_word": bool(stored) and letter_pdf.is_word_letter(stored.filename, stored.content_type),
+            "document_is_pdf": stored is not None and stored.content_type == letter_pdf.PDF_CONTENT_TYPE,
+            "document_is_word": stored is not None and letter_pdf.is_word_letter(stored.filename, stored.content_type),
             "pdf_available": letter_pdf.is_available(),
             "pdf_unavailable_message": letter_pdf.PDF_UNAVAILABLE_MESSAGE,
             "uncancel_blocked": uncancel_blocked,
