@@ -6,6 +6,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from crm.ids import parse_id
 from crm.models import Contact, CorrespondenceType, Salesperson
 
 from .letters import attachment_kind
@@ -199,9 +200,8 @@ class BulkActionForm(forms.Form):
     def clean_ids(self) -> list[int]:
         ids: list[int] = []
         for raw in self._raw_ids:
-            try:
-                value = int(raw)
-            except (TypeError, ValueError):
+            value = parse_id(raw)
+            if value is None:
                 raise forms.ValidationError(f"“{raw}” is not an entry number.")
             if value not in ids:
                 ids.append(value)  # keeps the order of the page: "switch" looks at the first selected row

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from crm.filters import describe_criteria
+from crm.ids import parse_id
 from crm.models import CorrespondenceType
 from interactions.letters import resolve_correspondence_type, template_has_letter
 from interactions.models import InteractionTemplate, LoggedSegment
@@ -73,8 +74,7 @@ def _described(steps: Iterable, *, done: bool) -> list[tuple[object, str]]:
 
 
 def _logged_id(step) -> int | None:
-    value = str((step.criteria or {}).get("logged_segment", ""))
-    return int(value) if value.isdigit() else None
+    return parse_id(str((step.criteria or {}).get("logged_segment", "")))
 
 
 def _describe(step, logged_nos: dict[int, str], *, done: bool) -> str:

@@ -11,6 +11,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_service_error, download_response, require_perm
+from crm.ids import parse_id
 from crm.models import Contact
 from crm.privacy import privacy_blocked_message
 
@@ -25,9 +26,10 @@ def _page_contact(request) -> Contact | None:
     raw = request.GET.get("contact", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = parse_id(raw)
+    if pk is None:
         raise Http404("No such contact.")
-    return get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=int(raw))
+    return get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=pk)
 
 
 def _render(request, form, contact, status=200):
