@@ -22,6 +22,7 @@ from docx.shared import Pt, RGBColor
 from crm.models import Contact
 from interactions.models import (
     Evaluation,
+    InteractionDailyTotal,
     InteractionGroup,
     InteractionLogEntry,
     InteractionTemplate,
@@ -274,5 +275,9 @@ def seed(stdout, *, entries: int) -> None:
             )
         with transaction.atomic():
             InteractionLogEntry.objects.bulk_create(rows, batch_size=BATCH)
+            # bulk_create skips InteractionLogEntry.save: the statistics' daily totals count the batch here.
+            InteractionDailyTotal.objects.add_entries(
+                InteractionLogEntry.objects.filter(pk__in=[row.pk for row in rows], canceled=False)
+            )
         created += size
     stdout.write(f"  {created} interaction log entries added ({existing + created} demo entries in all)")

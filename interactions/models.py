@@ -6,8 +6,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models, router, transaction
+from django.db.models import Count, F, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.db.models.sql import UpdateQuery
 from django.urls import reverse
 
 from crm.models import Contact, CorrespondenceType, SalesDocument, Salesperson
@@ -269,6 +271,118 @@ class LoggedSegment(models.Model):
         return reverse("segments:logged_segment_detail", args=[self.pk])
 
 
+class InteractionDailyTotalManager(models.Manager):
+    def add_entries(self, entries, *, sign: int = 1) -> None:
+        """Add (sign 1) or take away (sign -1) these log entries' figures, inside the caller's transaction.
+
+        One INSERT … SELECT … GROUP BY with ON CONFLICT DO UPDATE (PostgreSQL and SQLite ≥ 3.24 both have it):
+        the entries are aggregated by the database, never loaded. The caller passes exactly the entries whose
+        counted state changes (new and not canceled, or switching canceled).
+        """
+        if sign not in (1, -1):
+            raise ValueError("sign must be 1 or -1")
+        grouped = (
+            entries.order_by()
+            .values(
+                day=F("date"), template_key=Coalesce("template_id", Value(0)), group_key=Coalesce("group_id", Value(0))
+            )
+            .annotate(
+                n=Count("id"),
+                amount=Coalesce(Sum("cost"), Value(Decimal("0"))),
+                minutes=Coalesce(Sum("duration_minutes"), Value(0)),
+            )
+        )
+        select, params = grouped.query.sql_with_params()
+        db = router.db_for_write(self.model)
+        connection = connections[db]
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        count, cost, minutes = quote("count"), quote("cost"), quote("duration_minutes")
+        sql = (
+            f"INSERT INTO {table} ({quote('date')}, {quote('template_key')}, {quote('group_key')}, {count}, {cost}, "
+            f"{minutes}) SELECT s.day, s.template_key, s.group_key, %s * s.n, %s * s.amount, %s * s.minutes "
+            # WHERE true: SQLite needs a WHERE clause before an upsert's ON CONFLICT after a SELECT.
+            f"FROM ({select}) s WHERE 1 = 1 "
+            f"ON CONFLICT ({quote('date')}, {quote('template_key')}, {quote('group_key')}) DO UPDATE SET "
+            f"{count} = {table}.{count} + excluded.{count}, {cost} = {table}.{cost} + excluded.{cost}, "
+            f"{minutes} = {table}.{minutes} + excluded.{minutes}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [sign, sign, sign, *params])
+
+    def switch_canceled(self, entries, *, canceled: bool, **values) -> int:
+        """UPDATE these entries' canceled flag (and `values`) where it differs, and the totals by what changed.
+
+        Returns how many entries changed. The totals must follow exactly the rows the UPDATE changes. On
+        PostgreSQL that is one statement (a data-modifying WITH: the UPDATE's RETURNING rows are grouped into the
+        upsert), so an entry committed by someone else between two statements cannot be switched without being
+        counted. SQLite takes the write lock at BEGIN (transaction_mode IMMEDIATE, crm/settings.py): nothing else
+        writes between the two statements there.
+        """
+        changing = entries.exclude(canceled=canceled)
+        sign = -1 if canceled else 1
+        db = router.db_for_write(InteractionLogEntry)
+        connection = connections[db]
+        if connection.vendor != "postgresql":
+            self.add_entries(changing, sign=sign)
+            return changing.update(canceled=canceled, **values)
+        query = changing.query.chain(UpdateQuery)
+        query.add_update_values({"canceled": canceled, **values})
+        compiler = query.get_compiler(db)
+        compiler.pre_sql_setup()
+        update_sql, update_params = compiler.as_sql()
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        count, cost, minutes = quote("count"), quote("cost"), quote("duration_minutes")
+        day, template, group = quote("date"), quote("template_id"), quote("group_id")
+        sql = (
+            f"WITH changed AS ({update_sql} RETURNING {day}, {template}, {group}, {cost}, {minutes}), "
+            f"counted AS (INSERT INTO {table} ({day}, {quote('template_key')}, {quote('group_key')}, {count}, "
+            f"{cost}, {minutes}) SELECT {day}, COALESCE({template}, 0), COALESCE({group}, 0), %s * COUNT(*), "
+            f"%s * COALESCE(SUM({cost}), 0), %s * COALESCE(SUM({minutes}), 0) FROM changed GROUP BY 1, 2, 3 "
+            f"ON CONFLICT ({day}, {quote('template_key')}, {quote('group_key')}) DO UPDATE SET "
+            f"{count} = {table}.{count} + excluded.{count}, {cost} = {table}.{cost} + excluded.{cost}, "
+            f"{minutes} = {table}.{minutes} + excluded.{minutes} RETURNING 1) "
+            "SELECT (SELECT COUNT(*) FROM changed), (SELECT COUNT(*) FROM counted)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*update_params, sign, sign, sign])
+            return cursor.fetchone()[0]
+
+    def rebuild(self) -> None:
+        """Compute every row again from the log entries (after a raw bulk insert that bypassed add_entries)."""
+        self.all()._raw_delete(router.db_for_write(self.model))
+        self.add_entries(InteractionLogEntry.objects.filter(canceled=False))
+
+
+class InteractionDailyTotal(models.Model):
+    """Per day, interaction template and group: how many log entries are not canceled, their cost and duration.
+
+    The statistics page reads these rows instead of aggregating the log entries (docs/PERFORMANCE.md,
+    "Statistics"). Kept in step in the same transaction by whatever adds entries or switches their canceled flag
+    (InteractionLogEntry.save for a single new entry, the set-based services through `add_entries`); deleting
+    entries changes nothing, since only canceled entries are ever deleted. A key of 0 means no template / group
+    (0 rather than NULL so that the unique key, and with it ON CONFLICT, covers those rows too).
+    """
+
+    date = models.DateField()
+    template_key = models.BigIntegerField()
+    group_key = models.BigIntegerField()
+    count = models.BigIntegerField(default=0)
+    cost = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+    duration_minutes = models.BigIntegerField(default=0)
+
+    objects = InteractionDailyTotalManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["date", "template_key", "group_key"], name="idt_date_template_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date}: template {self.template_key}, group {self.group_key}: {self.count}"
+
+
 class InteractionLogEntryQuerySet(models.QuerySet):
     def active(self):
         return self.filter(canceled=False)
@@ -442,6 +556,14 @@ class InteractionLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"Entry {self.pk}: {self.description}"
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        # The statistics' daily totals (InteractionDailyTotal) count a new entry in the same transaction.
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+            super().save(*args, **kwargs)
+            if adding and not self.canceled:
+                InteractionDailyTotal.objects.add_entries(InteractionLogEntry.objects.filter(pk=self.pk))
 
     def get_absolute_url(self) -> str:
         return reverse("interactions:interaction_detail", args=[self.pk])

@@ -20,6 +20,7 @@ from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
 from ..models import (
     DeliveryStatus,
     Evaluation,
+    InteractionDailyTotal,
     InteractionGroup,
     InteractionLogEntry,
     InteractionTemplate,
@@ -94,8 +95,9 @@ def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
                         "Un-cancel the logged segment instead.",
                         code="logged_segment_canceled",
                     )
-        changed = queryset.exclude(canceled=canceled).update(
-            canceled=canceled, canceled_at=timezone.now(), canceled_by=user
+        # The statistics' daily totals change with the flag, in the same statement (see switch_canceled).
+        changed = InteractionDailyTotal.objects.switch_canceled(
+            queryset, canceled=canceled, canceled_at=timezone.now(), canceled_by=user
         )
         if changed:
             action = AuditEvent.Action.ENTRIES_CANCELED if canceled else AuditEvent.Action.ENTRIES_UNCANCELED

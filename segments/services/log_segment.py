@@ -15,7 +15,13 @@ from django.db.models import Q
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
 from crm.privacy import privacy_blocked_error
-from interactions.models import InteractionLogEntry, InteractionTemplate, InteractionTemplateLanguage, LoggedSegment
+from interactions.models import (
+    InteractionDailyTotal,
+    InteractionLogEntry,
+    InteractionTemplate,
+    InteractionTemplateLanguage,
+    LoggedSegment,
+)
 
 from ..models import LogJob, Segment, SegmentLine
 from ..tasks import run_log_job
@@ -38,7 +44,8 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
     3. Create the LoggedSegment.
     4. Insert one log entry per line with one INSERT … SELECT (`entries_insert`): every value resolved in
        SQL (line override, else header, else template), correspondence type per docs/BEHAVIOUR.md §3, language
-       per §4, the line's replacement letter and personal note carried onto the entry.
+       per §4, the line's replacement letter and personal note carried onto the entry. The statistics' daily
+       totals (InteractionDailyTotal) count the new entries with one grouped upsert.
     5. With `send`: refuse if an e-mail entry's contact has no e-mail address (the transaction rolls back).
        Without it, such lines were logged with a blank correspondence type (§3).
     6. Delete the worksheet: its history, steps, lines and header.
@@ -59,6 +66,7 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
         )
         count = entries_insert(segment, logged, user=user, send=send)  # 4.
         _refuse_blocked_contacts(segment, inserted=count)
+        InteractionDailyTotal.objects.add_entries(InteractionLogEntry.objects.filter(logged_segment=logged))
         if send:  # 5.
             _check_email_addresses(logged)
         delete_worksheet(segment)  # 6.

@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm.audit import audit_record
 from crm.jobs.stale import background_job_fail_if_stale
 from crm.models import AuditEvent
-from interactions.models import InteractionLogEntry, LoggedSegment
+from interactions.models import InteractionDailyTotal, InteractionLogEntry, LoggedSegment
 from interactions.services import log_entries_queue_resend
 
 from ..models import LogJob, Segment
@@ -62,10 +62,11 @@ def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool
                 f"Logged segment {locked.pk} is already {state}; nothing was changed.", code="unchanged"
             )
         LoggedSegment.objects.filter(pk=locked.pk).update(canceled=canceled, canceled_at=now, canceled_by=user)
-        changed = (
-            InteractionLogEntry.objects.filter(logged_segment=locked)
-            .exclude(canceled=canceled)
-            .update(canceled=canceled, canceled_at=now, canceled_by=user)
+        changed = InteractionDailyTotal.objects.switch_canceled(
+            InteractionLogEntry.objects.filter(logged_segment=locked),
+            canceled=canceled,
+            canceled_at=now,
+            canceled_by=user,
         )
         action = AuditEvent.Action.LOGGED_SEGMENT_CANCELED if canceled else AuditEvent.Action.LOGGED_SEGMENT_UNCANCELED
         audit_record(action, user=user, obj=locked, count=changed, segment_no=locked.segment_no)
