@@ -8,7 +8,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import QuerySet
 from django.db.models.fields.related import ForeignObjectRel, ManyToManyRel
 from django.utils import timezone
@@ -44,6 +44,13 @@ __all__ = [
 NAMED_IN_MESSAGES = 10
 # Stored documents are checked for remaining references in chunks of this many ids (bound parameters).
 DOCUMENT_CHUNK = 500
+# From this share of the log entries on, deleting canceled entries drops the table's indexes, deletes and builds
+# them again, instead of taking each row out of every index (docs/PERFORMANCE.md, "Deleting canceled entries").
+# Per database vendor; None: never. PostgreSQL keeps the plain DELETE whatever the share: DROP INDEX there locks
+# the table against readers until the commit, while the plain DELETE lets them read (and it is fast there).
+REBUILD_INDEXES_FROM_SHARE = {"sqlite": 0.3, "postgresql": None}
+# ... and only from this many entries: below it either way is quick, and a schema change is not worth it.
+REBUILD_INDEXES_MIN_ROWS = 50_000
 
 
 def _entries_queryset(entries) -> QuerySet:
@@ -262,6 +269,37 @@ def _detach_references_to_entries(doomed: QuerySet) -> None:
             )
 
 
+def _delete_entries(doomed: QuerySet) -> int:
+    """DELETE the doomed entries (inside the caller's transaction), rebuilding the indexes for a large share."""
+    db = router.db_for_write(InteractionLogEntry)
+    threshold = REBUILD_INDEXES_FROM_SHARE.get(connections[db].vendor)
+    if threshold is None:
+        return doomed._raw_delete(db)
+    doomed_count = doomed.count()
+    total = InteractionLogEntry.objects.using(db).count()
+    if doomed_count < max(REBUILD_INDEXES_MIN_ROWS, 1) or doomed_count < threshold * total:
+        return doomed._raw_delete(db)
+    return _delete_rebuilding_indexes(doomed, db=db)
+
+
+def _delete_rebuilding_indexes(doomed: QuerySet, *, db: str) -> int:
+    """Drop the log entries' indexes (Meta.indexes), DELETE, create them again: building an index over the rows
+    that stay is one sort, where the plain DELETE takes each doomed row out of every index one by one."""
+    connection = connections[db]
+    model = InteractionLogEntry
+    # Not entered: only used to render the CREATE INDEX statements (entering it is not allowed inside a
+    # transaction on SQLite, and no schema change other than these statements is made).
+    editor = connection.schema_editor()
+    statements = [str(index.create_sql(model, editor)) for index in model._meta.indexes]
+    with connection.cursor() as cursor:
+        for index in model._meta.indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(index.name)}")
+        deleted = doomed._raw_delete(db)
+        for statement in statements:
+            cursor.execute(statement)
+    return deleted
+
+
 def _delete_orphaned_documents(candidate_ids: set[int]) -> list[str]:
     """Delete those candidate StoredDocuments that nothing references any more; returns their file names."""
     references = _references_to(StoredDocument)
@@ -322,6 +360,9 @@ def log_entries_delete_canceled(
     1. Resolve the arguments (unknown codes, bad dates → ValidationError, nothing deleted).
     2. Note the stored documents the doomed entries use (their ids only).
     3. Detach or delete whatever points at the entries, then one raw DELETE (no rows loaded, no per-row signals).
+       When the doomed entries are a large share of the table (REBUILD_INDEXES_FROM_SHARE), the table's indexes
+       are dropped before the DELETE and built again after it, in the same transaction: same rows deleted, same
+       locks (SQLite's write lock is the whole database either way), and much less work for a large share.
     4. Delete the noted documents nothing references any more; their files go after commit, so a rollback never
        leaves rows pointing at missing files.
     """
@@ -343,7 +384,7 @@ def log_entries_delete_canceled(
                 doomed.exclude(**{column: None}).order_by().values_list(column, flat=True).distinct().iterator()
             )
         _detach_references_to_entries(doomed)
-        deleted = doomed._raw_delete(router.db_for_write(InteractionLogEntry))
+        deleted = _delete_entries(doomed)
         if deleted:
             audit_record(AuditEvent.Action.ENTRIES_DELETED, user=user, count=deleted)
         if candidates:

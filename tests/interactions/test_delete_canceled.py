@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from interactions.models import InteractionLogEntry, StoredDocument
+from interactions.services import entries as entries_service
 from interactions.services import log_entries_delete_canceled
 from interactions.storage import store_document
 from tests.factories import (
@@ -249,3 +250,77 @@ def test_bad_arguments_exit_with_a_non_zero_status_from_the_shell(tmp_path):
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == ["CommandError: Before: “not-a-date” is not a date. Use YYYY-MM-DD."]
+
+
+# --- the two ways of deleting: row by row out of every index, or rebuilding the indexes -----------------------
+
+
+@pytest.fixture(params=["plain delete", "indexes rebuilt"])
+def delete_path(request, monkeypatch):
+    """Forces one way whatever the share (docs/PERFORMANCE.md: the share decides on a real table)."""
+    rebuild = request.param == "indexes rebuilt"
+    monkeypatch.setattr(entries_service, "REBUILD_INDEXES_MIN_ROWS", 0)
+    monkeypatch.setattr(entries_service, "REBUILD_INDEXES_FROM_SHARE", {connection.vendor: 0.0 if rebuild else None})
+    return rebuild
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, InteractionLogEntry._meta.db_table)
+    return {name for name, info in constraints.items() if info["index"] and not info["primary_key"]}
+
+
+def test_both_ways_delete_the_same_entries_and_documents_and_keep_every_index(marketer, delete_path):
+    template = InteractionTemplateFactory(code="CALL")
+    orphan, shared = _document("orphan"), _document("shared")
+    doomed = [
+        InteractionLogEntryFactory(canceled=True, template=template, document=orphan),
+        InteractionLogEntryFactory(canceled=True, template=template, document=shared),
+    ]
+    kept = [
+        InteractionLogEntryFactory(canceled=False, template=template, document=shared),
+        InteractionLogEntryFactory(canceled=True),  # another template: the filter leaves it
+        InteractionLogEntryFactory(canceled=False),
+    ]
+    indexes_before = _index_names()
+    assert {index.name for index in InteractionLogEntry._meta.indexes} <= indexes_before
+
+    with CaptureQueriesContext(connection) as queries:
+        assert log_entries_delete_canceled(user=marketer, template="CALL") == 2
+
+    dropped = [q["sql"] for q in queries if q["sql"].startswith("DROP INDEX")]
+    assert len(dropped) == (len(InteractionLogEntry._meta.indexes) if delete_path else 0)
+    assert set(InteractionLogEntry.objects.values_list("pk", flat=True)) == {entry.pk for entry in kept}
+    assert not InteractionLogEntry.objects.filter(pk__in=[entry.pk for entry in doomed]).exists()
+    assert set(StoredDocument.objects.values_list("pk", flat=True)) == {shared.pk}
+    assert _index_names() == indexes_before
+
+
+def test_a_refused_delete_changes_nothing_either_way(marketer, delete_path):
+    InteractionLogEntryFactory.create_batch(2, canceled=True)
+    indexes_before = _index_names()
+    with pytest.raises(ValidationError):
+        log_entries_delete_canceled(user=marketer, template="NOPE")
+    assert InteractionLogEntry.objects.count() == 2
+    assert _index_names() == indexes_before
+
+
+def test_a_small_share_or_a_small_number_keeps_the_plain_delete(marketer, monkeypatch):
+    monkeypatch.setattr(entries_service, "REBUILD_INDEXES_MIN_ROWS", 3)
+    monkeypatch.setattr(entries_service, "REBUILD_INDEXES_FROM_SHARE", {connection.vendor: 0.5})
+    InteractionLogEntryFactory.create_batch(2, canceled=True)
+    InteractionLogEntryFactory.create_batch(2, canceled=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert log_entries_delete_canceled(user=marketer) == 2  # half the table, but fewer than 3
+    assert not [q for q in queries if q["sql"].startswith("DROP INDEX")]
+
+    InteractionLogEntryFactory.create_batch(3, canceled=True)
+    InteractionLogEntryFactory.create_batch(2, canceled=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert log_entries_delete_canceled(user=marketer) == 3  # 3 of 7: under half
+    assert not [q for q in queries if q["sql"].startswith("DROP INDEX")]
+
+    InteractionLogEntryFactory.create_batch(5, canceled=True)
+    with CaptureQueriesContext(connection) as queries:
+        assert log_entries_delete_canceled(user=marketer) == 5  # 5 of 9: over half
+    assert [q for q in queries if q["sql"].startswith("DROP INDEX")]
