@@ -293,22 +293,34 @@ class InteractionDailyTotalManager(models.Manager):
             )
         )
         select, params = grouped.query.sql_with_params()
-        db = router.db_for_write(self.model)
-        connection = connections[db]
+        # WHERE 1 = 1: SQLite needs a WHERE clause before an upsert's ON CONFLICT after a SELECT.
+        self._upsert(
+            "SELECT s.day, s.template_key, s.group_key, %s * s.n, %s * s.amount, %s * s.minutes "
+            f"FROM ({select}) s WHERE 1 = 1",
+            [sign, sign, sign, *params],
+        )
+
+    def add_figures(self, *, date, template_id, group_id, count: int, cost, duration_minutes: int) -> None:
+        """Add figures worked out by the caller (entries it just wrote, all alike), inside its transaction."""
+        self._upsert(
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [date, template_id or 0, group_id or 0, count, Decimal(cost), duration_minutes],
+        )
+
+    def _upsert(self, rows_sql: str, params: list) -> None:
+        """INSERT the rows (date, template key, group key, count, cost, minutes), adding to existing rows."""
+        connection = connections[router.db_for_write(self.model)]
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         count, cost, minutes = quote("count"), quote("cost"), quote("duration_minutes")
+        key = f"{quote('date')}, {quote('template_key')}, {quote('group_key')}"
         sql = (
-            f"INSERT INTO {table} ({quote('date')}, {quote('template_key')}, {quote('group_key')}, {count}, {cost}, "
-            f"{minutes}) SELECT s.day, s.template_key, s.group_key, %s * s.n, %s * s.amount, %s * s.minutes "
-            # WHERE true: SQLite needs a WHERE clause before an upsert's ON CONFLICT after a SELECT.
-            f"FROM ({select}) s WHERE 1 = 1 "
-            f"ON CONFLICT ({quote('date')}, {quote('template_key')}, {quote('group_key')}) DO UPDATE SET "
-            f"{count} = {table}.{count} + excluded.{count}, {cost} = {table}.{cost} + excluded.{cost}, "
-            f"{minutes} = {table}.{minutes} + excluded.{minutes}"
+            f"INSERT INTO {table} ({key}, {count}, {cost}, {minutes}) {rows_sql} "
+            f"ON CONFLICT ({key}) DO UPDATE SET {count} = {table}.{count} + excluded.{count}, "
+            f"{cost} = {table}.{cost} + excluded.{cost}, {minutes} = {table}.{minutes} + excluded.{minutes}"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [sign, sign, sign, *params])
+            cursor.execute(sql, params)
 
     def switch_canceled(self, entries, *, canceled: bool, **values) -> int:
         """UPDATE these entries' canceled flag (and `values`) where it differs, and the totals by what changed.
@@ -560,7 +572,8 @@ class InteractionLogEntry(models.Model):
     def save(self, *args, **kwargs):
         adding = self._state.adding
         # The statistics' daily totals (InteractionDailyTotal) count a new entry in the same transaction.
-        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self), instance=self)):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
             super().save(*args, **kwargs)
             if adding and not self.canceled:
                 InteractionDailyTotal.objects.add_entries(InteractionLogEntry.objects.filter(pk=self.pk))

@@ -8,9 +8,19 @@ from django.db.models import Count, Sum
 
 from interactions import selectors
 from interactions.models import InteractionDailyTotal, InteractionLogEntry
-from interactions.services import interaction_create, log_entries_delete_canceled, log_entries_set_canceled
+from interactions.services import (
+    cover_sheets_log,
+    interaction_create,
+    log_entries_delete_canceled,
+    log_entries_set_canceled,
+)
 from segments.services import logged_segment_set_canceled, segment_log
-from tests.factories import InteractionLogEntryFactory, InteractionTemplateFactory, PersonFactory
+from tests.factories import (
+    InteractionLogEntryFactory,
+    InteractionTemplateFactory,
+    InteractionTemplateSetupFactory,
+    PersonFactory,
+)
 from tests.segments.logging_helpers import segment_with_lines
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +77,15 @@ def test_an_interaction_created_on_the_page_is_counted(salesperson_user):
     interaction_create(contact=PersonFactory(), template=template, description="Visit", user=salesperson_user)
     assert kept_totals() == recounted_totals()
     assert selectors.statistics_totals().count == 1
+
+
+def test_cover_sheets_logged_for_several_contacts_are_counted(salesperson_user):
+    template = InteractionTemplateFactory(code="COVERSH", unit_cost=Decimal("0.80"), unit_duration_minutes=2)
+    InteractionTemplateSetupFactory(event="cover_sheet", template=template)
+    assert cover_sheets_log([PersonFactory().pk for _ in range(3)], user=salesperson_user) == 3
+    assert kept_totals() == recounted_totals()
+    totals = selectors.statistics_totals()
+    assert (totals.count, totals.cost, totals.duration_minutes) == (3, Decimal("2.40"), 6)
 
 
 def test_canceling_and_un_canceling_entries_takes_them_out_and_puts_them_back(entries, salesperson_user):
