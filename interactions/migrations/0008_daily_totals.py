@@ -40,7 +40,7 @@ def fill_daily_totals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interactions", "0006_entry_references_without_db_constraints"),
+        ("interactions", "0007_template_attach_as_pdf"),
     ]
 
     operations = [
