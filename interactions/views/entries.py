@@ -1,6 +1,7 @@
 """The Interaction Log Entries page: list, detail, bulk actions, CSV export, delete canceled entries."""
 
 import csv
+import re
 from decimal import Decimal
 
 from django.contrib import messages
@@ -235,11 +236,14 @@ CSV_COLUMNS = [
     ("Created at", "created_at"),
 ]
 EXPORT_SORTS = {"id", "-id", "date", "-date", "description", "-description", "entry_no", "-entry_no"}
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A formula starts a cell: at the start of the text, or after any character a spreadsheet may split cells on
+# (Excel in German and French locales splits on `;`, others on `,`, tab or `|`), optionally after spaces.
+FORMULA_START = re.compile(r"(^|[,;\t\r\n|])( *)(?=[=+\-@\t\r])")
 
 
 def csv_safe(value) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection): text starting with = + - @ gets a quote."""
+    """A cell a spreadsheet will not run as a formula (CSV injection, docs/SECURITY.md): every = + - @ tab or CR
+    that could start a cell, at the start or after a separator, gets a quote in front (`x;=cmd` → `x;'=cmd`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -248,8 +252,7 @@ def csv_safe(value) -> str:
         return str(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return FORMULA_START.sub(r"\1\2'", str(value))
 
 
 class _Echo:
@@ -270,7 +273,8 @@ def export_csv(request):
     sort = sort.replace("entry_no", "id")
     ordering = (sort, "-id" if sort.startswith("-") else "id") if sort.lstrip("-") != "id" else (sort,)
     rows = filterset.qs.order_by(*ordering).values_list(*[field for _, field in CSV_COLUMNS])
-    writer = csv.writer(_Echo())
+    # Every cell quoted: a separator inside a value stays inside its cell for readers that honour quotes.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def stream():
         yield "\ufeff"  # so spreadsheet programs read UTF-8

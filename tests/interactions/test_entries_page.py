@@ -484,7 +484,33 @@ def test_csv_safe_leaves_numbers_and_plain_text_alone():
     assert csv_safe(12) == "12"
     assert csv_safe(None) == ""
     assert csv_safe(True) == "yes"
-    assert csv_safe("\t=1") == "'\t=1"
+    assert csv_safe("\t=1") == "'\t'=1"  # the tab may split the cell: both halves are neutralised
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("x;=cmd|' /C calc'!A0", "x;'=cmd|' /C calc'!A0"),  # Excel in German and French locales splits on ;
+        ("Smith, =1+1", "Smith, '=1+1"),
+        ("a|@SUM(A1)", "a|'@SUM(A1)"),
+        ("line one\n+line two", "line one\n'+line two"),
+        ("Call back - urgent", "Call back - urgent"),
+        ("Meyer; Schulz", "Meyer; Schulz"),
+    ],
+)
+def test_csv_safe_neutralises_a_formula_after_any_separator(value, safe):
+    assert csv_safe(value) == safe
+
+
+def test_the_csv_export_quotes_every_cell_and_neutralises_a_formula_after_a_semicolon(viewer_client):
+    InteractionLogEntryFactory(description="x;=cmd|' /C calc'!A0")
+    content = b"".join(viewer_client.get("/interactions/export.csv").streaming_content).decode("utf-8-sig")
+    assert "\"x;'=cmd|' /C calc'!A0\"" in content
+    header = content.splitlines()[0]
+    assert header.startswith('"Entry no.","Date"')
+    # Split the way Excel does in a German locale: no piece starts a formula.
+    pieces = [piece.strip('"') for line in content.splitlines()[1:] for piece in line.split(";")]
+    assert not [piece for piece in pieces if piece[:1] in ("=", "+", "@")]
 
 
 def test_an_invalid_filter_on_export_goes_back_to_the_page_with_the_error(viewer_client):
