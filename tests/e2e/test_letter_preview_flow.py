@@ -26,7 +26,9 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "let
 def test_a_marketer_previews_a_lines_letter_as_a_pdf_in_the_browser(page, marketer):
     template = InteractionTemplateFactory(code="WELCOME", description="Welcome letter", language_code="en")
     template.attachment.save("welcome.docx", ContentFile(build_letter_docx()), save=True)
-    segment = SegmentFactory(template=template, description="Welcome", language_code="en")
+    # Fixed names (no generated ones), so the screenshot changes only when the letter does.
+    jane = SalespersonFactory(code="JANE", name="Jane Seller", email="jane@northwind.example")
+    segment = SegmentFactory(template=template, description="Welcome", language_code="en", salesperson=jane)
     hanse = CompanyFactory(name="Hanse Shipping", city="Hamburg", address="Am Sandtorkai 1", post_code="20457")
     PersonFactory(
         name="Ada Lovelace",
@@ -35,7 +37,7 @@ def test_a_marketer_previews_a_lines_letter_as_a_pdf_in_the_browser(page, market
         address="Am Sandtorkai 1",
         post_code="20457",
         salutation="Dear Ms Lovelace",
-        salesperson=SalespersonFactory(name="Jane Seller"),
+        salesperson=jane,
     )
     segment_add_contacts(segment, criteria={"city": "Hamburg", "type": "person"}, user=marketer)
     line = segment.lines.get()
