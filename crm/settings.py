@@ -96,6 +96,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A dead or unreachable database fails a request (and /healthz) within seconds instead of hanging a worker
+    # for the operating system's TCP timeout (issue 14, docs/SECURITY.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5")
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so two writers
     # queue on the busy timeout instead of failing with "database is locked" half-way through a transaction.

@@ -80,14 +80,25 @@ def test_the_health_check_answers_200_without_login_and_asks_the_database_once(c
 
 
 @pytest.mark.django_db
-def test_the_health_check_answers_503_when_the_database_is_down(client):
+def test_the_health_check_answers_503_when_the_database_is_down_and_keeps_the_reason_for_the_log(client, caplog):
     broken = mock.Mock()
-    broken.cursor.side_effect = OperationalError("connection refused")
-    with mock.patch("crm.views.health.connection", broken):
+    reason = 'connection to server at "db.internal" (10.0.0.5), port 5432 failed: role "crm" does not exist'
+    broken.cursor.side_effect = OperationalError(reason)
+    with mock.patch("crm.views.health.connection", broken), caplog.at_level(logging.ERROR, logger="crm.views.health"):
         response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "connection refused"}
+    assert response.json() == {"status": "error"}
+    assert "db.internal" not in response.content.decode()
+    assert any("db.internal" in (record.exc_text or str(record.exc_info)) for record in caplog.records)
+
+
+def test_a_postgresql_database_fails_fast_with_a_connect_timeout():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS']['connect_timeout'])"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://crm@db.invalid:5432/crm"}
+    assert manage("shell", "-c", code, **env).stdout.split()[-1] == "5"
+    env["DATABASE_CONNECT_TIMEOUT"] = "2"
+    assert manage("shell", "-c", code, **env).stdout.split()[-1] == "2"
 
 
 def request_lines(caplog) -> list[logging.LogRecord]:
