@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
+from .filenames import visible_filename
+
 
 def require_perm(request, perm: str) -> None:
     """403 unless the user holds the permission: never a half-done change."""
@@ -49,7 +51,7 @@ def safe_next(request, default: str, *, field: str = "next") -> str:
 def download_response(data: bytes, filename: str, content_type: str) -> HttpResponse:
     """A file the user downloads (a letter, an entry's document, a cover sheet): never cached by the browser."""
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Content-Disposition"] = content_disposition_header(True, visible_filename(filename))
     response["Content-Length"] = str(len(data))
     response["Cache-Control"] = "private, no-store"
     return response

@@ -7,6 +7,8 @@ import re
 import zipfile
 from collections.abc import Iterable
 
+from crm.filenames import visible_filename
+
 __all__ = ["zip_letters", "write_zip_letters", "letter_filename"]
 
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # reproducible archives
@@ -16,8 +18,9 @@ _MAX_STEM = 150  # leaves room for " (123)" and paths under common OS limits
 
 
 def _safe_name(name: str) -> str:
-    """File-system safe name; keeps the extension apart so truncation spares it."""
-    name = _UNSAFE_RE.sub("_", name).strip()
+    """File-system safe name; keeps the extension apart so truncation spares it. Invisible characters (bidi
+    controls from a contact's name) go first (crm/filenames.py)."""
+    name = _UNSAFE_RE.sub("_", visible_filename(name)).strip()
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
         stem, ext = name, ""

@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_validation_error, require_perm
+from crm.filenames import visible_filename
 from interactions import letter_pdf
 
 from .. import letters, services
@@ -105,7 +106,7 @@ def spooled_download(write, *, filename: str, content_type: str) -> FileResponse
         spool.close()
         raise
     spool.seek(0)
-    return FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)
+    return FileResponse(spool, as_attachment=True, filename=visible_filename(filename), content_type=content_type)
 
 
 def _letters_too_many(request, segment: Segment):
@@ -200,10 +201,10 @@ def segment_letter_job_download(request, pk: int, job_id: int):
     return FileResponse(
         job.document.file.open("rb"),
         as_attachment=True,
-        filename=job.filename,
+        filename=visible_filename(job.filename),
         content_type=job.document.content_type,
     )
 
 
 def _attachment(filename: str) -> str:
-    return content_disposition_header(as_attachment=True, filename=filename)
+    return content_disposition_header(as_attachment=True, filename=visible_filename(filename))

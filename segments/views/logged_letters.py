@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_validation_error, require_perm
+from crm.filenames import visible_filename
 from interactions.models import LoggedSegment
 
 from .. import logged_letters, services
@@ -117,7 +118,10 @@ def logged_segment_letter_job_download(request, pk: int, job_id: int):
         document__isnull=False,
     )
     return FileResponse(
-        job.document.file.open("rb"), as_attachment=True, filename=job.filename, content_type=job.document.content_type
+        job.document.file.open("rb"),
+        as_attachment=True,
+        filename=visible_filename(job.filename),
+        content_type=job.document.content_type,
     )
 
 

@@ -1,6 +1,10 @@
+from urllib.parse import unquote
+
 import pytest
 from django.core import mail
 
+from crm.filenames import visible_filename
+from interactions.merge.package import letter_filename
 from interactions.models import InteractionLogEntry
 from tests.factories import InteractionLogEntryFactory, InteractionTemplateFactory, PersonFactory, SalespersonFactory
 from tests.interactions.factories import docx_text, word_template
@@ -206,3 +210,22 @@ def test_the_document_download_is_the_stored_letter_byte_for_byte(sales_client, 
 
 def test_an_entry_without_document_has_no_download(viewer_client):
     assert viewer_client.get(f"/interactions/{InteractionLogEntryFactory().pk}/document/").status_code == 404
+
+
+BIDI_AND_FORMAT = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\ufeff\x07"
+
+
+def test_bidi_controls_in_a_contact_name_never_reach_the_download_file_name(sales_client):
+    # U+202E would show "Ada Lovelace‮xcod.exe" as "Ada Lovelaceexe.docx" in the browser's download bar.
+    person = PersonFactory(name=f"Ada{BIDI_AND_FORMAT} Lovelace\u202excod.exe", company=None)
+    response = sales_client.post(f"/interactions/new/preview/?contact={person.pk}", _form(person, word_template()))
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert "Ada Lovelacexcod.exe.docx" in disposition or "Ada Lovelacexcod.exe.docx" in unquote(disposition)
+    assert not [char for char in unquote(disposition) if char in BIDI_AND_FORMAT]
+
+
+def test_download_names_lose_control_and_format_characters():
+    assert visible_filename(f"Acme{BIDI_AND_FORMAT} - Ada.docx") == "Acme - Ada.docx"
+    assert visible_filename("Ünïcødé Straße – 東京.pdf") == "Ünïcødé Straße – 東京.pdf"
+    assert letter_filename("Acme\u202e Ltd", "Ada\u2066 Lovelace\u2069") == "Acme Ltd - Ada Lovelace.docx"
