@@ -69,8 +69,23 @@ def _start(soffice: str, profile_url: str):
                 process.kill()
                 raise RuntimeError(f"LibreOffice did not start within {STARTUP_SECONDS} s")
             time.sleep(0.05)
+    _block_external_links(context)
     desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
     return process, desktop
+
+
+def _block_external_links(context) -> None:
+    """Letters are uploaded by users: LibreOffice must not fetch what a letter links to (a picture "linked" to
+    http://internal-host/… would otherwise be requested from the server while converting; docs/SECURITY.md)."""
+    provider = context.ServiceManager.createInstanceWithContext(
+        "com.sun.star.configuration.ConfigurationProvider", context
+    )
+    settings = provider.createInstanceWithArguments(
+        "com.sun.star.configuration.ConfigurationUpdateAccess",
+        _props(nodepath="/org.openoffice.Office.Common/Security/Scripting"),
+    )
+    settings.setPropertyValue("BlockUntrustedRefererLinks", True)
+    settings.commitChanges()
 
 
 def _convert(desktop, source: str, target: str, destinations: bool) -> None:
@@ -78,7 +93,15 @@ def _convert(desktop, source: str, target: str, destinations: bool) -> None:
         uno.systemPathToFileUrl(source),
         "_blank",
         0,
-        _props(Hidden=True, ReadOnly=True, FilterName=DOCX_FILTER, UpdateDocMode=0, RepairPackage=False),
+        # No macros, no link updates (MacroExecutionMode 0: never; UpdateDocMode 0: no update).
+        _props(
+            Hidden=True,
+            ReadOnly=True,
+            FilterName=DOCX_FILTER,
+            UpdateDocMode=0,
+            MacroExecutionMode=0,
+            RepairPackage=False,
+        ),
     )
     if document is None:
         raise RuntimeError("LibreOffice could not open the letter as a Word document")

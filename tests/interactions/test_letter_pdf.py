@@ -4,10 +4,13 @@ The tests that convert need LibreOffice (Debian's libreoffice-writer-nogui and p
 installs when it runs as root) and are skipped with the reason where it is missing.
 """
 
+import http.server
 import io
 import os
+import re
 import signal
 import sys
+import threading
 import time
 import zipfile
 
@@ -76,6 +79,31 @@ def with_broken_content_types(docx: bytes) -> bytes:
         for item in source.infolist():
             target.writestr(item, b"<broken" if item.filename == "[Content_Types].xml" else source.read(item))
     return out.getvalue()
+
+
+def letter_with_linked_picture(url: str) -> bytes:
+    """A letter whose picture is not in the file but linked to `url` (Word's "Insert and link")."""
+    document = docx.Document()
+    document.add_paragraph("A letter with a linked picture")
+    document.add_picture(io.BytesIO(_ONE_PIXEL_PNG))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/_rels/document.xml.rels":
+                data = re.sub(rb'Target="media/image1\.png"', f'Target="{url}" TargetMode="External"'.encode(), data)
+            elif item.filename == "word/document.xml":
+                data = data.replace(b"r:embed=", b"r:link=")
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+_ONE_PIXEL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c63f8cfc0000003"
+    "010100c9fe92ef0000000049454e44ae426082"
+)
 
 
 def group_is_gone(process_group: int) -> bool:
@@ -155,6 +183,32 @@ def test_a_corrupt_docx_fails_with_a_clear_message_and_the_next_letter_still_con
     assert time.monotonic() - started < 30  # an answer, not a hang
 
     assert "Still fine" in pdf_text(letter_pdf.docx_to_pdf(letter_docx("Still fine")))
+
+
+@needs_libreoffice
+def test_libreoffice_does_not_fetch_what_a_letter_links_to():
+    requested = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requested.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/internal/secret.png"
+        pdf = letter_pdf.docx_to_pdf(letter_with_linked_picture(url))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert "A letter with a linked picture" in pdf_text(pdf)
+    assert requested == []
 
 
 @needs_libreoffice
