@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from .validators import AT_MOST_100, NOT_NEGATIVE, validate_plausible_date
 
 
 class CorrespondenceType(models.TextChoices):
@@ -224,11 +226,11 @@ class SalesDocument(models.Model):
     no = models.CharField("No.", max_length=20, unique=True, editable=False)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="sales_documents")
     salesperson = models.ForeignKey(Salesperson, null=True, blank=True, on_delete=models.SET_NULL)
-    date = models.DateField()
-    due_date = models.DateField(null=True, blank=True)
+    date = models.DateField(validators=[validate_plausible_date])
+    due_date = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     your_reference = models.CharField(max_length=60, blank=True)
     vat_percent = models.DecimalField(
-        "VAT %", max_digits=5, decimal_places=2, default=Decimal("20.00"), validators=[MinValueValidator(0)]
+        "VAT %", max_digits=5, decimal_places=2, default=Decimal("20.00"), validators=[NOT_NEGATIVE, AT_MOST_100]
     )
     printed_versions = models.PositiveIntegerField(
         default=0, editable=False, help_text="Versions printed so far (quotes, blanket orders and orders)."
@@ -274,8 +276,9 @@ class SalesDocumentLine(models.Model):
     document = models.ForeignKey(SalesDocument, on_delete=models.CASCADE, related_name="lines")
     line_no = models.PositiveIntegerField(default=0)
     description = models.CharField(max_length=200)
-    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"))
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    # Credit memos carry positive amounts too (the kind says which way the money goes): negatives are slips.
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("1"), validators=[NOT_NEGATIVE])
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE])
 
     class Meta:
         ordering = ["document", "line_no", "id"]

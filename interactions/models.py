@@ -13,6 +13,7 @@ from django.db.models.sql import UpdateQuery
 from django.urls import reverse
 
 from crm.models import Contact, CorrespondenceType, SalesDocument, Salesperson
+from crm.validators import validate_plausible_date
 
 from .validators import validate_template_attachment
 
@@ -433,7 +434,7 @@ class InteractionLogEntry(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    date = models.DateField()
+    date = models.DateField(validators=[validate_plausible_date])
     time = models.TimeField(null=True, blank=True)
     template = models.ForeignKey(
         InteractionTemplate,

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from crm.jobs.models import BackgroundJob
 from crm.models import Contact, CorrespondenceType, Salesperson
+from crm.validators import validate_plausible_date
 from interactions.models import InformationFlow, InitiatedBy, InteractionTemplate, LoggedSegment, StoredDocument
 from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
 
@@ -39,7 +40,7 @@ class Segment(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     language_code = models.CharField(max_length=10, blank=True)
     salesperson = models.ForeignKey(Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    date = models.DateField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     unit_cost = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
     )
@@ -93,7 +94,7 @@ class SegmentLineValues(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    date = models.DateField(null=True, blank=True)
+    date = models.DateField(null=True, blank=True, validators=[validate_plausible_date])
     unit_cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     unit_duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     # A validator, not max_length: full_clean() (so the services and forms) refuses a longer note, and on SQLite
