@@ -33,6 +33,7 @@ class SegmentTable(BaseTable):
 class SegmentLineTable(BaseTable):
     """The worksheet's lines. `resolver` (segments.selectors.LineResolver) gives the resolved values."""
 
+    line_no = tables.Column("Line", empty_values=(), orderable=False)
     contact_no = tables.Column("Contact no.", accessor="contact__no", orderable=False)
     name = tables.Column("Name", accessor="contact__name", orderable=False)
     company = tables.Column("Company", accessor="contact__company__name", orderable=False, default="")
@@ -47,6 +48,7 @@ class SegmentLineTable(BaseTable):
         model = SegmentLine
         fields = ()
         sequence = (
+            "line_no",
             "contact_no",
             "name",
             "company",
@@ -68,6 +70,13 @@ class SegmentLineTable(BaseTable):
         if cached is None:
             cached = record._resolved = self.resolver.resolve(record)
         return cached
+
+    def render_line_no(self, bound_row):
+        """The line's place on the worksheet, counted across pages (lines are shown in insertion order, which is
+        the order a step inserts them in: reference 2.4, scenario 32)."""
+        page = getattr(self, "page", None)
+        first = getattr(page, "first_row", 1) or 1
+        return f"{first + bound_row.row_counter:,}"
 
     def render_contact_no(self, record):
         return format_html('<a href="{}">{}</a>', record.contact.get_absolute_url(), record.contact.no)

@@ -83,15 +83,25 @@ def test_new_lines_have_no_overrides_so_they_follow_the_header(berlin_and_hambur
     )
 
 
-def test_lines_come_grouped_by_company_the_company_first_then_its_persons_by_name(marketer):
+def test_scenario_32_given_contacts_of_several_companies_when_added_then_lines_by_company_name_no_type_name(
+    marketer,
+):
+    # Given companies Zeta and Alpha (created in that order), two companies both named Twin, persons of Alpha
+    # created Zed first, and a person without a company,
     zeta = CompanyFactory(name="Zeta", city="Berlin")
     alpha = CompanyFactory(name="Alpha", city="Berlin")
     zed = PersonFactory(name="Zed", company=alpha, city="Berlin")
     amy = PersonFactory(name="Amy", company=alpha, city="Berlin")
+    twin_b = CompanyFactory(no="CT-B", name="Twin", city="Berlin")
+    twin_a = CompanyFactory(no="CT-A", name="Twin", city="Berlin")
+    bea = PersonFactory(name="Bea", company=twin_a, city="Berlin")
+    loner = PersonFactory(name="Loner", company=None, city="Berlin")
     segment = SegmentFactory()
+    # when they are added in one step,
     segment_add_contacts(segment, criteria={"city": "Berlin"}, user=marketer)
+    # then the lines follow company name, company no., type (company before person), name.
     order = list(segment.lines.order_by("id").values_list("contact_id", flat=True))
-    assert order == [zeta.pk, alpha.pk, amy.pk, zed.pk]
+    assert order == [loner.pk, alpha.pk, amy.pk, zed.pk, twin_a.pk, bea.pk, twin_b.pk, zeta.pk]
 
 
 def test_contacts_already_on_the_segment_are_skipped_unless_allowed(berlin_and_hamburg, marketer):

@@ -1,4 +1,5 @@
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -348,3 +349,20 @@ def test_deleting_a_worksheet(marketer_client, marketer, segment):
     response = marketer_client.post(f"/segments/{segment.pk}/delete/")
     assert response.status_code == 302
     assert not Segment.objects.filter(pk=segment.pk).exists() and not SegmentLine.objects.exists()
+
+
+def test_scenario_32_the_worksheet_shows_line_numbers_in_company_order_across_pages(viewer_client, marketer):
+    beta = CompanyFactory(name="Beta", city="Ulm")
+    alpha = CompanyFactory(name="Alpha", city="Ulm")
+    segment = SegmentFactory()
+    segment_add_contacts(segment, criteria={"city": "Ulm"}, user=marketer)
+    rows = lines_html(viewer_client.get(f"/segments/{segment.pk}/"))
+    assert ">Line<" in rows
+    assert rows.index(">1<") < rows.index(alpha.no) < rows.index(">2<") < rows.index(beta.no)
+    second_page = lines_html(viewer_client.get(f"/segments/{segment.pk}/?per_page=1&page=2"))
+    assert beta.no in second_page and alpha.no not in second_page and ">2<" in second_page
+
+
+def lines_html(response) -> str:
+    """The Lines card's HTML without whitespace, so cells read as ">text<"."""
+    return re.sub(r"\s+", "", response.content.decode().split("<h2>Lines</h2>")[1])
