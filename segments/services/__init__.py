@@ -5,5 +5,6 @@ from .criteria_steps import *  # noqa: F401,F403
 from .letter_jobs import *  # noqa: F401,F403
 from .log_segment import *  # noqa: F401,F403
 from .logged_segments import *  # noqa: F401,F403
+from .resend import *  # noqa: F401,F403
 from .saved_criteria import *  # noqa: F401,F403
 from .worksheet import *  # noqa: F401,F403

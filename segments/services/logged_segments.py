@@ -94,6 +94,22 @@ def logged_segments_delete_canceled(*, user, ids=None) -> int:
 # --- running the job again (the job itself: segments.log_job) ---------------------------------------------------
 
 
+def refuse_while_job_alive(locked: LoggedSegment) -> None:
+    """Refuse (ValidationError) while the locked logged segment's latest job is queued or running; a stale one
+    (no progress for BACKGROUND_JOB_STALE_AFTER seconds: its process is gone) is marked failed instead."""
+    latest = locked.log_jobs.order_by("-id").first()
+    if latest is not None and latest.is_active and not background_job_fail_if_stale(latest):
+        since = timezone.localtime(latest.last_sign_of_life).strftime("%Y-%m-%d %H:%M:%S")
+        if latest.status == LogJob.Status.QUEUED:
+            state = f"queued (since {since}): wait for a worker to run it"
+        else:
+            state = f"running (last progress at {since}): wait for it to finish"
+        raise ValidationError(
+            f"The job of logged segment {locked.pk} is still {state}. It can be run again once it has failed, "
+            "or has shown no progress for a while."
+        )
+
+
 def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> LogJob | None:
     """Run the job again: send again the e-mail entries whose delivery failed, and do whatever a failed or
     stopped job left. Returns the new job, or None when nothing failed.
@@ -111,17 +127,7 @@ def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> Log
         locked = LoggedSegment.objects.select_for_update().filter(pk=logged_segment.pk).first()  # 1.
         if locked is None:
             raise ValidationError(f"Logged segment {logged_segment.pk} no longer exists.")
-        latest = locked.log_jobs.order_by("-id").first()
-        if latest is not None and latest.is_active and not background_job_fail_if_stale(latest):  # 2.
-            since = timezone.localtime(latest.last_sign_of_life).strftime("%Y-%m-%d %H:%M:%S")
-            if latest.status == LogJob.Status.QUEUED:
-                state = f"queued (since {since}): wait for a worker to run it"
-            else:
-                state = f"running (last progress at {since}): wait for it to finish"
-            raise ValidationError(
-                f"The job of logged segment {locked.pk} is still {state}. It can be run again once it has failed, "
-                "or has shown no progress for a while."
-            )
+        refuse_while_job_alive(locked)  # 2.
         changed = log_entries_queue_resend(  # 3.
             InteractionLogEntry.objects.filter(logged_segment=locked), user=user, obj=locked
         )

@@ -177,3 +177,19 @@ def logged_segment_retry(request, pk: int):
         job.refresh_from_db()
         messages.success(request, f"Sending again: {job.get_status_display().lower()}.")
     return redirect(logged)
+
+
+@require_POST
+def logged_segment_resend_updated(request, pk: int):
+    """Resend with updated merge fields (reference 2.13): new entries merged again with today's data and sent."""
+    require_perm(request, "interactions.change_loggedsegment")
+    logged = get_object_or_404(LoggedSegment, pk=pk)
+    try:
+        job = services.log_entries_resend_updated(logged, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(logged)
+    job.refresh_from_db()
+    state = job.get_status_display().lower()
+    messages.success(request, f"Resending with updated merge fields: new entries are merged and sent ({state}).")
+    return redirect(logged)
