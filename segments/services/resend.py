@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
 from interactions.document_pins import pin_documents
-from interactions.models import DeliveryStatus, InteractionLogEntry, LoggedSegment
+from interactions.models import DeliveryStatus, InteractionDailyTotal, InteractionLogEntry, LoggedSegment
 
 from ..models import LogJob
 from ..tasks import run_log_job
@@ -135,7 +135,13 @@ def log_entries_resend_updated(entries, *, user) -> LogJob:
             raise ValidationError(NOTHING_TO_RESEND, code="nothing_to_resend")
         pin_documents(snapshots)
         ids_sql, params = resendable.order_by().values("id").query.sql_with_params()
+        # With the logged segment locked nobody else adds entries to it: its entries above this id are the copies.
+        before = InteractionLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
         count = _copy_entries(ids_sql, list(params), user=user)  # 3.
+        # The statistics' daily totals count the copies in the same transaction (one grouped upsert).
+        InteractionDailyTotal.objects.add_entries(
+            InteractionLogEntry.objects.filter(logged_segment_id=logged.pk, id__gt=before)
+        )
         audit_record(AuditEvent.Action.ENTRIES_RESENT, user=user, obj=logged, count=count, updated_merge_fields=True)
         job = LogJob.objects.create(logged_segment=logged, send=True, user=user, stage="Queued")  # 4.
         transaction.on_commit(lambda: run_log_job.enqueue(job.pk))

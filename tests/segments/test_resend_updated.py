@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from crm.models import AuditEvent
-from interactions.models import InteractionLogEntry
+from interactions.models import InteractionDailyTotal, InteractionLogEntry
 from interactions.services import log_entries_set_canceled
 from segments.models import LogJob
 from segments.services import NOTHING_TO_RESEND, log_entries_resend_updated, segment_log
@@ -48,6 +48,7 @@ def test_scenario_70_given_a_logged_segment_when_resent_with_updated_merge_field
     old_entries.update(date=datetime.date(2026, 1, 5))
     before = _snapshot(old_entries)
     old_ids = [row[0] for row in before]
+    counted_today = InteractionDailyTotal.objects.get(date=datetime.date.today()).count
     # when it is resent with updated merge fields,
     with django_capture_on_commit_callbacks(execute=True):
         job = log_entries_resend_updated(logged, user=marketer)
@@ -73,6 +74,8 @@ def test_scenario_70_given_a_logged_segment_when_resent_with_updated_merge_field
     # and the old entries are unchanged.
     assert _snapshot(InteractionLogEntry.objects.filter(pk__in=old_ids)) == before
     assert AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT, count=3).exists()
+    # The statistics count the new entries on today's date.
+    assert InteractionDailyTotal.objects.get(date=today).count == counted_today + 3
 
 
 def test_scenario_71_given_changed_contact_data_when_selected_entries_are_resent_then_the_letter_has_todays_data(
