@@ -156,6 +156,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 MAX_TEMPLATE_BYTES = envint("MAX_TEMPLATE_BYTES", str(10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# The entries page's bulk actions take up to 10,000 selected entries (interactions.forms.MAX_SELECTED) plus a few
+# other fields; Django's default of 1,000 fields answered a bare 400 well below that (issue 14, docs/SECURITY.md).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_100
 
 # E-mail: EMAIL_URL (smtp://user:pass@host:587?tls=1) or the usual settings; console backend in development.
 EMAIL_URL = os.getenv("EMAIL_URL", "")

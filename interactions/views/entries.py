@@ -17,7 +17,7 @@ from crm.views.lists import ListPageView
 
 from .. import letter_pdf, services
 from ..filters import LogEntryFilter
-from ..forms import BulkActionForm
+from ..forms import MAX_SELECTED, BulkActionForm
 from ..models import Evaluation, InteractionLogEntry
 from ..tables import DEFAULT_COLUMNS, LogEntryTable
 
@@ -103,6 +103,7 @@ class LogEntryListView(ListPageView):
             query=query.urlencode(),
             filter_query=filter_query.urlencode(),
             column_choices=[(name, label, name in shown) for name, label in LogEntryTable.column_choices()],
+            max_selected=f"{MAX_SELECTED:,}",
             evaluation_choices=[c for c in Evaluation.choices if c[0]],
             next_url=self.request.get_full_path(),
             can_act=self.request.user.has_perm(CANCEL_PERM),
