@@ -14,6 +14,7 @@ script in a process group of its own, so a hung conversion is ended by killing t
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -147,6 +148,8 @@ def main() -> None:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if len(sys.argv) > 3:  # the converter's working directory: gone with us even when the worker died
+            shutil.rmtree(sys.argv[3], ignore_errors=True)
 
 
 if __name__ == "__main__":

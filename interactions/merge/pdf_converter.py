@@ -262,7 +262,7 @@ class LibreOfficeConverter:
         profile = Path(directory, "profile").as_uri()
         self._buffer = b""
         self._process = subprocess.Popen(
-            [python, str(BRIDGE), soffice, profile],
+            [python, str(BRIDGE), soffice, profile, directory],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -246,6 +247,33 @@ def test_one_libreoffice_serves_the_conversions_of_a_process_and_is_started_agai
     finally:
         converter.close()
     assert not converter.running
+
+
+@needs_libreoffice
+def test_a_worker_killed_mid_life_leaves_no_libreoffice_and_no_working_directory_behind(tmp_path):
+    """The bridge notices its worker is gone (its input closes), shuts LibreOffice down and removes the files."""
+    letter = tmp_path / "letter.docx"
+    letter.write_bytes(letter_docx("Before the worker died"))
+    worker = (
+        "import os, sys\n"
+        "from interactions.merge.pdf_converter import LibreOfficeConverter\n"
+        "converter = LibreOfficeConverter()\n"
+        f"converter.convert(open({str(letter)!r}, 'rb').read())\n"
+        "print(converter.pid, converter._directory, flush=True)\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    project = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    result = subprocess.run(
+        [sys.executable, "-c", worker], cwd=project, capture_output=True, text=True, timeout=120, check=False
+    )
+    bridge, directory = result.stdout.split()
+
+    assert group_is_gone(int(bridge))
+    for _ in range(50):
+        if not os.path.exists(directory):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(directory)
 
 
 # --- many letters ---------------------------------------------------------------------------------------------
