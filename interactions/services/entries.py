@@ -352,10 +352,14 @@ def log_entries_delete_canceled(
     salesperson=None,
     entries=None,
     dry_run: bool = False,
+    expected: int | None = None,
 ) -> int:
     """Delete the canceled entries matching every given filter; returns how many were deleted.
 
     Only canceled entries ever go: `canceled=True` is part of every statement. With `dry_run`, only counts.
+    `expected`: the number the user was shown and confirmed; when the DELETE removes any other number (entries
+    were canceled or deleted since), the transaction is rolled back and a ValidationError says so (issue 14,
+    docs/SECURITY.md) — the check is on the DELETE itself, so nothing can slip in between a count and it.
 
     1. Resolve the arguments (unknown codes, bad dates → ValidationError, nothing deleted).
     2. Note the stored documents the doomed entries use (their ids only).
@@ -385,6 +389,12 @@ def log_entries_delete_canceled(
             )
         _detach_references_to_entries(doomed)
         deleted = _delete_entries(doomed)
+        if expected is not None and (deleted or 0) != expected:
+            raise ValidationError(
+                f"The canceled entries matching these filters changed since you looked: {deleted or 0:,} now "
+                f"match, not the {expected:,} you confirmed. Nothing was deleted; check the count and confirm again.",
+                code="count_changed",
+            )
         if deleted:
             audit_record(AuditEvent.Action.ENTRIES_DELETED, user=user, count=deleted)
         if candidates:

@@ -313,11 +313,16 @@ def delete_canceled(request):
         if not valid:
             messages.error(request, "Correct the filters first. Nothing was deleted.")
             return redirect(list_url)
+        # The count the user confirmed: the service deletes only if exactly that many still match.
+        expected = request.POST.get("expected", "")
+        if not (expected.isascii() and expected.isdigit()):
+            messages.error(request, "Confirm the number of entries to delete on this page first. Nothing was deleted.")
+            return redirect(request.get_full_path())
         try:
-            deleted = services.log_entries_delete_canceled(user=request.user, entries=narrowing)
+            deleted = services.log_entries_delete_canceled(user=request.user, entries=narrowing, expected=int(expected))
         except ValidationError as error:
             add_validation_error(request, error)
-            return redirect(list_url)
+            return redirect(request.get_full_path())
         messages.success(request, f"{_plural(deleted)} deleted.")
         return redirect(list_url)
     count = services.canceled_entries_to_delete(entries=narrowing).count() if valid else 0

@@ -557,11 +557,40 @@ def test_delete_canceled_confirms_how_many_match_the_page_filters_then_deletes_t
     assert "2 interaction log entries" in text and "Template (code): OLD" in text
     assert InteractionLogEntry.objects.count() == 4  # GET deletes nothing
 
-    response = marketer_client.post("/interactions/delete-canceled/?template=OLD", follow=True)
+    assert 'name="expected" value="2"' in page.content.decode()
+    response = marketer_client.post("/interactions/delete-canceled/?template=OLD", {"expected": "2"}, follow=True)
     assert "2 interaction log entries deleted." in _text(response)
     remaining = set(InteractionLogEntry.objects.values_list("pk", flat=True))
     assert remaining == {other_canceled.pk, active.pk}
     assert not remaining & {e.pk for e in doomed}
+
+
+def test_delete_canceled_refuses_when_more_entries_match_than_were_confirmed(marketer_client):
+    # The page counted 2; a colleague cancels a third before the click: nothing is deleted, the page says why.
+    template = InteractionTemplateFactory(code="OLD")
+    InteractionLogEntryFactory.create_batch(2, template=template, canceled=True)
+    assert (
+        'name="expected" value="2"'
+        in marketer_client.get("/interactions/delete-canceled/?template=OLD").content.decode()
+    )
+    InteractionLogEntryFactory(template=template, canceled=True)
+
+    response = marketer_client.post("/interactions/delete-canceled/?template=OLD", {"expected": "2"}, follow=True)
+
+    text = _text(response)
+    assert "3 now match, not the 2 you confirmed. Nothing was deleted" in text
+    assert response.redirect_chain[-1][0] == "/interactions/delete-canceled/?template=OLD"
+    assert "Delete 3 interaction log entries" in text  # the page counts again for a new confirmation
+    assert InteractionLogEntry.objects.count() == 3
+
+
+@pytest.mark.parametrize("expected", [None, "", "two", "²"])
+def test_delete_canceled_without_a_confirmed_count_deletes_nothing(marketer_client, expected):
+    InteractionLogEntryFactory(canceled=True)
+    data = {} if expected is None else {"expected": expected}
+    response = marketer_client.post("/interactions/delete-canceled/", data, follow=True)
+    assert "Confirm the number of entries to delete on this page first. Nothing was deleted." in _text(response)
+    assert InteractionLogEntry.objects.count() == 1
 
 
 def test_delete_canceled_with_a_bad_filter_deletes_nothing(marketer_client):

@@ -100,7 +100,7 @@ def test_delete_canceled_with_the_extreme_dates_deletes_only_canceled_entries(ma
     page = text_of(marketer_client.get("/interactions/delete-canceled/", {"date_after": "9999-12-31"}))
     assert '<p class="stat" data-testid="delete-count">0</p>' in page
 
-    marketer_client.post("/interactions/delete-canceled/?date_after=0001-01-01&date_before=9999-12-31")
+    marketer_client.post("/interactions/delete-canceled/?date_after=0001-01-01&date_before=9999-12-31", {"expected": 2})
 
     assert list(InteractionLogEntry.objects.values_list("pk", flat=True)) == [kept.pk]
 
