@@ -14,9 +14,11 @@ from typing import Any
 import django_filters
 from django import forms
 from django.apps import apps
+from django.conf import global_settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from .forms import CodeListInput
 from .models import (
     AuditEvent,
     Contact,
@@ -57,11 +59,37 @@ class ListFilterSet(django_filters.FilterSet):
         return unknown_params(params, self.filters)
 
 
+def code_lookup(model, text: str, *, field: str = "code"):
+    """The row of a small code table (groups, salespeople, templates) with this code, whatever the case: the code
+    exactly as typed first (codes are unique as stored), else the first case-insensitive match. Not for contacts:
+    a case-insensitive comparison cannot use the index of a big table."""
+    text = text.strip()
+    return (
+        model.objects.filter(**{field: text}).first()
+        or model.objects.filter(**{f"{field}__iexact": text}).order_by(field).first()
+    )
+
+
+def normal_language_code(text: str) -> str:
+    """A language code as contacts store it (BCP 47 case: de, pt-BR, zh-Hans), whatever the case it was typed in."""
+    language, _, rest = text.strip().partition("-")
+    if not rest:
+        return language.lower()
+    return f"{language.lower()}-{rest.upper() if len(rest) == 2 else rest.title()}"
+
+
+# The language codes offered in a list: Django's own list of languages, with their English names.
+LANGUAGE_OPTIONS = tuple((normal_language_code(code), name) for code, name in global_settings.LANGUAGES)
+
+
 class CodeChoiceFilter(django_filters.CharFilter):
-    """A code (salesperson, mailing group …) that must exist: a typo is an error, not an empty result."""
+    """A code (salesperson, mailing group …) that must exist: a typo is an error, not an empty result. Typed in any
+    case (“gift” is GIFT) and chosen from the list of codes with their descriptions."""
 
     def __init__(self, *args, model=None, **kwargs):
         self.code_model = model
+        label_field = "name" if model is Salesperson else "description"
+        kwargs.setdefault("widget", CodeListInput(model._meta.label, label_field=label_field))
         super().__init__(*args, **kwargs)
 
 
@@ -75,16 +103,20 @@ class ContactFilterForm(forms.Form):
             value = cleaned.get(name)
             if model is None or not value:
                 continue
-            row_id = model.objects.filter(code=value).values_list("pk", flat=True).first()
-            if row_id is None:
+            found = code_lookup(model, value)
+            if found is None:
                 self.add_error(name, f"There is no {model._meta.verbose_name} with the code “{value}”.")
             else:
-                self.code_ids[name] = row_id
+                self.code_ids[name] = found.pk
+                cleaned[name] = found.code  # as stored, so the filter compares exactly (on the index)
         # Looked up by name (crm must not import interactions); like the codes above, a typo is an error.
         template = cleaned.get("interaction_template")
-        templates = apps.get_model("interactions", "InteractionTemplate")
-        if template and not templates.objects.filter(code=template).exists():
-            self.add_error("interaction_template", f"There is no interaction template with the code “{template}”.")
+        if template:
+            found = code_lookup(apps.get_model("interactions", "InteractionTemplate"), template)
+            if found is None:
+                self.add_error("interaction_template", f"There is no interaction template with the code “{template}”.")
+            else:
+                cleaned["interaction_template"] = found.code
         segment = cleaned.get("logged_segment")
         if segment is not None and not _logged_segment_exists(segment):
             self.add_error("logged_segment", f"There is no logged segment with the entry number {segment}.")
@@ -107,7 +139,9 @@ class ContactFilter(ListFilterSet):
     city = django_filters.CharFilter(lookup_expr="exact")
     post_code = django_filters.CharFilter(lookup_expr="istartswith", label="Post code starts with")
     country_code = django_filters.CharFilter(method="filter_upper", max_length=2)
-    language_code = django_filters.CharFilter(lookup_expr="exact")
+    language_code = django_filters.CharFilter(
+        method="filter_language", widget=CodeListInput(options=LANGUAGE_OPTIONS, attrs={"maxlength": 10})
+    )
     salesperson = CodeChoiceFilter(field_name="salesperson__code", model=Salesperson, label="Salesperson (code)")
     mailing_group = CodeChoiceFilter(method="filter_mailing_group", model=MailingGroup, label="Mailing group")
     industry_group = CodeChoiceFilter(method="filter_industry_group", model=IndustryGroup, label="Industry group")
@@ -120,7 +154,11 @@ class ContactFilter(ListFilterSet):
     correspondence_type = django_filters.ChoiceFilter(
         choices=[c for c in CorrespondenceType.choices if c[0]], label="Correspondence type"
     )
-    interaction_template = django_filters.CharFilter(method="filter_noop", label="Interaction template (code)")
+    interaction_template = django_filters.CharFilter(
+        method="filter_noop",
+        label="Interaction template (code)",
+        widget=CodeListInput("interactions.InteractionTemplate"),
+    )
     interaction_date_after = django_filters.DateFilter(
         method="filter_noop", label="Interaction on or after", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -144,6 +182,10 @@ class ContactFilter(ListFilterSet):
     def filter_upper(self, queryset, name, value):
         # Numbers and country codes are stored in upper case: compare exactly, so the index is used.
         return queryset.filter(**{name: value.strip().upper()})
+
+    def filter_language(self, queryset, name, value):
+        # Stored in BCP 47 case: compare exactly, so the index is used.
+        return queryset.filter(language_code=normal_language_code(value))
 
     def filter_noop(self, queryset, name, value):
         return queryset  # applied together in filter_queryset
@@ -211,6 +253,10 @@ class ValidCriteria:
         return self.filterset.filter_contacts(queryset, leave_out=leave_out)
 
 
+# The parameters that name a row of a code table, whatever the case they were typed in (docs/BEHAVIOUR.md §5).
+CODE_PARAMS = ("salesperson", "mailing_group", "industry_group", "job_responsibility", "interaction_template")
+
+
 def validate_criteria(criteria: Mapping[str, Any]) -> ValidCriteria:
     """Validate a criteria dict once (one ContactFilter, one look-up per code). Raises ValidationError with
     every problem, as sentences."""
@@ -229,6 +275,9 @@ def validate_criteria(criteria: Mapping[str, Any]) -> ValidCriteria:
     if errors:
         raise ValidationError(errors)
     values = {k: v for k, v in _as_strings(criteria).items() if v != ""}
+    for name in values:
+        if name in CODE_PARAMS:
+            values[name] = filterset.form.cleaned_data[name]  # the code as stored: "gift" is kept as GIFT
     return ValidCriteria(values=values, code_ids=dict(filterset.form.code_ids), filterset=filterset)
 
 

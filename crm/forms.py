@@ -3,9 +3,89 @@
 from decimal import Decimal
 
 from django import forms
+from django.apps import apps
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from .models import Contact, IndustryGroup, JobResponsibility, MailingGroup, SalesDocument, Salesperson
+
+# A code list is a small table (groups, salespeople, templates); the cap only keeps a page bounded if one is not.
+MAX_CODE_OPTIONS = 500
+
+
+class CodeListInput(forms.TextInput):
+    """A text field for a code with the list of codes and their descriptions offered as a <datalist>: pick one, or
+    type it in any case (the filter matches codes case-insensitively, docs/BEHAVIOUR.md §1a Finding a contact).
+
+    `model` is "app_label.ModelName" (crm's filters name interactions' tables without importing them), or
+    `options` gives the (value, label) pairs, or a function returning them; the list is read when the field is
+    drawn, so a new code shows at once.
+    """
+
+    def __init__(self, model: str = "", *, label_field: str = "description", options=None, attrs=None):
+        self.model, self.label_field, self.fixed_options = model, label_field, options
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+
+    def options(self) -> list[tuple[str, str]]:
+        if callable(self.fixed_options):
+            return list(self.fixed_options())
+        if self.fixed_options is not None:
+            return list(self.fixed_options)
+        rows = apps.get_model(self.model).objects.order_by("code").values_list("code", self.label_field)
+        return list(rows[:MAX_CODE_OPTIONS])
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id') or 'id_' + name}-codes"
+        field = super().render(name, value, {**attrs, "list": list_id}, renderer)
+        options = format_html_join("", '<option value="{}">{}</option>', self.options())
+        return format_html('{}<datalist id="{}">{}</datalist>', field, list_id, options)
+
+
+class ContactPicker(forms.TextInput):
+    """A text field for a contact's number. static/js/contact-picker.js turns it into a combobox that suggests
+    contacts by number, name or company name as the user types (the /contacts/lookup/ answer); without
+    JavaScript it stays a plain field that takes the number. Never a <select>: there may be a million contacts
+    (docs/BEHAVIOUR.md §1a Finding a contact)."""
+
+    def __init__(self, attrs=None, *, companies_only: bool = False):
+        defaults = {"autocomplete": "off", "spellcheck": "false", "data-contact-picker": "", "class": "contact-picker"}
+        if companies_only:
+            defaults["data-kind"] = "company"
+        super().__init__({**defaults, **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-lookup-url"] = reverse("crm:contact_lookup")
+        return context
+
+
+class ContactNoField(forms.CharField):
+    """A contact typed as its number, in any case (ct000001 is CT000001); cleans to the Contact, or None when
+    left blank. An unknown number is the field's error, in the same words on every page."""
+
+    default_error_messages = {
+        "unknown": "There is no contact with the number %(no)s.",
+        "not_company": "%(no)s is a person; a person's company must be a company.",
+    }
+
+    def __init__(self, *, companies_only: bool = False, **kwargs):
+        self.companies_only = companies_only
+        kwargs.setdefault("widget", ContactPicker(companies_only=companies_only))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        no = value.upper()
+        contact = Contact.objects.select_related("company", "salesperson").filter(no=no).first()
+        if contact is None:
+            raise forms.ValidationError(self.error_messages["unknown"], code="unknown", params={"no": no})
+        if self.companies_only and contact.type != Contact.Type.COMPANY:
+            raise forms.ValidationError(self.error_messages["not_company"], code="not_company", params={"no": no})
+        return contact
 
 
 class VersionedForm(forms.ModelForm):
@@ -28,9 +108,12 @@ class VersionedForm(forms.ModelForm):
 
 
 class ContactForm(VersionedForm):
-    # A text box for the company's number: a select with every company does not scale to a big contact table.
-    company_no = forms.CharField(
-        label="Company no.", required=False, help_text="The company a person works for, e.g. CT000001."
+    # The company's number with suggestions as you type: a select with every company does not scale.
+    company_no = ContactNoField(
+        companies_only=True,
+        label="Company no.",
+        required=False,
+        help_text="The company a person works for: type its number or name, e.g. CT000001.",
     )
 
     class Meta:
@@ -78,17 +161,6 @@ class ContactForm(VersionedForm):
     def clean_country_code(self):
         return self.cleaned_data["country_code"].strip().upper()
 
-    def clean_company_no(self):
-        value = self.cleaned_data["company_no"].strip().upper()
-        if not value:
-            return None
-        company = Contact.objects.filter(no=value).first()
-        if company is None:
-            raise forms.ValidationError(f"There is no contact with the number {value}.")
-        if company.type != Contact.Type.COMPANY:
-            raise forms.ValidationError(f"{value} is a person; a person's company must be a company.")
-        return company
-
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("type") == Contact.Type.COMPANY and cleaned.get("company_no"):
@@ -103,8 +175,10 @@ class ContactForm(VersionedForm):
 
 
 class SalesDocumentForm(VersionedForm):
-    # A text box for the contact's number: a select with every contact does not scale (as on the contact form).
-    contact_no = forms.CharField(label="Bill-to contact no.", help_text="The customer's contact number, e.g. CT000001.")
+    # The contact's number with suggestions as you type (as on the contact form).
+    contact_no = ContactNoField(
+        label="Bill-to contact no.", help_text="The customer: type the contact's number or name, e.g. CT000001."
+    )
 
     class Meta:
         model = SalesDocument
@@ -125,13 +199,6 @@ class SalesDocumentForm(VersionedForm):
             self.fields["contact_no"].initial = self.instance.contact.no
         else:
             self.fields["date"].initial = timezone.localdate()
-
-    def clean_contact_no(self):
-        value = self.cleaned_data["contact_no"].strip().upper()
-        contact = Contact.objects.select_related("company").filter(no=value).first()
-        if contact is None:
-            raise forms.ValidationError(f"There is no contact with the number {value}.")
-        return contact
 
     def clean(self):
         cleaned = super().clean()

@@ -1,6 +1,8 @@
 """The Interaction Log Entries page's filters (also used by its CSV export and "delete canceled").
 
-Related objects are typed as codes / numbers, never offered as a <select> (there may be a million contacts).
+Related objects are typed as codes / numbers, never offered as a <select> (there may be a million contacts): a
+contact with suggestions as you type (crm.forms.ContactPicker), a code from the list of codes (crm.forms.CodeListInput),
+in any case.
 The form resolves each code to its row once (one indexed lookup), so the entries are then filtered by id on
 the composite indexes; an unknown code is a form error, never an empty page that looks like "no entries".
 """
@@ -9,7 +11,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from crm.filters import ListFilterSet, whole_id
+from crm.filters import ListFilterSet, code_lookup, whole_id
+from crm.forms import CodeListInput, ContactPicker
 from crm.models import Contact, CorrespondenceType, Salesperson
 
 from .models import (
@@ -35,10 +38,11 @@ RELATED_LOOKUPS = {
 
 
 def resolve_code(model, key: str, text: str):
-    """The row with this code: exactly as typed, else upper-cased (codes are usually upper case)."""
-    return model.objects.filter(**{key: text}).first() or (
-        model.objects.filter(**{key: text.upper()}).first() if text.upper() != text else None
-    )
+    """The row with this code or number, whatever the case it was typed in. Contact numbers are stored in upper
+    case and compared exactly (on the index of a big table); the small code tables match case-insensitively."""
+    if model is Contact:
+        return model.objects.filter(**{key: text.upper()}).first()
+    return code_lookup(model, text, field=key)
 
 
 class LogEntryFilterForm(forms.Form):
@@ -82,11 +86,21 @@ class LogEntryFilter(ListFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From date", widget=DATE_WIDGET)
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="To date", widget=DATE_WIDGET)
     q = django_filters.CharFilter(method="filter_text", label="Description or subject contains")
-    contact = RelatedCodeFilter(field_name="contact", label="Contact no.")
-    company = RelatedCodeFilter(field_name="contact_company", label="Company no.")
-    template = RelatedCodeFilter(field_name="template", label="Template (code)")
-    group = RelatedCodeFilter(field_name="group", label="Group (code)")
-    salesperson = RelatedCodeFilter(field_name="salesperson", label="Salesperson (code)")
+    contact = RelatedCodeFilter(field_name="contact", label="Contact no.", widget=ContactPicker())
+    company = RelatedCodeFilter(
+        field_name="contact_company", label="Company no.", widget=ContactPicker(companies_only=True)
+    )
+    template = RelatedCodeFilter(
+        field_name="template", label="Template (code)", widget=CodeListInput("interactions.InteractionTemplate")
+    )
+    group = RelatedCodeFilter(
+        field_name="group", label="Group (code)", widget=CodeListInput("interactions.InteractionGroup")
+    )
+    salesperson = RelatedCodeFilter(
+        field_name="salesperson",
+        label="Salesperson (code)",
+        widget=CodeListInput("crm.Salesperson", label_field="name"),
+    )
     canceled = django_filters.ChoiceFilter(
         method="filter_canceled", choices=[("no", "Not canceled"), ("yes", "Canceled")], empty_label="Any"
     )

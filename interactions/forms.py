@@ -6,6 +6,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from crm.forms import ContactNoField
 from crm.ids import parse_id
 from crm.models import Contact, CorrespondenceType, Salesperson
 
@@ -40,15 +41,11 @@ class TemplateSelect(forms.Select):
 
 
 class InteractionCreateForm(forms.Form):
-    contact = forms.ModelChoiceField(
-        queryset=Contact.objects.select_related("company", "salesperson"),
-        to_field_name="no",
+    # Typed (number, or name with suggestions), never a <select>: there may be a million contacts.
+    contact = ContactNoField(
         label="Contact no.",
-        help_text="For example CT000001.",
-        error_messages={
-            "required": "You must select a contact to interact with.",
-            "invalid_choice": "There is no contact with this number.",
-        },
+        help_text="Type the contact's number, or part of its name to choose from suggestions; e.g. CT000001.",
+        error_messages={"required": "You must select a contact to interact with."},
     )
     template = forms.ModelChoiceField(
         queryset=InteractionTemplate.objects.select_related("group").order_by("code"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 
 from crm.filters import ContactFilter
+from crm.forms import CodeListInput, ContactNoField
 from crm.models import Contact
 from interactions.models import LoggedSegment
 from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
 
 from .models import SavedSegmentCriteria, Segment, SegmentCriteriaAction, SegmentLine
+from .selectors import RECENT_LOGGED_SEGMENTS, recent_logged_segments
 from .services.worksheet import HEADER_FIELDS, LINE_FIELDS
 
 CRITERIA_PREFIX = "c"
@@ -100,7 +102,12 @@ class ReuseCriteriaForm(forms.Form):
 
 
 class ReuseLoggedForm(forms.Form):
-    logged_segment = forms.IntegerField(label="Logged segment (entry no.)", min_value=1)
+    logged_segment = forms.IntegerField(
+        label="Logged segment (entry no.)",
+        min_value=1,
+        widget=CodeListInput(options=recent_logged_segments, attrs={"inputmode": "numeric"}),
+        help_text=f"Choose one of the {RECENT_LOGGED_SEGMENTS} most recent, or type the entry no. of an older one.",
+    )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_logged_segment(self):
@@ -112,15 +119,8 @@ class ReuseLoggedForm(forms.Form):
 
 
 class LineAddForm(forms.Form):
-    contact_no = forms.CharField(label="Contact no.", max_length=20)
+    contact_no = ContactNoField(label="Contact no.", help_text="Type the contact's number or name.")
     allow_existing = forms.BooleanField(required=False, label="Allow a second line for the same contact")
-
-    def clean_contact_no(self):
-        no = self.cleaned_data["contact_no"].strip().upper()
-        contact = Contact.objects.filter(no=no).first()
-        if contact is None:
-            raise forms.ValidationError(f"There is no contact with the no. {no}.")
-        return contact
 
 
 class SegmentLineForm(forms.ModelForm):

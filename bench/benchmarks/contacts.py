@@ -1,4 +1,7 @@
-"""Contact list page over the benchmark data set (first page, a filter, a sort)."""
+"""Contact list page over the benchmark data set (first page, a filter, a sort), and the contact look-up."""
+
+import statistics
+import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -6,6 +9,7 @@ from django.db import connection
 from django.test import Client
 
 from bench.registry import benchmark
+from crm.models import Contact
 
 PAGES = {
     "first page": "/contacts/",
@@ -42,3 +46,45 @@ def _page_benchmark(label: str, url: str):
 
 for _label, _url in PAGES.items():
     _page_benchmark(_label, _url)
+
+
+@benchmark(
+    "contact look-up: /contacts/lookup/?q= (number, name, company name)",
+    budget_s={"sqlite": 0.05, "postgresql": 0.05},
+    order=11,
+)
+def contact_lookup(ctx):
+    """One sample per look-up, over what people type: part of a number, a whole number, the start of a name, two
+    letters, a company's name and a text nothing starts with (docs/BEHAVIOUR.md §1a Finding a contact)."""
+    client = viewer_client()
+    middle = Contact.objects.persons().select_related("company").filter(company__isnull=False).order_by("no")
+    person = middle[ctx.scale // 2 :].first() or middle.first()
+    texts = [
+        person.no[:5],
+        person.no.lower(),
+        person.name.split()[0],
+        person.name[:2].lower(),
+        person.company.name.split()[0],
+        person.name.split()[0] + " " + person.name.split()[-1][:2],
+        "zzqx",
+    ]
+    url = "/contacts/lookup/"
+    client.get(url, {"q": texts[0]}, HTTP_HOST="localhost")  # warm caches and the connection
+    for _ in range(ctx.runs):
+        for text in texts:
+            with ctx.timer():
+                response = client.get(url, {"q": text}, HTTP_HOST="localhost")
+            assert response.status_code == 200, response.status_code
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *args: (queries.append(sql), execute(sql, *args))[1]):
+        client.get(url, {"q": texts[2]}, HTTP_HOST="localhost")
+    # The same request with no text (session, user and permission, no look-up query): what is not the look-up.
+    floor = []
+    for _ in range(ctx.runs * 3):
+        started = time.perf_counter()
+        client.get(url, {"q": ""}, HTTP_HOST="localhost")
+        floor.append(time.perf_counter() - started)
+    ctx.note(
+        f"{len(texts)} texts × {ctx.runs} runs; {len(queries)} queries per look-up (3 of them the look-up's); "
+        f"the request without a text: {statistics.median(floor) * 1000:.1f} ms median"
+    )

@@ -1,10 +1,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from .. import services
+from .. import selectors, services
 from ..access import add_service_error, add_validation_error, require_perm
 from ..filters import ContactFilter
 from ..forms import ContactForm
@@ -28,6 +29,34 @@ class ContactListView(ListPageView):
         context = super().get_context_data(**kwargs)
         context["criteria_query"] = self.request.GET.urlencode()
         return context
+
+
+@require_safe
+def contact_lookup(request):
+    """JSON for the contact pickers and the navigation bar's search: at most 20 contacts whose number, name or
+    company name starts with ?q= (docs/BEHAVIOUR.md §1a Finding a contact); ?kind=company for companies only."""
+    require_perm(request, "crm.view_contact")
+    contacts = selectors.contact_lookup(
+        text=request.GET.get("q", ""), companies_only=request.GET.get("kind") == "company"
+    )
+    return JsonResponse({"results": [selectors.lookup_result(contact) for contact in contacts]})
+
+
+@require_safe
+def contact_search(request):
+    """The navigation bar's search without JavaScript: the same look-up as a page; a number that is exactly one
+    contact's opens that contact."""
+    require_perm(request, "crm.view_contact")
+    text = request.GET.get("q", "").strip()
+    contacts = selectors.contact_lookup(text=text)
+    exact = [contact for contact in contacts if contact.no == text.upper()]
+    if exact:
+        return redirect(exact[0])
+    return render(
+        request,
+        "crm/contact_search.html",
+        {"text": text, "contacts": contacts, "limit": selectors.LOOKUP_LIMIT},
+    )
 
 
 @require_safe

@@ -61,7 +61,7 @@ def test_the_list_query_count_does_not_grow_with_rows(viewer_client):
         response = viewer_client.get("/contacts/", {"sort": "name"})
     assert response.status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 8
+    assert len(many) <= 13  # five of them read the small code tables the filters offer (salesperson, groups …)
 
 
 def test_the_detail_page_shows_a_company_with_its_persons(viewer_client):

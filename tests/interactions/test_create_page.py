@@ -194,7 +194,7 @@ def test_without_a_contact_the_page_asks_for_its_number(sales_client, person):
     assert response.status_code == 302
     assert InteractionLogEntry.objects.get().contact == person
     response = sales_client.post("/interactions/new/", _form(person, template, contact="CT999999"))
-    assert "There is no contact with this number." in response.content.decode()
+    assert "There is no contact with the number CT999999." in response.content.decode()
 
 
 def test_the_document_download_is_the_stored_letter_byte_for_byte(sales_client, viewer_client, stranger_client, person):
