@@ -46,7 +46,7 @@ def drop_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0006_audit_event_actions"),
+        ("crm", "0007_row_versions"),
     ]
 
     operations = [migrations.RunPython(create_indexes, drop_indexes, elidable=False)]
