@@ -108,7 +108,7 @@ class ContactFilterForm(forms.Form):
                 self.add_error(name, f"There is no {model._meta.verbose_name} with the code “{value}”.")
             else:
                 self.code_ids[name] = found.pk
-                cleaned[name] = found.code  # as stored, so the filter compares exactly (on the index)
+                self.cleaned_data[name] = found.code  # as stored, so the filter compares exactly (on the index)
         # Looked up by name (crm must not import interactions); like the codes above, a typo is an error.
         template = cleaned.get("interaction_template")
         if template:
@@ -116,7 +116,7 @@ class ContactFilterForm(forms.Form):
             if found is None:
                 self.add_error("interaction_template", f"There is no interaction template with the code “{template}”.")
             else:
-                cleaned["interaction_template"] = found.code
+                self.cleaned_data["interaction_template"] = found.code
         segment = cleaned.get("logged_segment")
         if segment is not None and not _logged_segment_exists(segment):
             self.add_error("logged_segment", f"There is no logged segment with the entry number {segment}.")

@@ -75,8 +75,13 @@ def contact_lookup(ctx):
             with ctx.timer():
                 response = client.get(url, {"q": text}, HTTP_HOST="localhost")
             assert response.status_code == 200, response.status_code
-    queries = []
-    with connection.execute_wrapper(lambda execute, sql, *args: (queries.append(sql), execute(sql, *args))[1]):
+    queries: list[str] = []
+
+    def count(execute, sql, *args):
+        queries.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(count):
         client.get(url, {"q": texts[2]}, HTTP_HOST="localhost")
     # The same request with no text (session, user and permission, no look-up query): what is not the look-up.
     floor = []
