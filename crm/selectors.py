@@ -11,7 +11,7 @@ that stops after `LOOKUP_LIMIT` rows, never a scan of the table (docs/PERFORMANC
 
 The prefixes are compared as byte-ordered ranges (`>= text AND < text + U+10FFFF`) on an expression in binary
 collation, so the same query is an index range on both databases: SQLite's default collation is binary, and on
-PostgreSQL the look-up indexes are built `COLLATE "C"` (crm/migrations/0008_contact_lookup_indexes.py).
+PostgreSQL the look-up indexes are built `COLLATE "C"` (crm/migrations/0009_contact_lookup_indexes.py).
 """
 
 from django.db import connection

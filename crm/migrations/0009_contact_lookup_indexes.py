@@ -46,7 +46,7 @@ def drop_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0007_row_versions"),
+        ("crm", "0008_plausible_values"),
     ]
 
     operations = [migrations.RunPython(create_indexes, drop_indexes, elidable=False)]
