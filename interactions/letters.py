@@ -20,6 +20,7 @@ from .storage import store_document
 __all__ = [
     "DOCX_CONTENT_TYPE",
     "HTML_CONTENT_TYPE",
+    "NO_CORRESPONDENCE_TYPE",
     "attachment_kind",
     "compiled_docx",
     "compiled_html",
@@ -148,6 +149,10 @@ def contact_merge_values(
     return values
 
 
+# A segment line's own type "none": no correspondence type on purpose, whatever the rules would give.
+NO_CORRESPONDENCE_TYPE = "none"
+
+
 def resolve_correspondence_type(
     *,
     template_type: str,
@@ -164,7 +169,7 @@ def resolve_correspondence_type(
     takes the template's default type whatever the contact prefers, as the reference's wizard does. A segment
     line passes the rest, and the first rule that applies wins:
 
-    0. The line's own type.
+    0. The line's own type ("none": blank on purpose).
     1. The segment ignores the contact's type and has a default -> the segment's.
     2. The template ignores the contact's type, or the contact has none and the template has one -> template's.
     3. The contact's own preference.
@@ -178,7 +183,7 @@ def resolve_correspondence_type(
     whether the user chose to send.
     """
     if line_type:
-        resolved = line_type
+        resolved = "" if line_type == NO_CORRESPONDENCE_TYPE else line_type
     elif segment_ignores_contact and segment_type:
         resolved = segment_type
     elif template_ignores_contact or (not contact_type and template_type):

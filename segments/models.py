@@ -14,10 +14,21 @@ from django.urls import reverse
 from crm.jobs.models import BackgroundJob
 from crm.models import Contact, CorrespondenceType, Salesperson
 from crm.validators import validate_plausible_date
+from interactions.letters import NO_CORRESPONDENCE_TYPE
 from interactions.models import InformationFlow, InitiatedBy, InteractionTemplate, LoggedSegment, StoredDocument
 from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
 
+# A line's own correspondence type: blank follows the rules (docs/BEHAVIOUR.md §3); "none" says no type on purpose,
+# whatever the rules would give (a way out for lines that cannot be sent, §7).
+LINE_CORRESPONDENCE_CHOICES = [
+    ("", "As the rules say"),
+    (CorrespondenceType.HARD_COPY.value, CorrespondenceType.HARD_COPY.label),
+    (CorrespondenceType.EMAIL.value, CorrespondenceType.EMAIL.label),
+    (NO_CORRESPONDENCE_TYPE, "None"),
+]
+
 __all__ = [
+    "LINE_CORRESPONDENCE_CHOICES",
     "Segment",
     "SegmentLine",
     "SegmentCriteriaAction",
@@ -82,7 +93,7 @@ class SegmentLineValues(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    correspondence_type = models.CharField(max_length=10, choices=CorrespondenceType.choices, blank=True)
+    correspondence_type = models.CharField(max_length=10, choices=LINE_CORRESPONDENCE_CHOICES, blank=True)
     subject = models.CharField(max_length=200, blank=True)
     language_code = models.CharField(max_length=10, blank=True)
     salesperson = models.ForeignKey(

@@ -33,15 +33,21 @@ class SegmentTable(BaseTable):
 class SegmentLineTable(BaseTable):
     """The worksheet's lines. `resolver` (segments.selectors.LineResolver) gives the resolved values."""
 
-    line_no = tables.Column("Line", empty_values=(), orderable=False)
-    contact_no = tables.Column("Contact no.", accessor="contact__no", orderable=False)
-    name = tables.Column("Name", accessor="contact__name", orderable=False)
-    company = tables.Column("Company", accessor="contact__company__name", orderable=False, default="")
-    correspondence = tables.Column("Correspondence", empty_values=(), orderable=False)
-    template = tables.Column("Template", empty_values=(), orderable=False)
-    description = tables.Column("Description", empty_values=(), orderable=False)
-    language = tables.Column("Language", empty_values=(), orderable=False)
-    note = tables.Column("Note", empty_values=(), orderable=False)
+    _short = {"td": {"class": "nowrap"}, "th": {"class": "nowrap"}}
+
+    # The row's place in the list as shown (insertion order unless sorted), counted across pages.
+    line_no = tables.Column("Line", empty_values=(), orderable=False, attrs=_short)
+    contact_no = tables.Column("Contact no.", accessor="contact__no", order_by=("contact__no",), attrs=_short)
+    name = tables.Column("Name", accessor="contact__name", order_by=("contact__name", "id"))
+    company = tables.Column(
+        "Company", accessor="contact__company__name", order_by=("contact__company__name", "id"), default=""
+    )
+    email = tables.Column("E-mail", accessor="contact__email", order_by=("contact__email", "id"), default="")
+    correspondence = tables.Column("Correspondence", empty_values=(), orderable=False, attrs=_short)
+    template = tables.Column("Template", empty_values=(), orderable=False, attrs=_short)
+    description = tables.Column("Description", empty_values=(), order_by=("description", "id"))
+    language = tables.Column("Language", empty_values=(), orderable=False, attrs=_short)
+    note = tables.Column("Note", empty_values=(), orderable=False, attrs=_short)
     edit = tables.Column("", empty_values=(), orderable=False)
 
     class Meta(BaseTable.Meta):
@@ -52,6 +58,7 @@ class SegmentLineTable(BaseTable):
             "contact_no",
             "name",
             "company",
+            "email",
             "correspondence",
             "template",
             "description",
@@ -59,6 +66,7 @@ class SegmentLineTable(BaseTable):
             "note",
             "edit",
         )
+        row_attrs = {"id": lambda record: f"line-{record.pk}"}
         empty_text = "No lines yet: add contacts with criteria above."
 
     def __init__(self, *args, resolver, **kwargs):

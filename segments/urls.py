@@ -47,6 +47,7 @@ urlpatterns = [
     path("<int:pk>/reuse-logged/", worksheet.segment_reuse_logged, name="segment_reuse_logged"),
     path("<int:pk>/delete/", worksheet.segment_delete, name="segment_delete"),
     path("<int:pk>/lines/add/", worksheet.segment_line_add, name="segment_line_add"),
+    path("<int:pk>/lines/unsendable/", worksheet.segment_unsendable_lines, name="segment_unsendable_lines"),
     path("<int:pk>/lines/<int:line_id>/", worksheet.segment_line_edit, name="segment_line_edit"),
     path("<int:pk>/lines/<int:line_id>/remove/", worksheet.segment_line_remove, name="segment_line_remove"),
     path("<int:pk>/lines/<int:line_id>/letter/", worksheet.segment_line_letter, name="segment_line_letter"),

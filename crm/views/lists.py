@@ -85,10 +85,14 @@ def estimated_rows(model, *, using: str = "default") -> int | None:
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
 
 
-def list_total(queryset: QuerySet, *, at_least: int = 0) -> ListTotal:
+def list_total(queryset: QuerySet, *, at_least: int = 0, exact: bool = False) -> ListTotal:
     """The total of a list page, in one query up to EXACT_COUNT_LIMIT rows: the count of at most one row more than
     the limit. Beyond it, an unfiltered list (no WHERE) takes the table's estimate and says "about"; a filtered
-    one says "more than 1,000". `at_least` is what the page itself has shown to exist (a deep page)."""
+    one says "more than 1,000". `at_least` is what the page itself has shown to exist (a deep page). `exact`:
+    always the exact count, for a list whose rows are found through an index on what bounds it (a worksheet's
+    lines)."""
+    if exact:
+        return ListTotal(queryset.order_by().count())
     capped = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
     if capped <= EXACT_COUNT_LIMIT:
         return ListTotal(capped)
@@ -108,7 +112,8 @@ class BoundedLazyPaginator(LazyPaginator):
     string itself after the view chose its page size; whatever reaches the paginator is bounded.
     """
 
-    def __init__(self, object_list, per_page, **kwargs):
+    def __init__(self, object_list, per_page, *, exact_total: bool = False, **kwargs):
+        self.exact_total = exact_total
         super().__init__(object_list, max(1, min(int(per_page), MAX_PER_PAGE)), **kwargs)
 
     def validate_number(self, number):
@@ -136,7 +141,7 @@ class BoundedLazyPaginator(LazyPaginator):
         queryset = self._queryset()
         if queryset is None:
             return ListTotal(len(self.object_list))
-        return list_total(queryset, at_least=self.current.last_row + self.current.has_next())
+        return list_total(queryset, at_least=self.current.last_row + self.current.has_next(), exact=self.exact_total)
 
     @property
     def summary(self) -> str:

@@ -7,4 +7,5 @@ from .log_segment import *  # noqa: F401,F403
 from .logged_segments import *  # noqa: F401,F403
 from .resend import *  # noqa: F401,F403
 from .saved_criteria import *  # noqa: F401,F403
+from .unsendable_lines import *  # noqa: F401,F403
 from .worksheet import *  # noqa: F401,F403

@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from crm.models import Contact
+from interactions.letters import NO_CORRESPONDENCE_TYPE
 from interactions.models import (
     DeliveryStatus,
     InteractionLogEntry,
@@ -24,6 +25,16 @@ from interactions.models import (
 )
 
 from ..models import Segment, SegmentLine
+
+__all__ = [
+    "EntryRows",
+    "email_lines_without_address_sql",
+    "entries_insert",
+    "entry_rows",
+    "lines_typed_without_letter",
+    "lines_with_correspondence_type_exist",
+    "resolved_line_ids_sql",
+]
 
 _LINE = SegmentLine._meta.db_table
 _SEGMENT = Segment._meta.db_table
@@ -40,7 +51,7 @@ _OWN_TEMPLATE = "(l.template_id IS NOT NULL AND (s.template_id IS NULL OR l.temp
 # line's own, the variant's of the entry's language, the template's) the type is blank.
 _HAS_LETTER = "(l.letter_id IS NOT NULL OR COALESCE(t.attachment, '') <> '' OR COALESCE(rl.attachment, '') <> '')"
 _RAW_CORRESPONDENCE = f"""CASE
-    WHEN NOT {_HAS_LETTER} THEN ''
+    WHEN NOT {_HAS_LETTER} OR l.correspondence_type = '{NO_CORRESPONDENCE_TYPE}' THEN ''
     WHEN l.correspondence_type <> '' THEN l.correspondence_type
     WHEN s.ignore_contact_correspondence_type AND s.correspondence_type <> '' THEN s.correspondence_type
     WHEN t.ignore_contact_correspondence_type OR (c.correspondence_type = '' AND t.correspondence_type <> '')
@@ -100,11 +111,37 @@ def lines_typed_without_letter(segment: Segment, *, limit: int) -> list[tuple[st
     """Lines given a correspondence type of their own (hard copy or e-mail) that have no letter at all: not the
     line's own, not the variant's of its language, not the template's. (contact no., name, type), at most `limit`,
     in line order. Logging with Send refuses them (docs/BEHAVIOUR.md §7, reference scenario 52)."""
-    where = f"l.correspondence_type <> '' AND NOT {_HAS_LETTER}"
+    # "none" is no type at all (a way out of Send's refusal, unsendable_lines).
+    where = f"l.correspondence_type <> '' AND l.correspondence_type <> '{NO_CORRESPONDENCE_TYPE}' AND NOT {_HAS_LETTER}"
     sql, params = _resolution_query(segment, select="c.no, c.name, l.correspondence_type", where=where)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} ORDER BY l.id LIMIT %s", [*params, limit])
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def resolved_line_ids_sql(
+    segment: Segment, *, correspondence_type: str | None = None, language_code: str | None = None
+) -> tuple[str, list]:
+    """SQL selecting the ids of the segment's lines that resolve, as the worksheet shows them (an e-mail line
+    whose contact has no address shows blank), to this correspondence type ("" for none) and language: the
+    worksheet's filters (`segments.filters.SegmentLineFilter`) use it in `pk__in`."""
+    conditions, params = [], []
+    if correspondence_type is not None:
+        conditions.append(f"{_correspondence_sql(send=False)} = %s")
+        params.append(correspondence_type)
+    if language_code is not None:
+        conditions.append(f"{_LANGUAGE} = %s")
+        params.append(language_code)
+    sql, segment_params = _resolution_query(segment, select="l.id", where=" AND ".join(conditions))
+    return sql, segment_params + params
+
+
+def email_lines_without_address_sql(segment: Segment) -> tuple[str, list]:
+    """SQL selecting the ids of the lines that would be sent by e-mail though their contact has no e-mail address:
+    what logging with Send refuses (docs/BEHAVIOUR.md §7). Privacy-blocked contacts are refused for that first."""
+    return _resolution_query(
+        segment, select="l.id", where=f"c.email = '' AND NOT c.privacy_blocked AND ({_RAW_CORRESPONDENCE}) = 'email'"
+    )
 
 
 def entries_insert(segment: Segment, logged: LoggedSegment, *, user, send: bool) -> int:

@@ -28,6 +28,7 @@ from ..tasks import run_log_job
 from .entry_insert_sql import entries_insert, lines_typed_without_letter, lines_with_correspondence_type_exist
 from .logged_segments import logged_segment_create_follow_up
 from .step_history import delete_worksheet
+from .unsendable_lines import unsendable_refusal
 
 __all__ = ["segment_log", "segment_log_options"]
 
@@ -46,8 +47,8 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
        SQL (line override, else header, else template), correspondence type per docs/BEHAVIOUR.md §3, language
        per §4, the line's replacement letter and personal note carried onto the entry. The statistics' daily
        totals (InteractionDailyTotal) count the new entries with one grouped upsert.
-    5. With `send`: refuse if an e-mail entry's contact has no e-mail address (the transaction rolls back).
-       Without it, such lines were logged with a blank correspondence type (§3).
+    5. With `send`: refuse if e-mail entries' contacts have no e-mail address, naming them (the transaction rolls
+       back; `unsendable_lines` has the ways out). Without it, such lines were logged with a blank type (§3).
     6. Delete the worksheet: its history, steps, lines and header.
     7. With `follow_up`: a new segment "Follow-up on segment <No>" with the same contacts.
     8. If letters are to be merged or e-mail sent: a LogJob row, and after commit its task is enqueued
@@ -158,16 +159,9 @@ def _refuse_blocked_contacts(segment: Segment, *, inserted: int) -> None:
 
 
 def _check_email_addresses(logged: LoggedSegment) -> None:
-    missing = (
-        InteractionLogEntry.objects.filter(
-            logged_segment=logged, correspondence_type=CorrespondenceType.EMAIL, contact__email=""
-        )
-        .select_related("contact")
-        .order_by("id")
-        .first()
-    )
-    if missing is not None:
-        raise ValidationError(f"Make sure that the E-Mail field is specified for contact no. {missing.contact.no}.")
+    refusal = unsendable_refusal(logged)
+    if refusal is not None:
+        raise refusal
 
 
 def _needs_job(segment: Segment, *, send: bool) -> bool:

@@ -14,13 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_tables2 import RequestConfig
 
 from crm.access import add_service_error, add_validation_error, error_messages, require_perm
-from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts
+from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts, unknown_params
 from crm.views.lists import LIST_PAGINATION, ListPageView
 from interactions import letter_pdf
 from interactions.validators import check_upload_size
 
 from .. import services
-from ..filters import SegmentFilter
+from ..filters import SegmentFilter, SegmentLineFilter
 from ..forms import (
     CriteriaStepForm,
     LetterUploadForm,
@@ -35,7 +35,13 @@ from ..forms import (
     criteria_from,
 )
 from ..models import SavedSegmentCriteria, Segment
-from ..selectors import LineResolver, describe_step, describe_steps, worksheet_lines, worksheet_segments
+from ..selectors import (
+    LineResolver,
+    describe_step,
+    describe_steps,
+    worksheet_lines,
+    worksheet_segments,
+)
 from ..tables import SegmentLineTable, SegmentTable
 from .common import ADD, CHANGE, DELETE, VIEW
 from .common import get_line as _line
@@ -102,8 +108,17 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
     require_perm(request, VIEW)
     segment = _segment(pk)
     resolver = LineResolver.for_segment(segment)
-    table = SegmentLineTable(worksheet_lines(segment), resolver=resolver)
-    RequestConfig(request, paginate=LIST_PAGINATION).configure(table)
+    # A worksheet page is GET; the actions that re-render it with their errors are POSTs and show the lines as
+    # they are, unfiltered.
+    query = request.GET if request.method == "GET" else {}
+    line_filter = SegmentLineFilter(query or None, queryset=worksheet_lines(segment), segment=segment)
+    line_filter.form.auto_id = "lines_%s"  # the criteria form on the same page has fields of the same names
+    # As on every list page: a filter that does not validate shows its error and no lines, never all of them.
+    lines = line_filter.qs if not line_filter.is_bound or line_filter.is_valid() else line_filter.queryset.none()
+    table = SegmentLineTable(lines, resolver=resolver)
+    # A worksheet's lines are found through the (segment, id) index: the total is exact, whatever their number.
+    RequestConfig(request, paginate={**LIST_PAGINATION, "exact_total": True}).configure(table)
+    unsendable, unsendable_count = services.unsendable_lines(segment)
     steps = list(segment.criteria_actions.select_related("user").order_by("step"))
     forms = forms or {}
     line_count = segment.lines.count()
@@ -124,6 +139,14 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
         "can_change": request.user.has_perm(CHANGE),
         "reset_question": services.RESET_STEPS_QUESTION,
         "log_options": services.segment_log_options(segment),
+        "line_filter": line_filter,
+        "line_filter_active": any(line_filter.form.data.get(name) for name in line_filter.filters)
+        if line_filter.is_bound
+        else False,
+        "line_unknown_params": unknown_params(query, line_filter.filters),
+        "unsendable": unsendable,
+        "unsendable_count": unsendable_count,
+        "unsendable_more": unsendable_count - len(unsendable),
     }
     return render(request, "segments/segment_detail.html", context, status=status)
 
@@ -410,3 +433,23 @@ def segment_delete(request, pk: int):
     services.segment_delete(segment, user=request.user)
     messages.success(request, f"Segment {segment.no} was deleted.")
     return redirect("segments:segment_list")
+
+
+@require_POST
+def segment_unsendable_lines(request, pk: int):
+    """One click for every line that cannot be e-mailed: switch them all to hard copy or to no correspondence type
+    (docs/BEHAVIOUR.md §7)."""
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    correspondence_type = request.POST.get("correspondence_type", "")
+    try:
+        changed = services.segment_unsendable_lines_set_type(
+            segment, correspondence_type=correspondence_type, user=request.user
+        )
+    except ValidationError as error:
+        add_validation_error(request, error)
+    else:
+        way = services.UNSENDABLE_WAYS_OUT[correspondence_type]
+        noun = "line was" if changed == 1 else "lines were"
+        messages.success(request, f"{changed:,} {noun} switched to {way}.")
+    return redirect("segments:segment_detail", pk)

@@ -327,7 +327,8 @@ def test_sending_refuses_an_email_line_whose_contact_has_no_address(marketer):
     SegmentLineFactory(segment=segment)
     without = SegmentLineFactory(segment=segment, contact=PersonFactory(email=""))
     with pytest.raises(
-        ValidationError, match=f"Make sure that the E-Mail field is specified for contact no. {without.contact.no}."
+        ValidationError,
+        match=f"1 line is to be sent by e-mail, but its contact has no e-mail address: {without.contact.no} ",
     ):
         segment_log(segment, user=marketer, send=True)
     _nothing_logged(segment, 2)
