@@ -217,6 +217,9 @@ SEGMENT_COVER_SHEETS_DIRECT_MAX_LINES = envint("SEGMENT_COVER_SHEETS_DIRECT_MAX_
 # "stopped": a working job writes progress every few seconds, so its process is gone (with the in-process backend,
 # a web process killed mid-job). The page then offers to run it again; recover_tasks marks it failed.
 BACKGROUND_JOB_STALE_AFTER = envint("BACKGROUND_JOB_STALE_AFTER", "600")
+# A working job writes its progress and heartbeat at most this often, and at least this often while it works
+# (crm.jobs.heartbeat): time-based, so a slow batch never looks stopped.
+BACKGROUND_JOB_HEARTBEAT_EVERY = envint("BACKGROUND_JOB_HEARTBEAT_EVERY", "5")
 
 # Letters as PDF (interactions.letter_pdf): LibreOffice's `soffice`, the Python interpreter that has LibreOffice's
 # `uno` module (Debian's python3-uno belongs to /usr/bin/python3), and how long one conversion may take before

@@ -253,8 +253,9 @@ def entry_deliver(entry: InteractionLogEntry) -> bool:
     return delivered
 
 
-def entries_deliver(entry_ids: Iterable[int]) -> int:
+def entries_deliver(entry_ids: Iterable[int], *, progress: Callable[[], object] | None = None) -> int:
     """Send every deliverable entry of `entry_ids`, one e-mail each, over one connection; the number sent.
+    `progress()` is called after each e-mail (a background job's heartbeat, crm.jobs.heartbeat).
 
     Each entry's outcome is written on its own (no transaction around the batch), so one bad address or a
     server hiccup marks that entry and the others still go out.
@@ -283,6 +284,8 @@ def entries_deliver(entry_ids: Iterable[int]) -> int:
                 pdfs = _converted_letters(group)
                 for entry in group:
                     sent += _deliver(entry, connection, pdfs.get(entry.pk))
+                    if progress is not None:
+                        progress()
     finally:
         try:
             connection.close()

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from crm.jobs.heartbeat import JobHeartbeat
 from interactions.letter_pdf import PdfConversionError
 from interactions.services import cover_sheets_log
 from interactions.services.entries import stored_documents_delete_unused
@@ -63,13 +64,12 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
         heartbeat_at=Now(),
     )
 
-    def progress(done: int) -> None:
-        Job.objects.filter(pk=job.pk).update(done=done, heartbeat_at=Now())
-
     try:
         with tempfile.TemporaryFile() as spool:
-            printed = write(spool, progress=progress)
-            Job.objects.filter(pk=job.pk).update(stage="Storing the file", heartbeat_at=Now())
+            # Progress and heartbeat every few seconds of work (crm.jobs.heartbeat), however long a letter takes.
+            printed = write(spool, progress=JobHeartbeat(Job, job.pk).progress)
+            # Every line is merged: the last count may have come within the heartbeat interval, unwritten.
+            Job.objects.filter(pk=job.pk).update(stage="Storing the file", done=total, heartbeat_at=Now())
             document = store_document_file(spool, filename=filename, content_type=content_type)
         with transaction.atomic():
             # Cover sheets are logged in the transaction that marks the job done, so a rerun after a lost worker

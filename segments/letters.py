@@ -45,9 +45,11 @@ LETTER_FILES = {
 # The kinds converted to PDF: made by a background job only, whatever the number of letters (the conversion never
 # runs in a web request), and only where LibreOffice is installed.
 PDF_KINDS = ("pdfzip", "pdf")
-# How often (in lines) a background job's progress is written: often enough for a live bar, rarely enough to
-# cost nothing next to merging.
-PROGRESS_EVERY = 100
+# How often (in lines) the progress callback is called: every line, since a background job's updater writes by the
+# clock, every few seconds of work (crm.jobs.heartbeat), whatever a line costs.
+PROGRESS_EVERY = 1
+# Lines read per query: id-ordered batches, no server-side cursor (see segment_letters).
+LINE_BATCH = 1000
 
 
 class _Letters:
@@ -122,10 +124,21 @@ def segment_letters(segment: Segment, *, progress: Callable[[int], None] | None 
     `progress(lines_done)` is called every PROGRESS_EVERY lines and once at the end (a background job's bar).
     """
     letters = _Letters(segment)
-    for line in with_progress(worksheet_lines(segment).iterator(chunk_size=1000), progress):
+    # Read in id-ordered batches, not with .iterator(): on PostgreSQL that is a server-side cursor, which a
+    # generator abandoned mid-way (a letter that fails, a client that goes away) leaves open until the garbage
+    # collector closes it, at whatever moment, possibly while the connection is busy: the worker then hangs
+    # (docs/SECURITY.md). A batch holds nothing open between reads.
+    for line in with_progress(_lines_in_batches(segment), progress):
         rendered = letters.render(line)
         if rendered is not None:
             yield rendered
+
+
+def _lines_in_batches(segment: Segment) -> Iterator[SegmentLine]:
+    last_id = 0
+    while batch := list(worksheet_lines(segment).filter(id__gt=last_id)[:LINE_BATCH]):
+        yield from batch
+        last_id = batch[-1].pk
 
 
 def with_progress(items: Iterable, progress: Callable[[int], None] | None) -> Iterator:

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from crm.jobs.heartbeat import JobHeartbeat
 from interactions.document_pins import pin_documents
 from interactions.letters import contact_merge_values, template_attachment
 from interactions.models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, LoggedSegment
@@ -77,6 +78,7 @@ def _entries_to_send(logged: LoggedSegment):
 
 
 def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
+    heartbeat = JobHeartbeat(LogJob, job.pk)  # a sign of life every few seconds, within a batch too
     attachments: dict[tuple[int, str], tuple] = {}
     templates: dict[int, InteractionTemplate] = {}
     last_id = retries = 0
@@ -92,6 +94,7 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
         previous_id, last_id = last_id, batch[-1].id
         merged = []
         for entry in batch:
+            heartbeat()
             if entry.contact is None:
                 continue
             if entry.merge_template_id:  # the line's own letter
@@ -131,7 +134,7 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
             attachments.clear()
             last_id = previous_id
             continue
-        LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(batch), heartbeat_at=Now())
+        heartbeat.write(done=F("done") + len(batch))
 
 
 def _store_merge_values(entries: list[InteractionLogEntry]) -> bool:
@@ -153,6 +156,8 @@ def _store_merge_values(entries: list[InteractionLogEntry]) -> bool:
 
 
 def _deliver(job: LogJob, logged: LoggedSegment) -> None:
+    # A slow mail server makes a slow batch: the heartbeat follows the e-mails sent, not the batches.
+    heartbeat = JobHeartbeat(LogJob, job.pk)
     last_id = 0
     while True:
         ids = list(
@@ -161,8 +166,8 @@ def _deliver(job: LogJob, logged: LoggedSegment) -> None:
         if not ids:
             return
         last_id = ids[-1]
-        entries_deliver(ids)
-        LogJob.objects.filter(pk=job.pk).update(done=F("done") + len(ids), heartbeat_at=Now())
+        entries_deliver(ids, progress=heartbeat)
+        heartbeat.write(done=F("done") + len(ids))
 
 
 def log_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = False) -> None:

@@ -40,6 +40,27 @@ def lease_key(task_id: str | uuid.UUID) -> tuple[int, int]:
     return LEASE_NAMESPACE, int.from_bytes(value.bytes[:4], "big", signed=True)
 
 
+def lease_is_held(task_id: str | uuid.UUID, *, using: str = "default") -> bool:
+    """Whether some worker holds the lease of this task now (PostgreSQL; False elsewhere, which has no leases).
+
+    Read from pg_locks rather than by trying the lock: asking takes nothing, so a worker taking its lease at that
+    instant never waits for us. The two-int4 form of a key shows as classid, objid (unsigned) and objsubid 2.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    namespace, key = lease_key(task_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid = %s::bigint::oid AND objid = %s::bigint::oid)",
+            [namespace, key & 0xFFFFFFFF],
+        )
+        (held,) = cursor.fetchone()
+    return bool(held)
+
+
 def _is_ours(sender) -> bool:
     # The worker sends these signals with the backend instance as sender on success and with its class on
     # failure (django-tasks-db 0.13), so accept both.

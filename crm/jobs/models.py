@@ -13,6 +13,8 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from .backend import lease_is_held
+
 __all__ = ["BackgroundJob", "stale_cutoff"]
 
 
@@ -81,12 +83,23 @@ class BackgroundJob(models.Model):
 
         A working job writes progress every few seconds, so this long without any means the process running it
         is gone (a web process killed mid-job, a lost on-commit enqueue): nobody will finish it by itself.
-        A queued job whose task still waits in the database queue is not stale: every worker is busy, and a
-        worker will take it (the queue query runs only for a job already silent for that long).
+        The lease wins over the heartbeat: a job whose task a live worker still holds (its lease, crm.jobs.backend)
+        is not stale however silent, so neither recover_tasks nor a page's "run it again" starts it a second time
+        while it runs. A queued job whose task still waits in the database queue is not stale: every worker is
+        busy, and a worker will take it (the queue query runs only for a job already silent for that long).
         """
         if not (self.is_active and self.last_sign_of_life < stale_cutoff()):
             return False
-        return not (self.status == self.Status.QUEUED and self.waits_in_queue())
+        if self.status == self.Status.QUEUED and self.waits_in_queue():
+            return False
+        return not self.held_by_live_task()
+
+    def held_by_live_task(self) -> bool:
+        """Whether a running task of this job is still held by a live worker (its lease; PostgreSQL only)."""
+        running = DBTaskResult.objects.filter(
+            task_path=self.TASK_PATH, status=TaskResultStatus.RUNNING, args_kwargs__args__0=self.pk
+        )
+        return any(lease_is_held(task_id, using=running.db) for task_id in running.values_list("id", flat=True))
 
     def waits_in_queue(self) -> bool:
         """Whether this job's task is still waiting, not taken by any worker, in the database task queue

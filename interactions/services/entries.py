@@ -384,9 +384,7 @@ def log_entries_delete_canceled(
     with transaction.atomic():
         candidates: set[int] = set()
         for column in ("document_id", "merge_template_id"):
-            candidates.update(
-                doomed.exclude(**{column: None}).order_by().values_list(column, flat=True).distinct().iterator()
-            )
+            candidates.update(doomed.exclude(**{column: None}).order_by().values_list(column, flat=True).distinct())
         _detach_references_to_entries(doomed)
         deleted = _delete_entries(doomed)
         if expected is not None and (deleted or 0) != expected:

@@ -2,6 +2,7 @@
 
 import csv
 import re
+from contextlib import closing
 from decimal import Decimal
 
 from django.contrib import messages
@@ -280,8 +281,11 @@ def export_csv(request):
     def stream():
         yield "\ufeff"  # so spreadsheet programs read UTF-8
         yield writer.writerow([header for header, _ in CSV_COLUMNS])
-        for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow([csv_safe(value) for value in row])
+        # Closed on every path (a client that goes away, a failing row): a server-side cursor left to the garbage
+        # collector can hang the connection later (docs/SECURITY.md).
+        with closing(rows.iterator(chunk_size=2000)) as cursor_rows:
+            for row in cursor_rows:
+                yield writer.writerow([csv_safe(value) for value in row])
 
     filename = f"interaction-log-entries-{timezone.localdate():%Y-%m-%d}.csv"
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")

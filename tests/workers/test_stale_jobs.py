@@ -92,9 +92,9 @@ def test_every_progress_update_of_a_log_job_renews_its_heartbeat(
         heartbeat_then_age_it()
         return real_store(entries)
 
-    def deliver(ids):
+    def deliver(ids, **kwargs):
         heartbeat_then_age_it()
-        return real_deliver(ids)
+        return real_deliver(ids, **kwargs)
 
     monkeypatch.setattr(log_job, "_store_merge_values", store)
     monkeypatch.setattr(log_job, "entries_deliver", deliver)
@@ -113,6 +113,7 @@ def test_every_progress_update_of_a_log_job_renews_its_heartbeat(
 
 def test_every_progress_update_of_a_letters_job_renews_its_heartbeat(marketer, monkeypatch, settings):
     settings.SEGMENT_LETTERS_DIRECT_MAX_LINES = 1
+    settings.BACKGROUND_JOB_HEARTBEAT_EVERY = 0  # every progress update is due
     segment = letters_worksheet(marketer)
     monkeypatch.setattr(letters, "PROGRESS_EVERY", 1)
     real_write = letters.write_segment_letters
