@@ -172,10 +172,10 @@ def test_a_log_job_beats_while_a_slow_mail_server_sends_one_batch(
     real_deliver = log_job.entries_deliver.__globals__["_deliver"]
     seen = []
 
-    def slow_deliver(entry, connection):
+    def slow_deliver(entry, *args):
         LogJob.objects.filter(pk=job.pk).update(heartbeat_at=LONG_AGO)
         clock.now += 6  # a slow mail server: six seconds an e-mail
-        return real_deliver(entry, connection)
+        return real_deliver(entry, *args)
 
     monkeypatch.setitem(log_job.entries_deliver.__globals__, "_deliver", slow_deliver)
     real_progress_write = heartbeat_module.JobHeartbeat.write
