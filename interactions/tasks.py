@@ -7,10 +7,13 @@ the database queue (and named in interactions.sending.DELIVER_TASK_PATH): keep i
 
 from django_tasks import task
 
+from crm.jobs.connections import survives_lost_connection
+
 from .sending import entries_deliver
 
 
 @task()
+@survives_lost_connection
 def deliver_entries(entry_ids: list[int]) -> int:
     """E-mail the given log entries that are in progress or in error; returns how many were sent."""
     return entries_deliver(entry_ids)

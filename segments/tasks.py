@@ -8,12 +8,15 @@ module. The task paths are stored in queued rows of the database queue: keep the
 
 from django_tasks import task
 
+from crm.jobs.connections import survives_lost_connection
+
 from .letter_download_job import letter_download_job_run
 from .log_job import log_job_run
 from .models import LogJob
 
 
 @task()
+@survives_lost_connection
 def run_log_job(job_id: int) -> None:
     """Merge the letters and send the e-mail of one logged segment (progress on its LogJob row)."""
     try:
@@ -31,6 +34,7 @@ def run_log_job(job_id: int) -> None:
 
 
 @task()
+@survives_lost_connection
 def run_letter_download_job(job_id: int) -> None:
     """Write every letter of a big worksheet, or of a big logged segment, into one download (progress on its
     LetterDownloadJob row)."""
