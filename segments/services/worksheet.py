@@ -96,6 +96,10 @@ LINE_FIELDS = (
 RESET_STEPS_QUESTION = "Your Segment is now empty. Do you want to reset number of criteria actions?"
 
 
+# `segment_line_set_letter(replacing=…)` not given: callers without a page (tests, the admin) replace any letter.
+ANY_LETTER = object()
+
+
 def _unknown(fields: dict[str, Any], allowed) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
@@ -234,10 +238,16 @@ def segment_line_update(line: SegmentLine, *, user, **fields: Any) -> SegmentLin
     return line
 
 
-def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: str = "", user) -> SegmentLine:
+def segment_line_set_letter(
+    line: SegmentLine, *, data: bytes | None, filename: str = "", user, replacing: int | None | object = ANY_LETTER
+) -> SegmentLine:
     """Give one line its own Word letter (replacing the template letter for that contact only), or remove it
     with `data=None`. The upload is validated like a template upload: a real .docx, within the size limit,
-    every merge field known. Validation and storing the file happen before the (short) transaction."""
+    every merge field known. Validation and storing the file happen before the (short) transaction.
+
+    `replacing`: the letter (stored document id, None for none) the user saw and confirmed replacing or removing
+    (docs/SECURITY.md, issue 14); when the line holds another one by now, nothing is changed.
+    """
     document = None
     if data is not None:
         if filename and not filename.lower().endswith(".docx"):
@@ -252,6 +262,13 @@ def segment_line_set_letter(line: SegmentLine, *, data: bytes | None, filename: 
         document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_CONTENT_TYPE)
     with transaction.atomic():
         line = SegmentLine.objects.select_for_update().get(pk=line.pk)
+        if replacing is not ANY_LETTER and line.letter_id != replacing:
+            raise ValidationError(
+                {
+                    "letter": f"The letter of {line.contact.name} was changed by someone else since you opened it. "
+                    "Nothing was changed; look at it again before replacing or removing it."
+                }
+            )
         if document is not None and not pin_documents([document.pk]):
             # Deleted meanwhile with canceled entries that used the same bytes (interactions.document_pins).
             document = store_document(data, filename=filename or "letter.docx", content_type=DOCX_CONTENT_TYPE)

@@ -15,6 +15,7 @@ from django_tables2 import RequestConfig
 
 from crm.access import add_service_error, add_validation_error, error_messages, require_perm
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts, unknown_params
+from crm.ids import parse_id
 from crm.views.lists import LIST_PAGINATION, ListPageView
 from interactions import letter_pdf
 from interactions.validators import check_upload_size
@@ -407,9 +408,19 @@ def segment_line_letter(request, pk: int, line_id: int):
     segment = _segment(pk)
     line = _line(segment, line_id)
     edit_url = reverse("segments:segment_line_edit", args=[segment.pk, line.pk])
+    # The letter the page showed (none: ""): replacing or removing a letter needs the page's confirmation of it.
+    shown = request.POST.get("replacing")
+    if shown is None or (shown and parse_id(shown) is None):
+        messages.error(request, "Replace or remove the letter on the line page. Nothing was changed.")
+        return redirect(edit_url)
+    replacing = parse_id(shown) if shown else None
     if request.POST.get("remove"):
-        services.segment_line_set_letter(line, data=None, user=request.user)
-        messages.success(request, f"{line.contact.name} gets the template letter again.")
+        try:
+            services.segment_line_set_letter(line, data=None, user=request.user, replacing=replacing)
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            messages.success(request, f"{line.contact.name} gets the template letter again.")
         return redirect(edit_url)
     form = LetterUploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -418,7 +429,9 @@ def segment_line_letter(request, pk: int, line_id: int):
     upload = form.cleaned_data["letter"]
     try:
         check_upload_size(upload.size)  # before reading it into memory
-        services.segment_line_set_letter(line, data=upload.read(), filename=upload.name, user=request.user)
+        services.segment_line_set_letter(
+            line, data=upload.read(), filename=upload.name, user=request.user, replacing=replacing
+        )
     except ValidationError as error:
         add_validation_error(request, error)
     else:

@@ -11,6 +11,7 @@ from docx.enum.section import WD_SECTION
 from interactions.letters import DOCX_CONTENT_TYPE
 from interactions.models import InteractionLogEntry
 from segments import letters
+from segments.models import SegmentLine
 from segments.services import segment_add_contacts, segment_line_set_letter, segment_line_update
 from tests.factories import (
     CompanyFactory,
@@ -156,16 +157,61 @@ def test_uploading_a_line_letter_from_the_page(marketer_client, viewer_client, w
     line = line_of(worksheet, "Ada Lovelace")
     url = f"/segments/{worksheet.pk}/lines/{line.pk}/letter/"
     upload = ContentFile(letter_docx("Only for {{ contact.name }}"), name="ada.docx")
-    assert viewer_client.post(url, {"letter": upload}).status_code == 403
+    assert viewer_client.post(url, {"letter": upload, "replacing": ""}).status_code == 403
     upload.seek(0)
-    marketer_client.post(url, {"letter": upload})
+    marketer_client.post(url, {"letter": upload, "replacing": ""})
     line.refresh_from_db()
     assert line.letter is not None
-    bad = marketer_client.post(url, {"letter": ContentFile(b"nonsense", name="x.docx")}, follow=True)
+    bad = marketer_client.post(
+        url, {"letter": ContentFile(b"nonsense", name="x.docx"), "replacing": line.letter_id}, follow=True
+    )
     assert "The file is not a Word .docx document." in bad.content.decode()
-    marketer_client.post(url, {"remove": "1"})
+    marketer_client.post(url, {"remove": "1", "replacing": line.letter_id})
     line.refresh_from_db()
     assert line.letter is None
+
+
+def test_replacing_or_removing_a_line_letter_asks_first(marketer_client, worksheet, marketer):
+    line = line_of(worksheet, "Ada Lovelace")
+    segment_line_set_letter(line, data=letter_docx("Only for {{ contact.name }}"), filename="ada.docx", user=marketer)
+    line.refresh_from_db()
+    page = marketer_client.get(f"/segments/{worksheet.pk}/lines/{line.pk}/").content.decode()
+    assert 'data-confirm="Remove the uploaded letter ada.docx?' in page
+    assert 'data-confirm="Replace the uploaded letter ada.docx with the chosen file?"' in page
+    assert f'name="replacing" value="{line.letter_id}"' in page
+
+
+@pytest.mark.parametrize("remove", [True, False])
+def test_a_letter_replaced_by_a_colleague_since_the_page_was_opened_is_not_replaced_or_removed(
+    marketer_client, worksheet, marketer, remove
+):
+    line = line_of(worksheet, "Ada Lovelace")
+    url = f"/segments/{worksheet.pk}/lines/{line.pk}/letter/"
+    # The page was opened while the line had no letter of its own; a colleague uploads one meanwhile.
+    segment_line_set_letter(
+        line, data=letter_docx("Colleague {{ contact.name }}"), filename="colleague.docx", user=marketer
+    )
+    line.refresh_from_db()
+    theirs = line.letter_id
+    data = {"remove": "1", "replacing": ""} if remove else {"replacing": ""}
+    if not remove:
+        data["letter"] = ContentFile(letter_docx("Mine {{ contact.name }}"), name="mine.docx")
+    response = marketer_client.post(url, data, follow=True)
+    assert "was changed by someone else since you opened it" in response.content.decode()
+    line.refresh_from_db()
+    assert line.letter_id == theirs
+
+
+@pytest.mark.parametrize("data", [{"remove": "1"}, {"remove": "1", "replacing": "²"}])
+def test_removing_a_line_letter_without_the_page_confirmation_changes_nothing(
+    marketer_client, worksheet, marketer, data
+):
+    line = line_of(worksheet, "Ada Lovelace")
+    segment_line_set_letter(line, data=letter_docx("Only for {{ contact.name }}"), filename="ada.docx", user=marketer)
+    line.refresh_from_db()
+    response = marketer_client.post(f"/segments/{worksheet.pk}/lines/{line.pk}/letter/", data, follow=True)
+    assert "Replace or remove the letter on the line page. Nothing was changed." in response.content.decode()
+    assert SegmentLine.objects.get(pk=line.pk).letter_id == line.letter_id
 
 
 def _with_a_photo(data: bytes, size: int) -> bytes:
@@ -182,7 +228,7 @@ def test_a_line_letter_has_the_template_upload_limit_and_message(marketer_client
     big = _with_a_photo(letter_docx("Only for {{ contact.name }}"), 80 * 1024)
     url = f"/segments/{worksheet.pk}/lines/{line.pk}/letter/"
 
-    page = marketer_client.post(url, {"letter": ContentFile(big, name="ada.docx")}, follow=True)
+    page = marketer_client.post(url, {"letter": ContentFile(big, name="ada.docx"), "replacing": ""}, follow=True)
     with pytest.raises(ValidationError) as refused:
         segment_line_set_letter(line, data=big, filename="ada.docx", user=marketer)
 
