@@ -13,6 +13,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -134,10 +135,18 @@ def _reload(job: LetterDownloadJob) -> LetterDownloadJob | None:
 
 def _delete_replaced_jobs(job: LetterDownloadJob) -> None:
     """Delete, with their files, the finished jobs this one replaces (same segment or logged segment, same kind),
-    and those whose segment was logged or deleted since (their rows stay without one until now, see the model)."""
-    replaced = Job.objects.filter(
-        segment_id=job.segment_id, logged_segment_id=job.logged_segment_id, kind=job.kind, id__lt=job.pk
-    ).exclude(status__in=Job.ACTIVE)
+    and those whose segment was logged or deleted since (their rows stay without one until now, see the model).
+
+    A colleague's finished download is not replaced (issue 14, docs/SECURITY.md): they may be about to fetch it.
+    It goes when they prepare that kind again, or with the segment; so each user keeps at most one per kind.
+    """
+    replaced = (
+        Job.objects.filter(
+            segment_id=job.segment_id, logged_segment_id=job.logged_segment_id, kind=job.kind, id__lt=job.pk
+        )
+        .exclude(status__in=Job.ACTIVE)
+        .exclude(Q(status=Job.Status.DONE) & ~Q(user_id=job.user_id))
+    )
     orphans = Job.objects.filter(segment__isnull=True, logged_segment__isnull=True)
     for jobs in (replaced, orphans):
         with transaction.atomic():

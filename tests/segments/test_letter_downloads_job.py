@@ -22,7 +22,7 @@ from segments.services import (
     segment_line_update,
     segment_log,
 )
-from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory
+from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory, UserFactory
 from tests.interactions.docx_builders import text_of
 from tests.interactions.factories import letter_docx
 
@@ -337,6 +337,19 @@ def test_a_new_file_replaces_the_previous_one_of_the_same_kind(
     assert new.document_id != first_document.pk
     assert not StoredDocument.objects.filter(pk=first_document.pk).exists()
     assert not first_document.file.storage.exists(first_document.file.name)
+
+
+def test_preparing_letters_keeps_a_colleagues_finished_download(done_job, worksheet, marketer, viewer_client):
+    colleague = UserFactory(username="colleague", role="Marketing")
+    ada = worksheet.lines.get(contact__name="Ada Lovelace")
+    segment_line_update(ada, user=marketer, personal_note="Changed since")  # other bytes: another stored document
+    theirs = letter_download_job_run(segment_letters_prepare(worksheet, kind="zip", user=colleague).pk)
+
+    assert Job.objects.filter(pk=done_job.pk).exists()  # the marketer's download is still there …
+    assert viewer_client.get(download_url(done_job)).status_code == 200  # … and still downloads
+    # The marketer's own next run replaces only the marketer's own one.
+    mine = letter_download_job_run(segment_letters_prepare(worksheet, kind="zip", user=marketer).pk)
+    assert set(Job.objects.values_list("pk", flat=True)) == {theirs.pk, mine.pk}
 
 
 def test_a_file_shared_with_another_job_is_kept(done_job, worksheet, marketer):
