@@ -45,7 +45,9 @@ def contact_update(contact: Contact, *, user=None, row_version: int | None = Non
     stored = Contact.objects.select_for_update().get(pk=contact.pk)
     ensure_version(stored, row_version, what=f"Contact {stored.no}")
     new_type = fields.get("type", stored.type)
-    if new_type != stored.type and stored.interaction_entries.exists():
+    # Every entry counts here, a postponed one too (interactions.models.LoggedEntryManager hides those).
+    entries = stored.interaction_entries.model.all_objects
+    if new_type != stored.type and entries.filter(contact=stored).exists():
         raise ValidationError(
             {"type": "Type cannot be changed because one or more interaction log entries are linked to the contact."}
         )
@@ -87,7 +89,9 @@ def contact_delete(contact: Contact, *, user=None) -> None:
         raise ValidationError(f"You cannot delete company {contact.no} while persons belong to it.")
     moved = 0
     if contact.type == Contact.Type.PERSON and contact.company_id:
-        moved = contact.interaction_entries.update(contact=contact.company_id)
+        # all_objects: a postponed entry moves too (the default manager hides those).
+        entries = contact.interaction_entries.model.all_objects
+        moved = entries.filter(contact=contact).update(contact=contact.company_id)
     try:
         contact.delete()
     except ProtectedError as error:

@@ -58,7 +58,7 @@ def statistics_period(request) -> tuple[datetime.date | None, datetime.date | No
 
 
 class StatisticsColumnsMixin:
-    """Number of interactions, cost and duration over non-canceled entries, annotated in one grouped query."""
+    """Number of interactions, cost and duration over entries neither canceled nor postponed, in one grouped query."""
 
     def get_queryset(self, request):
         after, before = statistics_period(request)

@@ -155,3 +155,15 @@ class LogEntryFilter(ListFilterSet):
         if isinstance(value, LoggedSegment):
             return queryset.filter(logged_segment_id=value.pk)
         return queryset
+
+
+class PostponedEntryFilter(ListFilterSet):
+    q = django_filters.CharFilter(label="Description contains", method="filter_text")
+
+    class Meta:
+        model = InteractionLogEntry
+        fields: list[str] = []
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(description__icontains=value) if value else queryset

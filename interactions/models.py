@@ -404,6 +404,27 @@ class InteractionLogEntryQuerySet(models.QuerySet):
         return self.select_related("contact", "contact_company", "template", "group", "salesperson", "user")
 
 
+class LoggedEntryManager(models.Manager.from_queryset(InteractionLogEntryQuerySet)):
+    """The entries that were logged: a postponed entry is not one yet (docs/BEHAVIOUR.md §2, Finish later).
+
+    The one place that rule lives. As the default manager it also serves every reverse relation
+    (contact.interaction_entries, logged_segment.entries …), the admin and get_object_or_404, so the entries page,
+    the CSV, the statistics, every count and the entry's detail and document pages never see a postponed entry.
+    Only a join through a reverse relation in a filter or aggregate (`entries__…`) bypasses a manager; those say
+    `postponed=False` themselves.
+    """
+
+    def get_queryset(self):
+        return super().get_queryset().filter(postponed=False)
+
+
+class PostponedEntryManager(models.Manager.from_queryset(InteractionLogEntryQuerySet)):
+    """Entries saved with "Finish later", waiting to be resumed or deleted."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(postponed=True)
+
+
 class InteractionLogEntry(models.Model):
     """One interaction with one contact. The id is the entry number (ascending, gaps allowed).
 
@@ -531,8 +552,16 @@ class InteractionLogEntry(models.Model):
         db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Saved with "Finish later" (docs/BEHAVIOUR.md §2). db_default keeps a DEFAULT on the column, so the raw
+    # INSERT … SELECT of segment logging (segments.services.entry_insert_sql) need not name it, and adding the
+    # column to a million-row table is a catalogue change, not a rewrite (migration 0007).
+    postponed = models.BooleanField(default=False, db_default=False)
 
-    objects = InteractionLogEntryQuerySet.as_manager()
+    objects = LoggedEntryManager()
+    postponed_objects = PostponedEntryManager()
+    # Every row, postponed or not: for the services that resume or delete a postponed entry and for integrity
+    # paths (moving a deleted person's entries to its company).
+    all_objects = models.Manager.from_queryset(InteractionLogEntryQuerySet)()
 
     class Meta:
         ordering = ["-id"]
@@ -565,6 +594,9 @@ class InteractionLogEntry(models.Model):
                 fields=["merge_template"], name="ile_merge_template", condition=Q(merge_template__isnull=False)
             ),
             models.Index(fields=["delivery_status"], name="ile_delivery_pending", condition=~Q(delivery_status="")),
+            # The navigation's count of the user's postponed entries and the Postponed Interactions page; a
+            # logged entry never enters it.
+            models.Index(fields=["user", "id"], name="ile_postponed_user", condition=Q(postponed=True)),
         ]
 
     def __str__(self) -> str:

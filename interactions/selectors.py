@@ -32,11 +32,14 @@ class StatisticsRow:
 def counted(
     *, through: str = "", date_after: datetime.date | None = None, date_before: datetime.date | None = None
 ) -> Q:
-    """The entries statistics count: not canceled, dated within the (inclusive) range.
+    """The entries statistics count: not canceled, not postponed, dated within the (inclusive) range.
 
     `through` is the path from the model queried to its entries ("entries__" from a template or a group).
     """
     condition = Q(**{f"{through}canceled": False})
+    if through:
+        # A join bypasses the default manager, which leaves postponed entries out (models.LoggedEntryManager).
+        condition &= Q(**{f"{through}postponed": False})
     if date_after:
         condition &= Q(**{f"{through}date__gte": date_after})
     if date_before:

@@ -197,7 +197,6 @@ class LogEntryTable(BaseTable):
     # of the page's time (docs/PERFORMANCE.md).
     cell_html = CELLS
 
-
     @classmethod
     def column_choices(cls) -> list[tuple[str, str]]:
         """(name, header) of every column a user can show or hide."""
@@ -214,3 +213,22 @@ class LogEntryTable(BaseTable):
                 self.columns.show(name)
             else:
                 self.columns.hide(name)
+
+
+class PostponedEntryTable(BaseTable):
+    """Postponed Interactions: what was saved with "Finish later", newest first (the index ile_postponed_user)."""
+
+    entry_no = tables.Column("Entry no.", accessor="pk", orderable=False)
+    date = tables.DateColumn(format="Y-m-d", orderable=False)
+    template = tables.Column("Template", accessor="template__code", orderable=False, default="—")
+    description = tables.Column(orderable=False)
+    contact = tables.Column("Contact", accessor="contact__name", orderable=False, default="—")
+    user = tables.Column("Postponed by", accessor="user__username", orderable=False, default="—")
+    actions = tables.TemplateColumn(
+        template_name="interactions/_postponed_actions.html", verbose_name="", orderable=False
+    )
+
+    class Meta(BaseTable.Meta):
+        model = InteractionLogEntry
+        fields = ("entry_no", "date", "template", "description", "contact", "user", "actions")
+        empty_text = "No postponed interactions. “Finish later” on Create interaction puts one here."

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import contact_actions, create, entries, statistics
+from .views import contact_actions, create, entries, postponed, statistics
 
 app_name = "interactions"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("delete-canceled/", entries.delete_canceled, name="interaction_delete_canceled"),
     path("statistics/", statistics.interaction_statistics, name="interaction_statistics"),
     path("new/", create.interaction_create_view, name="interaction_create"),
+    path("postponed/", postponed.PostponedEntryListView.as_view(), name="postponed_list"),
+    path("postponed/<int:pk>/delete/", postponed.postponed_delete, name="postponed_delete"),
     path("new/preview/", create.interaction_preview_view, name="interaction_preview"),
     path("<int:pk>/document/", create.interaction_document_view, name="interaction_document"),
     path("<int:pk>/document/preview/", create.interaction_document_preview_view, name="interaction_document_preview"),

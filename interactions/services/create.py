@@ -1,11 +1,11 @@
-"""Creating one interaction for one contact (docs/BEHAVIOUR.md §2)."""
+"""Creating one interaction for one contact, and finishing it later (docs/BEHAVIOUR.md §2)."""
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,8 +24,17 @@ from ..letters import (
 from ..models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, StoredDocument
 from ..validators import PERSONAL_NOTE_MAX_LENGTH
 from .delivery import entries_deliver_after_commit
+from .entries import stored_documents_delete_unused
 
-__all__ = ["interaction_create", "interaction_preview", "OPTIONAL_FIELDS"]
+__all__ = [
+    "interaction_create",
+    "interaction_preview",
+    "interaction_resume",
+    "interaction_delete_postponed",
+    "postponed_entries_for",
+    "resume_values",
+    "OPTIONAL_FIELDS",
+]
 
 # What a caller may set besides the mandatory arguments. None (or leaving it out) means "the default".
 OPTIONAL_FIELDS = (
@@ -70,6 +79,8 @@ EMAIL_NEEDS_LETTER = (
 EMAIL_NEEDS_ADDRESS = (
     "Contact {no} {name} has no e-mail address. Add one to the contact, or choose another correspondence type."
 )
+NOT_POSTPONED = "Interaction {no} is not postponed: it was finished or deleted already."
+NOT_YOURS = "Interaction {no} was postponed by another user; only they can resume or delete it."
 
 
 @dataclass
@@ -204,8 +215,13 @@ def _merge_values(draft: _Draft, *, entry_no: int | None) -> dict[str, str]:
     )
 
 
-def interaction_create(*, contact, template, description, user, **fields: Any) -> InteractionLogEntry:
+def interaction_create(
+    *, contact, template, description, user, postpone: bool = False, **fields: Any
+) -> InteractionLogEntry:
     """Log one interaction with one contact (docs/BEHAVIOUR.md §2); e-mail it after commit when its type is e-mail.
+
+    postpone=True ("Finish later"): the same checks, then the entry is saved postponed: listed on Postponed
+    Interactions only, not sent, counted nowhere, until interaction_resume finishes it.
 
     1. Validate and resolve (outside the transaction): template defaults, overrides, language variant,
        correspondence type (docs/BEHAVIOUR.md §3), the refusals of §2. The template's letter is
@@ -222,19 +238,30 @@ def interaction_create(*, contact, template, description, user, **fields: Any) -
         with transaction.atomic():
             wanted = {stored.pk for stored in (draft.letter, draft.entry.document) if stored is not None}
             if not wanted or pin_documents(wanted) == wanted:
-                return _save(draft, user=user)
+                return _save(draft, user=user, postpone=postpone)
     raise RuntimeError("The template's letter snapshot was deleted three times while logging; nothing was logged.")
 
 
-def _save(draft: _Draft, *, user) -> InteractionLogEntry:
+def _save(draft: _Draft, *, user, postpone: bool, resumed: InteractionLogEntry | None = None) -> InteractionLogEntry:
     entry = draft.entry
     locked = Contact.objects.select_for_update().only("privacy_blocked").get(pk=entry.contact.pk)
     if locked.privacy_blocked:
         raise privacy_blocked_error(entry.contact)
-    entry.save()
+    entry.postponed = postpone
+    if postpone:
+        entry.delivery_status = DeliveryStatus.DONE  # nothing is sent before the interaction is finished
+    if resumed is None:
+        entry.save()
+    else:
+        # The same entry number (reference 2.1, Resume): the row is overwritten with what the page now says.
+        entry.pk = resumed.pk
+        entry.created_at = timezone.now()
+        entry.save(force_update=True)
     if draft.letter is not None:
         entry.merge_values = _merge_values(draft, entry_no=entry.pk)
         entry.save(update_fields=["merge_values"])
+    if postpone:
+        return entry  # not an interaction yet: the audit trail records it when it is finished
     audit_record(
         AuditEvent.Action.INTERACTION_CREATED,
         user=user,
@@ -243,6 +270,7 @@ def _save(draft: _Draft, *, user) -> InteractionLogEntry:
         contact=entry.contact.no,
         template=entry.template.code,
         correspondence_type=entry.correspondence_type,
+        resumed=resumed is not None,
     )
     if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
         entries_deliver_after_commit([entry.pk])
@@ -257,3 +285,86 @@ def interaction_preview(*, contact, template, description, user, **fields: Any) 
             {"template": f"Interaction template {draft.entry.template.code} has no letter to preview."}
         )
     return render_letter(draft.letter, _merge_values(draft, entry_no=None))
+
+
+def postponed_entries_for(user):
+    """The postponed entries a user may resume or delete: their own; a superuser's are everyone's."""
+    entries = InteractionLogEntry.postponed_objects.all()
+    if getattr(user, "is_superuser", False):
+        return entries
+    if not getattr(user, "is_authenticated", False):
+        return entries.none()
+    return entries.filter(user=user)
+
+
+def _locked_postponed(entry: InteractionLogEntry, *, user) -> InteractionLogEntry:
+    """Inside the caller's transaction: the entry's row, locked, still postponed and the user's to touch."""
+    locked = InteractionLogEntry.all_objects.select_for_update().filter(pk=entry.pk).first()
+    if locked is None or not locked.postponed:
+        raise ValidationError(NOT_POSTPONED.format(no=entry.pk), code="not_postponed")
+    if not postponed_entries_for(user).filter(pk=locked.pk).exists():
+        raise PermissionDenied(NOT_YOURS.format(no=entry.pk))
+    return locked
+
+
+# What Resume keeps from the postponed entry when the caller does not say otherwise ("everything filled in").
+_RESUMED_FROM_ENTRY = (
+    "salesperson",
+    "correspondence_type",
+    "information_flow",
+    "initiated_by",
+    "evaluation",
+    "attempt_failed",
+    "cost",
+    "duration_minutes",
+    "language_code",
+    "document",
+)
+
+
+def resume_values(entry: InteractionLogEntry) -> dict[str, Any]:
+    """The postponed entry's values as interaction_create's arguments; the date is today's (reference 2.1)."""
+    values = {name: getattr(entry, name) for name in _RESUMED_FROM_ENTRY}
+    values.update(
+        contact=entry.contact,
+        template=entry.template,
+        description=entry.description,
+        personal_note=(entry.merge_values or {}).get("personal_note") or None,
+        date=timezone.localdate(),
+    )
+    return values
+
+
+def interaction_resume(
+    entry: InteractionLogEntry, *, user, postpone: bool = False, **fields: Any
+) -> InteractionLogEntry:
+    """Finish a postponed entry under its own entry number (reference 2.1, Resume; docs/BEHAVIOUR.md §2).
+
+    `fields` are interaction_create's arguments (contact, template, description and the optional ones); what is
+    not given is kept from the postponed entry, except the date, which is today's. The same checks as logging a
+    new interaction apply, and an e-mail is sent after commit. postpone=True saves the changes and keeps the entry
+    postponed ("Finish later" again). Refused: an entry that is not postponed (any more), another user's.
+    """
+    arguments = {**resume_values(entry), **fields}
+    contact, template, description = arguments.pop("contact"), arguments.pop("template"), arguments.pop("description")
+    for _ in range(3):
+        draft = _prepare(contact=contact, template=template, description=description, user=user, fields=arguments)
+        with transaction.atomic():
+            locked = _locked_postponed(entry, user=user)
+            wanted = {stored.pk for stored in (draft.letter, draft.entry.document) if stored is not None}
+            if not wanted or pin_documents(wanted) == wanted:
+                old_documents = {pk for pk in (locked.merge_template_id, locked.document_id) if pk}
+                saved = _save(draft, user=user, postpone=postpone, resumed=locked)
+                # The old letter snapshot may be unused now (the template changed since it was postponed).
+                stored_documents_delete_unused(old_documents - wanted)
+                return saved
+    raise RuntimeError("The template's letter snapshot was deleted three times while logging; nothing was logged.")
+
+
+@transaction.atomic
+def interaction_delete_postponed(entry: InteractionLogEntry, *, user) -> None:
+    """Delete a postponed entry (reference 2.1); any other entry is refused with a ValidationError."""
+    locked = _locked_postponed(entry, user=user)
+    documents = {pk for pk in (locked.merge_template_id, locked.document_id) if pk}
+    locked.delete()
+    stored_documents_delete_unused(documents)

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_service_error, download_response, require_perm
@@ -19,7 +19,14 @@ from .. import letter_pdf
 from ..forms import InteractionCreateForm
 from ..letters import entry_document_bytes
 from ..models import DocumentType, InteractionLogEntry
-from ..services import COVER_SHEET_NOT_SHOWN, interaction_create, interaction_preview
+from ..services import (
+    COVER_SHEET_NOT_SHOWN,
+    interaction_create,
+    interaction_preview,
+    interaction_resume,
+    postponed_entries_for,
+    resume_values,
+)
 
 
 def _page_contact(request) -> Contact | None:
@@ -32,28 +39,84 @@ def _page_contact(request) -> Contact | None:
     return get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=pk)
 
 
-def _render(request, form, contact, status=200):
+def _render(request, form, contact, status=200, resumed=None):
     blocked = contact is not None and contact.privacy_blocked
     # Say it before the user fills in the form (the service refuses anyway).
     blocked_message = privacy_blocked_message(contact) if blocked and not form.is_bound else ""
     return render(
         request,
         "interactions/create.html",
-        {"form": form, "contact": contact, "privacy_blocked": blocked, "blocked_message": blocked_message},
+        {
+            "form": form,
+            "contact": contact,
+            "privacy_blocked": blocked,
+            "blocked_message": blocked_message,
+            "resumed": resumed,
+        },
         status=status,
     )
 
 
+def _resumed_entry(request):
+    """?resume=<entry no.>: the user's postponed entry this page finishes (docs/BEHAVIOUR.md §2), else None."""
+    raw = request.GET.get("resume", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such postponed interaction.")
+    return get_object_or_404(
+        postponed_entries_for(request.user).select_related("contact__company", "contact__salesperson", "template"),
+        pk=int(raw),
+    )
+
+
+def _resume_initial(entry) -> dict:
+    values = resume_values(entry)
+    initial = {name: value for name, value in values.items() if value not in (None, "")}
+    if entry.contact is not None:
+        initial["contact"] = entry.contact.no
+    initial["template"] = entry.template_id
+    initial["was_successful"] = not values["attempt_failed"]
+    if entry.correspondence_type == "":
+        initial["correspondence_type"] = "none"
+    return initial
+
+
+def _finished_later(request, entry):
+    messages.success(
+        request,
+        format_html(
+            'Interaction {} “{}” was saved for later: resume it from <a href="{}">Postponed interactions</a>.',
+            entry.pk,
+            entry.description,
+            reverse("interactions:postponed_list"),
+        ),
+    )
+    # Where the user was going when the page asked "finish this interaction later?" (static/js/…-create.js).
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("interactions:postponed_list")
+
+
 def interaction_create_view(request):
     require_perm(request, "interactions.add_interactionlogentry")
-    contact = _page_contact(request)
-    form = InteractionCreateForm(request.POST or None, contact=contact, user=request.user)
+    resumed = _resumed_entry(request)
+    contact = resumed.contact if resumed is not None else _page_contact(request)
+    initial = _resume_initial(resumed) if resumed is not None and request.method != "POST" else {}
+    form = InteractionCreateForm(request.POST or None, contact=contact, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
+        postpone = "finish_later" in request.POST
         try:
-            entry = interaction_create(user=request.user, **form.service_arguments())
+            if resumed is not None:
+                entry = interaction_resume(resumed, user=request.user, postpone=postpone, **form.service_arguments())
+            else:
+                entry = interaction_create(user=request.user, postpone=postpone, **form.service_arguments())
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            if postpone:
+                return _finished_later(request, entry)
             target = entry.contact
             document = ""
             if entry.has_document:
@@ -73,7 +136,7 @@ def interaction_create_view(request):
                 ),
             )
             return redirect(target)
-    return _render(request, form, contact)
+    return _render(request, form, contact, resumed=resumed)
 
 
 @require_POST
