@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 
 from . import services
 from .access import add_validation_error
+from .interaction_summary import NO_INTERACTIONS, InteractionSummary, salesperson_interaction_summary
 from .models import (
     Contact,
     IndustryGroup,
@@ -27,6 +28,35 @@ class SalespersonAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "email", "phone", "user")
     search_fields = ("code", "name", "email")
     raw_id_fields = ("user",)
+    # The salesperson's interaction summary (docs/BEHAVIOUR.md §1), on the change page: one aggregate query.
+    readonly_fields = ("interactions", "cost", "duration", "last_interaction", "last_attempted")
+
+    def _summary(self, obj) -> InteractionSummary:
+        if obj is None or obj.pk is None:
+            return NO_INTERACTIONS
+        if getattr(obj, "_interaction_summary", None) is None:
+            obj._interaction_summary = salesperson_interaction_summary(obj)
+        return obj._interaction_summary
+
+    @admin.display(description="Interactions")
+    def interactions(self, obj):
+        return f"{self._summary(obj).count:,}"
+
+    @admin.display(description="Cost")
+    def cost(self, obj):
+        return f"{self._summary(obj).cost:,.2f}"
+
+    @admin.display(description="Duration (min.)")
+    def duration(self, obj):
+        return f"{self._summary(obj).duration_minutes:,}"
+
+    @admin.display(description="Date of last interaction")
+    def last_interaction(self, obj):
+        return self._summary(obj).last_interaction or "—"
+
+    @admin.display(description="Last date attempted")
+    def last_attempted(self, obj):
+        return self._summary(obj).last_attempted or "—"
 
 
 @admin.register(MailingGroup, IndustryGroup, JobResponsibility)

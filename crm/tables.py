@@ -61,6 +61,10 @@ class BaseTable(tables.Table):
         return mark_safe("".join(html))
 
 
+def _date(value) -> str:
+    return f"{value:%Y-%m-%d}" if value else "—"
+
+
 def _contact_link(contact, text) -> str:
     return format_html('<a href="{}">{}</a>', url_format("crm:contact_detail").format(contact.pk), text)
 
@@ -77,7 +81,30 @@ class ContactTable(BaseTable):
     phone = tables.Column(orderable=False)
     salesperson = tables.Column("Salesperson", accessor="salesperson__code", orderable=False)
 
+    # The interaction summary (crm.interaction_summary), hidden unless the page asks for it (?columns=interactions);
+    # the view sets record.interaction_summary for the page's rows only.
+    INTERACTION_COLUMNS = (
+        "interaction_count",
+        "interaction_cost",
+        "interaction_duration",
+        "last_interaction",
+        "last_attempted",
+    )
+    _numeric = {"td": {"class": "numeric"}, "th": {"class": "numeric"}}
+    interaction_count = tables.Column("Interactions", empty_values=(), orderable=False, visible=False, attrs=_numeric)
+    interaction_cost = tables.Column("Cost", empty_values=(), orderable=False, visible=False, attrs=_numeric)
+    interaction_duration = tables.Column(
+        "Duration (min.)", empty_values=(), orderable=False, visible=False, attrs=_numeric
+    )
+    last_interaction = tables.Column("Last interaction", empty_values=(), orderable=False, visible=False)
+    last_attempted = tables.Column("Last attempted", empty_values=(), orderable=False, visible=False)
+
     cell_html = {
+        "interaction_count": lambda c: f"{c.interaction_summary.count:,}",
+        "interaction_cost": lambda c: f"{c.interaction_summary.cost:,.2f}",
+        "interaction_duration": lambda c: f"{c.interaction_summary.duration_minutes:,}",
+        "last_interaction": lambda c: _date(c.interaction_summary.last_interaction),
+        "last_attempted": lambda c: _date(c.interaction_summary.last_attempted),
         "no": lambda c: _contact_link(c, c.no),
         "name": lambda c: _contact_link(c, c.name),
         "type": lambda c: escape(c.get_type_display()),
@@ -94,6 +121,10 @@ class ContactTable(BaseTable):
         model = Contact
         fields = ("no", "name", "type", "company", "city", "post_code", "country_code", "email", "phone", "salesperson")
         order_by = ("no",)
+
+    def show_interaction_columns(self) -> None:
+        for name in self.INTERACTION_COLUMNS:
+            self.columns.show(name)
 
 
 class SalesDocumentTable(BaseTable):

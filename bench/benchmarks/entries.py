@@ -9,6 +9,7 @@ import statistics
 import time
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from bench.benchmarks.contacts import viewer_client
@@ -177,3 +178,58 @@ def delete_canceled(ctx):
             added += insert_entries(deleted - added)
         rebuild[-1] += time.perf_counter() - started
     ctx.note(f"{half:,} deleted per run; rebuilding took {statistics.median(rebuild):.1f} s per run (not timed)")
+
+
+def _busiest_company_url() -> str:
+    """The company with the most entries counted on it (its own and its persons'): the contact page's worst case.
+    Found with one grouped query, outside the timer."""
+    busiest = (
+        InteractionLogEntry.objects.filter(contact_company__isnull=False)
+        .order_by()
+        .values("contact_company_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    return f"/contacts/{busiest['contact_company_id']}/"
+
+
+def _latest_person_url() -> str:
+    person_id = (
+        InteractionLogEntry.objects.filter(contact__company__isnull=False).values_list("contact_id", flat=True).first()
+    )
+    return f"/contacts/{person_id}/"
+
+
+CONTACT_PAGES = {
+    "contact page with its interaction summary, 1,000,000 entries: the company with the most entries": (
+        _busiest_company_url
+    ),
+    "contact page with its interaction summary, 1,000,000 entries: a person": _latest_person_url,
+    "contact list page with interaction figures, 1,000,000 entries": lambda: "/contacts/?columns=interactions",
+}
+
+
+def _contact_page_benchmark(label: str, find_url):
+    @benchmark(label, budget_s={"sqlite": 0.05, "postgresql": 0.05}, order=41)
+    def run(ctx):
+        total = ensure_entries(ctx)
+        url = find_url()
+        client = viewer_client()
+        client.get(url, HTTP_HOST="localhost")  # warm caches and the connection
+        for _ in range(ctx.runs):
+            with ctx.timer():
+                response = client.get(url, HTTP_HOST="localhost")
+            assert response.status_code == 200, response.status_code
+        queries = []
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: (queries.append(sql), execute(sql, params, many, context))[1]
+        ):
+            client.get(url, HTTP_HOST="localhost")
+        ctx.note(f"{len(queries)} queries; {total:,} entries")
+
+    return run
+
+
+for _label, _find_url in CONTACT_PAGES.items():
+    _contact_page_benchmark(_label, _find_url)

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -9,11 +8,17 @@ from .. import selectors, services
 from ..access import add_service_error, add_validation_error, require_perm
 from ..filters import ContactFilter
 from ..forms import ContactForm
+from ..interaction_summary import contact_interaction_summary, contacts_interaction_summaries
 from ..models import Contact
 from ..tables import ContactTable
 from .lists import ListPageView
 
 HISTORY_ROWS = 50
+
+
+def _shows_interactions(request) -> bool:
+    """?columns=interactions adds the interaction summary columns to the contact list (hidden by default)."""
+    return "interactions" in {name for raw in request.GET.getlist("columns") for name in raw.split(",")}
 
 
 class ContactListView(ListPageView):
@@ -25,9 +30,25 @@ class ContactListView(ListPageView):
     def get_queryset(self):
         return Contact.objects.for_list()
 
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        if _shows_interactions(self.request):
+            # Only the page's rows, in one grouped query per kind (crm.interaction_summary), after pagination.
+            records = [row.record for row in table.paginated_rows]
+            summaries = contacts_interaction_summaries(records)
+            for record in records:
+                record.interaction_summary = summaries[record.pk]
+            table.show_interaction_columns()
+        return table
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["criteria_query"] = self.request.GET.urlencode()
+        query = self.request.GET.copy()
+        query.pop("columns", None)
+        context["criteria_query"] = query.urlencode()
+        context["shows_interactions"] = _shows_interactions(self.request)
+        query["columns"] = "interactions"
+        context["interactions_query"] = query.urlencode()  # the toggle keeps the filters and the page
         return context
 
 
@@ -69,7 +90,6 @@ def contact_detail(request, pk: int):
     history = history_source.select_related("contact", "template", "salesperson").order_by("-date", "-id")[
         :HISTORY_ROWS
     ]
-    totals = history_source.filter(canceled=False).aggregate(count=Count("id"))
     return render(
         request,
         "crm/contact_detail.html",
@@ -78,7 +98,7 @@ def contact_detail(request, pk: int):
             "persons": persons,
             "history": history,
             "history_rows": HISTORY_ROWS,
-            "interaction_count": totals["count"],
+            "summary": contact_interaction_summary(contact),
             "mailing_groups": contact.mailing_groups.all(),
             "industry_groups": contact.industry_groups.all()
             if contact.is_company or not contact.company_id
