@@ -7,10 +7,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.access import add_service_error, download_response, require_perm
+from crm.access import add_service_error, download_response, require_perm, safe_next
 from crm.ids import parse_id
 from crm.models import Contact
 from crm.privacy import privacy_blocked_message
@@ -62,11 +62,12 @@ def _resumed_entry(request):
     raw = request.GET.get("resume", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = parse_id(raw)
+    if pk is None:
         raise Http404("No such postponed interaction.")
     return get_object_or_404(
         postponed_entries_for(request.user).select_related("contact__company", "contact__salesperson", "template"),
-        pk=int(raw),
+        pk=pk,
     )
 
 
@@ -93,10 +94,7 @@ def _finished_later(request, entry):
         ),
     )
     # Where the user was going when the page asked "finish this interaction later?" (static/js/…-create.js).
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("interactions:postponed_list")
+    return redirect(safe_next(request, reverse("interactions:postponed_list")))
 
 
 def interaction_create_view(request):
