@@ -31,7 +31,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const start = state();
   let leaving = false;
   let target = "";
-  form.addEventListener("submit", () => { leaving = true; });
+  // A submit leaves the page, except "Preview letter" (its own formaction), which only downloads the letter.
+  form.addEventListener("submit", (event) => {
+    if (!(event.submitter && event.submitter.hasAttribute("formaction"))) leaving = true;
+  });
   const dirty = () => !leaving && state() !== start;
   window.addEventListener("beforeunload", (event) => {
     if (dirty()) { event.preventDefault(); event.returnValue = ""; }
