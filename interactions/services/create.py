@@ -253,7 +253,9 @@ def _save(draft: _Draft, *, user, postpone: bool, resumed: InteractionLogEntry |
     if resumed is None:
         entry.save()
     else:
-        # The same entry number (reference 2.1, Resume): the row is overwritten with what the page now says.
+        # The same entry number (reference 2.1, Resume): the row is overwritten with what the page now says. The
+        # draft is a new instance, so save() counts it in the statistics' daily totals as it does a new entry
+        # (a postponed entry was never counted, and one postponed again is left out by the default manager).
         entry.pk = resumed.pk
         entry.created_at = timezone.now()
         entry.save(force_update=True)

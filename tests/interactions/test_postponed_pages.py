@@ -149,3 +149,8 @@ def test_a_postponed_entry_is_on_no_entries_page_csv_detail_or_document(viewer_c
     assert viewer_client.get(f"/interactions/{postponed.pk}/document/").status_code == 404
     contact_page = viewer_client.get(f"/contacts/{person.pk}/").content.decode()
     assert "Secret draft" not in contact_page
+
+
+def test_a_resume_address_that_is_not_an_entry_number_is_404(sales_client):
+    for raw in ("abc", "١٢", "99999999999999999999999", "0"):
+        assert sales_client.get("/interactions/new/", {"resume": raw}).status_code == 404

@@ -23,8 +23,7 @@ class AddColumnInPlace(migrations.AddField):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0005_auditevent_entries_resent"),
-        ("interactions", "0006_entry_references_without_db_constraints"),
+        ("interactions", "0008_daily_totals"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
