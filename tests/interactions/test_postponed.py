@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from crm.models import AuditEvent
 from crm.services import contact_delete
-from interactions.models import InteractionLogEntry
+from interactions.models import InteractionDailyTotal, InteractionLogEntry
 from interactions.selectors import statistics_by_template, statistics_totals
 from interactions.services import (
     interaction_create,
@@ -205,3 +205,17 @@ def test_deleting_a_logged_entry_as_postponed_is_refused_and_nothing_changes(per
     with pytest.raises(ValidationError, match="is not postponed"):
         interaction_delete_postponed(logged, user=user)
     assert InteractionLogEntry.objects.filter(pk=logged.pk).exists()
+
+
+def test_the_statistics_daily_totals_count_a_postponed_entry_only_once_it_is_finished(person, user):
+    """Given an interaction postponed and then postponed again with changes
+    When it is finally finished
+    Then the statistics' daily totals count it once, on its (new) date."""
+    postponed = _postpone(person, user)
+    interaction_resume(postponed, user=user, postpone=True, description="Call back on Monday")
+    assert not InteractionDailyTotal.objects.filter(count__gt=0).exists()
+
+    interaction_resume(postponed, user=user)
+
+    totals = InteractionDailyTotal.objects.get()
+    assert (totals.date, totals.count, totals.cost) == (timezone.localdate(), 1, Decimal("4.00"))
