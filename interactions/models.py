@@ -554,7 +554,7 @@ class InteractionLogEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Saved with "Finish later" (docs/BEHAVIOUR.md §2). db_default keeps a DEFAULT on the column, so the raw
     # INSERT … SELECT of segment logging (segments.services.entry_insert_sql) need not name it, and adding the
-    # column to a million-row table is a catalogue change, not a rewrite (migration 0009).
+    # column to a million-row table is a catalogue change, not a rewrite (migration 0010).
     postponed = models.BooleanField(default=False, db_default=False)
 
     objects = LoggedEntryManager()

@@ -23,7 +23,7 @@ class AddColumnInPlace(migrations.AddField):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interactions", "0008_daily_totals"),
+        ("interactions", "0009_plausible_values"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
