@@ -253,11 +253,16 @@ def template_attachment(template: InteractionTemplate, language_code: str) -> tu
 
 
 class _CompiledCache:
-    """A small in-process LRU of compiled templates, keyed by the content hash (which never changes meaning)."""
+    """A small in-process LRU of compiled templates, keyed by the content hash (which never changes meaning).
 
-    def __init__(self, size: int = 32) -> None:
+    Bounded by count and by the bytes the templates hold (`nbytes`): a few large letterheads must not pin
+    hundreds of megabytes in every worker (docs/SECURITY.md, "Template uploads")."""
+
+    def __init__(self, size: int = 32, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, str], CompiledDocx | CompiledHtml] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, str], build):
@@ -267,15 +272,20 @@ class _CompiledCache:
                 return self._items[key]
         value = build()  # compiling happens outside the lock; a rare duplicate compile is harmless
         with self._lock:
-            self._items[key] = value
+            if key not in self._items:
+                self._items[key] = value
+                self._bytes += value.nbytes
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            # The newest stays even when it alone is over the byte bound: it is in use right now.
+            while len(self._items) > 1 and (len(self._items) > self.size or self._bytes > self.max_bytes):
+                _key, evicted = self._items.popitem(last=False)
+                self._bytes -= evicted.nbytes
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes = 0
 
 
 _compiled = _CompiledCache()

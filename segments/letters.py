@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 
 from interactions import letter_pdf
 from interactions.letters import DOCX_CONTENT_TYPE, compiled_docx, contact_merge_values, template_attachment
-from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
+from interactions.merge import LetterCombineError, letter_filename, write_combined_docx, write_zip_letters
 
 from .models import Segment, SegmentLine
 from .selectors import LineResolver, worksheet_lines
@@ -167,11 +167,33 @@ def write_segment_letters_zip(segment: Segment, fileobj, *, progress=None) -> No
     write_zip_letters(fileobj, segment_letters(segment, progress=progress))
 
 
+def write_combined_letters(fileobj, letters: Iterable[tuple[str, bytes]], *, combine=write_combined_docx) -> None:
+    """`combine` (one .docx or one PDF) the named letters onto `fileobj`. A letter that cannot be combined is a
+    ValidationError naming it, which the download pages and the letter jobs show (docs/SECURITY.md, "Combined
+    letters"), never a server error."""
+    current = ""
+
+    def documents() -> Iterator[bytes]:
+        nonlocal current
+        for name, data in letters:
+            current = name
+            yield data
+
+    try:
+        combine(fileobj, documents())
+    except LetterCombineError:
+        raise ValidationError(
+            f"The letter “{current}” cannot be put into one document with the others. Download the letters as a "
+            "zip of separate files instead, or replace that line's letter.",
+            code="combine",
+        ) from None
+
+
 def write_segment_letters_combined(segment: Segment, fileobj, *, progress=None) -> None:
     """Write all letters as one .docx, each starting on a new page, to a file object (one letter in memory at a
     time: see interactions.merge.combine)."""
     check_has_letters(segment)
-    write_combined_docx(fileobj, (data for _, data in segment_letters(segment, progress=progress)))
+    write_combined_letters(fileobj, segment_letters(segment, progress=progress))
 
 
 def write_segment_letters_pdf_zip(segment: Segment, fileobj, *, progress=None) -> None:
@@ -184,7 +206,7 @@ def write_segment_letters_pdf_zip(segment: Segment, fileobj, *, progress=None) -
 def write_segment_letters_pdf(segment: Segment, fileobj, *, progress=None) -> None:
     """Write all letters as one PDF to print, each starting on a new page, to a file object."""
     check_has_letters(segment)
-    letter_pdf.write_combined_pdf(fileobj, (data for _, data in segment_letters(segment, progress=progress)))
+    write_combined_letters(fileobj, segment_letters(segment, progress=progress), combine=letter_pdf.write_combined_pdf)
 
 
 _WRITERS = {

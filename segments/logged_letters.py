@@ -20,7 +20,7 @@ from interactions.letters import entry_document_bytes
 from interactions.merge import letter_filename, write_combined_docx, write_zip_letters
 from interactions.models import LoggedSegment
 
-from .letters import LETTER_FILES, check_letters_kind, with_progress
+from .letters import LETTER_FILES, check_letters_kind, with_progress, write_combined_letters
 
 __all__ = [
     "letters_to_print",
@@ -73,7 +73,7 @@ def write_logged_letters(
         return
     combine = letter_pdf.write_combined_pdf if kind == "pdf" else write_combined_docx
     try:
-        combine(fileobj, (data for _name, data in letters))
+        write_combined_letters(fileobj, letters, combine=combine)
     except ValueError:  # not one entry's letter could be reproduced
         raise ValidationError(f"Logged segment {logged.pk} has no letters to print.")
 

@@ -1,6 +1,6 @@
 """Pure-Python mail merge for Word .docx and HTML templates (no Django here)."""
 
-from .combine import combine_docx, write_combined_docx
+from .combine import LetterCombineError, combine_docx, write_combined_docx
 from .docx_engine import CompiledDocx, MergeTemplateError, compile_docx, docx_fields
 from .fields import KNOWN_FIELDS, LANGUAGE_KEY, clean_value, iso_key, normalise_field_name
 from .html_engine import CompiledHtml, compile_html, html_fields
@@ -24,4 +24,5 @@ __all__ = [
     "letter_filename",
     "combine_docx",
     "write_combined_docx",
+    "LetterCombineError",
 ]

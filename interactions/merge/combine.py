@@ -35,7 +35,7 @@ from lxml import etree
 
 from .docx_engine import STORY_PART_RE
 
-__all__ = ["write_combined_docx", "combine_docx", "template_key"]
+__all__ = ["LetterCombineError", "write_combined_docx", "combine_docx", "template_key"]
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -63,6 +63,16 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 Section = tuple[tuple[str, str, str], ...]
 
 
+class LetterCombineError(Exception):
+    """One letter could not be put into the combined document; `index` counts letters from 0.
+
+    Not a ValueError: callers treat ValueError as "no letter at all", which this is not."""
+
+    def __init__(self, index: int, cause: BaseException):
+        super().__init__(f"letter {index + 1} cannot be combined ({type(cause).__name__}: {cause})")
+        self.index = index
+
+
 def combine_docx(documents: Iterable[bytes], *, bookmark_prefix: str = "") -> bytes:
     """The combined document as bytes (for a handful of letters; write_combined_docx for many)."""
     out = io.BytesIO()
@@ -80,12 +90,18 @@ def write_combined_docx(fileobj, documents: Iterable[bytes], *, bookmark_prefix:
     first = next(letters, None)
     if first is None:
         raise ValueError("combine_docx needs at least one document")
-    with zipfile.ZipFile(io.BytesIO(first)) as base, tempfile.TemporaryFile() as body:
-        with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as out:
-            combined = _Combined(base, body, out, bookmark_prefix=bookmark_prefix)
-            for letter in letters:
-                combined.add(letter)
-            combined.finish()
+    index = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(first)) as base, tempfile.TemporaryFile() as body:
+            with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as out:
+                combined = _Combined(base, body, out, bookmark_prefix=bookmark_prefix)
+                for index, letter in enumerate(letters, start=1):  # noqa: B007 - read by the handler below
+                    combined.add(letter)
+                combined.finish()
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, AttributeError, TypeError) as error:
+        # A letter that is not the package the combiner expects (a line's own uploaded letter can be any valid
+        # .docx): the caller says which one, instead of answering the download with a server error.
+        raise LetterCombineError(index, error) from error
 
 
 class _Combined:

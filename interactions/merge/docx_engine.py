@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .docx_safety import PartBudget, check_member, check_members
 from .fields import (
     KNOWN_FIELDS,
     MergeTemplateError,
@@ -438,20 +439,28 @@ def _set_pieces(t: etree._Element, pieces: list) -> None:
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_pis=False, huge_tree=False)
 
 
-def _compile_part(xml: bytes, known: frozenset[str], unknown: set[str], strict: bool) -> _MergedPart | None:
-    """The part as literal chunks around its slots; None when there is nothing to merge."""
+def _compile_part(
+    xml: bytes, known: frozenset[str], unknown: set[str], strict: bool, budget: PartBudget | None = None
+) -> _MergedPart | None:
+    """The part as literal chunks around its slots; None when there is nothing to merge. With a `budget`
+    (uploads), a part past its paragraph or merge-field limit is refused before the work is done."""
     root = etree.fromstring(xml, _PARSER)
     for stray in root.xpath("//processing-instruction()"):
         if stray.target == _SLOT_PI and stray.getparent() is not None:
             stray.getparent().remove(stray)
     slots = _Slots(known, unknown, strict)
+    paragraphs = list(root.iter(W_P))
+    if budget is not None:
+        budget.add_paragraphs(len(paragraphs))
     _replace_simple_fields(root, slots)
-    for p in list(root.iter(W_P)):
+    for p in paragraphs:
         runs = _paragraph_runs(p)
         _replace_complex_fields(runs, slots)
         _replace_placeholders(_paragraph_runs(p), slots, known)
     if not slots.slots:
         return None
+    if budget is not None:
+        budget.add_slots(len(slots.slots))
     # Values with newlines close and reopen the w:t, so the markup must use
     # the prefix this part gives the WordprocessingML namespace.
     prefix = root.prefix
@@ -568,6 +577,10 @@ class CompiledDocx:
 
     def __init__(self, members: list[_Member | _MergedPart]):
         self._members = tuple(members)
+        # What the compiled template holds in memory, so a cache of them can be bounded by size.
+        self.nbytes = sum(
+            len(m.local) if isinstance(m, _Member) else sum(map(len, m.chunks)) for m in self._members
+        )
         plain: set[str] = set()
         names: set[str] = set()
         for m in members:
@@ -633,16 +646,23 @@ def compile_docx(
     zf = _open_zip(data, max_bytes, max_unpacked_bytes)
     members: list[_Member | _MergedPart] = []
     unknown: set[str] = set()
+    # Uploads are held to docs/SECURITY.md's package rules and cost limits; stored snapshots were accepted once
+    # and merge as they did then.
+    budget = PartBudget() if strict else None
     with zf:
+        if strict:
+            check_members(zf.infolist())
         for info in zf.infolist():
             try:
                 content = _read_member(zf, info)
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError):
                 raise _damaged() from None
+            if strict:
+                check_member(info.filename, content)
             compiled = None
             if STORY_PART_RE.match(info.filename):
                 try:
-                    compiled = _compile_part(content, known, unknown, strict)
+                    compiled = _compile_part(content, known, unknown, strict, budget)
                 except etree.XMLSyntaxError:
                     raise _damaged() from None
             if compiled is None:

@@ -23,6 +23,7 @@ class CompiledHtml:
         self._chunks = tuple(chunks)
         self._slots = tuple(fields)
         self.fields: frozenset[str] = frozenset(fields)
+        self.nbytes = sum(len(chunk.encode("utf-8")) for chunk in self._chunks)
 
     def render(self, values: Mapping[str, str]) -> str:
         # Every value is escaped: contact data is user input and must never

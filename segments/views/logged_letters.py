@@ -74,8 +74,10 @@ def _direct_download(request, pk: int, kind: str):
             filename=logged_letters.logged_letters_filename(logged, kind),
             content_type=LETTER_FILES[kind][1],
         )
-    except ValidationError:
-        raise Http404("This logged segment has no letters to print.")
+    except ValidationError as error:
+        # A letter that cannot be combined (or letters gone since the check above): said on the page.
+        add_validation_error(request, error)
+        return redirect(logged)
 
 
 @require_POST

@@ -337,12 +337,12 @@ def test_too_large_file():
 
 
 def test_damaged_xml_part():
-    data = b.make_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document"})
+    data = b.make_zip({"[Content_Types].xml": b.CONTENT_TYPES, "word/document.xml": b"<w:document"})
     with pytest.raises(MergeTemplateError, match="damaged"):
         compile_docx(data)
 
 
-def test_external_entities_are_not_resolved(tmp_path):
+def test_a_doctype_is_refused_and_a_stored_one_never_resolves_external_entities(tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
     doc = (
@@ -350,8 +350,10 @@ def test_external_entities_are_not_resolved(tmp_path):
         f'<w:document xmlns:w="{b.W_NS}"><w:body><w:p><w:r><w:t>&x; {{{{ today }}}}</w:t>'
         "</w:r></w:p></w:body></w:document>"
     ).encode()
-    data = b.make_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": doc})
-    out = compile_docx(data).render({"today": "T"})
+    data = b.make_zip({"[Content_Types].xml": b.CONTENT_TYPES, "word/document.xml": doc})
+    with pytest.raises(MergeTemplateError, match="declares a DOCTYPE or entities"):
+        compile_docx(data)
+    out = compile_docx(data, strict=False).render({"today": "T"})
     assert b"TOP-SECRET" not in zipfile.ZipFile(io.BytesIO(out)).read("word/document.xml")
 
 

@@ -250,3 +250,36 @@ def _zip(segment) -> bytes:
     buffer = io.BytesIO()
     letters.write_segment_letters_zip(segment, buffer)
     return buffer.getvalue()
+
+
+def _macro_letter() -> bytes:
+    """A valid .docx with a macro project added: Word would offer to run it in every recipient's copy."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(letter_docx("Hello")), "r") as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename))
+        target.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0")
+    return out.getvalue()
+
+
+def test_a_line_letter_with_a_macro_project_is_refused_and_nothing_is_stored(worksheet, marketer):
+    line = line_of(worksheet, "Ada Lovelace")
+    with pytest.raises(ValidationError, match="macro project"):
+        segment_line_set_letter(line, data=_macro_letter(), filename="ada.docx", user=marketer)
+    line.refresh_from_db()
+    assert line.letter_id is None
+
+
+def test_a_letter_that_cannot_be_combined_is_a_message_naming_it(worksheet, monkeypatch):
+    named = [("Acme - Ada Lovelace.docx", TEMPLATE_LETTER), ("Acme - Grace Hopper.docx", b"not a docx")]
+    with pytest.raises(ValidationError, match="“Acme - Grace Hopper.docx” cannot be put into one document"):
+        letters.write_combined_letters(io.BytesIO(), iter(named))
+
+
+def test_the_combined_download_never_answers_a_server_error(viewer_client, worksheet, monkeypatch):
+    monkeypatch.setattr(
+        letters, "segment_letters", lambda segment, progress=None: iter([("Acme - Ada.docx", b"not a docx")] * 2)
+    )
+    response = viewer_client.get(f"/segments/{worksheet.pk}/letters.docx", follow=True)
+    assert response.status_code == 200
+    assert "cannot be put into one document" in response.content.decode()
