@@ -65,9 +65,13 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
         logged = LoggedSegment.objects.create(  # 3.
             segment_no=segment.no, description=segment.description, user=user
         )
+        before = InteractionLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         count = entries_insert(segment, logged, user=user, send=send)  # 4.
         _refuse_blocked_contacts(segment, inserted=count)
-        InteractionDailyTotal.objects.add_entries(InteractionLogEntry.objects.filter(logged_segment=logged))
+        # The new entries by id range (read in table order) and their logged segment.
+        InteractionDailyTotal.objects.add_entries(
+            InteractionLogEntry.objects.filter(pk__gt=before, logged_segment=logged), one_group_likely=True
+        )
         if send:  # 5.
             _check_email_addresses(logged)
         delete_worksheet(segment)  # 6.

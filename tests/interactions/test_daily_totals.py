@@ -130,6 +130,16 @@ def test_logging_a_segment_and_canceling_it_both_ways(marketer):
     assert selectors.statistics_totals().count == 4
 
 
+def test_a_segment_whose_lines_have_their_own_dates_is_counted_per_day(marketer):
+    segment, lines = segment_with_lines(3)
+    lines[0].date = D(2024, 5, 1)
+    lines[0].save(update_fields=["date"])
+    segment_log(segment, user=marketer)
+    assert kept_totals() == recounted_totals()
+    assert len(kept_totals()) == 2
+    assert selectors.statistics_totals().count == 3
+
+
 def test_rebuild_gives_the_same_totals(entries):
     kept = kept_totals()
     InteractionDailyTotal.objects.all().delete()

@@ -1,0 +1,273 @@
+"""Throughput at saturation: how many requests per second each page serves when nothing waits between requests.
+
+    .venv/bin/python scripts/saturation.py [--write]
+
+1. Prepares a PostgreSQL database on 127.0.0.1 (default `crm_load`, created if missing): migrate, collectstatic,
+   `seed_demo --contacts 100000 --entries 1000000` (idempotent: a seeded database is only topped up).
+2. Starts gunicorn on 127.0.0.1 only (gunicorn.conf.py, `--web-workers` sync workers, production settings: DEBUG
+   off, a SECRET_KEY, plain HTTP on the loopback), logs in once as the demo seller and keeps the session cookie.
+3. For each page, one after another: `wrk -t2 -c8 -d15s` (no think time) with that cookie, then the page once
+   more to check it still answers 200 with the same HTML as before the run (CSRF tokens aside).
+4. Prints requests/s per page with the ratio to the login page and to /healthz, both measured in the same run,
+   and the errors (non-2xx/3xx responses, socket errors, HTML changed); exits 1 on any error. With --write, records
+   the table in docs/PERFORMANCE.md between the saturation markers.
+
+The machine's other work competes for the same cores: the ratios to the login page and /healthz are what
+compare across runs, not the absolute figures (docs/PERFORMANCE.md).
+"""
+
+import argparse
+import datetime
+import hashlib
+import os
+import platform
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+PERFORMANCE_MD = PROJECT_DIR / "docs" / "PERFORMANCE.md"
+START_MARKER, END_MARKER = "<!-- saturation:start -->", "<!-- saturation:end -->"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DEMO_USER, DEMO_PASSWORD = "seller", "demo"
+# The per-request CSRF token: in the forms and in the htmx headers of <body>.
+CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*(")')
+
+PLAN_SNIPPET = """
+from crm.models import Contact
+from interactions.models import InteractionTemplate
+contact = Contact.objects.filter(type="company").order_by("pk").values_list("pk", flat=True).first()
+template = InteractionTemplate.objects.filter(code="NEWSLETTER").values_list("code", flat=True).first() or ""
+print(contact, template)
+"""
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/crm_load")
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (-c)")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per page (wrk -d), at most 60")
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--only", default="", help="measure only pages whose label contains this text")
+    parser.add_argument("--write", action="store_true", help="record the figures in docs/PERFORMANCE.md")
+    args = parser.parse_args()
+    args.duration = max(1, min(args.duration, 60))
+    return args
+
+
+def django_env(database_url: str) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback interface
+        "SECURE_COOKIES": "false",
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return result.stdout if capture else ""
+
+
+def prepare(env: dict, args) -> tuple[int, str]:
+    url = urlparse(args.database_url)
+    if url.scheme not in {"postgres", "postgresql"} or url.hostname not in LOCAL_HOSTS:
+        sys.exit("The saturation run uses PostgreSQL on 127.0.0.1 only.")
+    import psycopg
+
+    name = url.path.lstrip("/")
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
+    manage(env, "migrate", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
+    contact, template = manage(env, "shell", "-c", PLAN_SNIPPET, capture=True).split()[-2:]
+    return int(contact), template
+
+
+def pages(contact_id: int, template: str) -> list[tuple[str, str, bool]]:
+    """(label, path, logged in)."""
+    return [
+        ("/healthz", "/healthz", False),
+        ("login page", "/accounts/login/", False),
+        ("entries list: first page", "/interactions/", True),
+        ("entries list: filtered", f"/interactions/?template={template}&canceled=no", True),
+        ("entries list: sorted", "/interactions/?sort=-date", True),
+        ("contact page", f"/contacts/{contact_id}/", True),
+        ("contact list", "/contacts/", True),
+    ]
+
+
+def login(base_url: str) -> str:
+    session = requests.Session()
+    session.get(f"{base_url}/accounts/login/", timeout=30)
+    response = session.post(
+        f"{base_url}/accounts/login/",
+        data={"username": DEMO_USER, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if response.status_code != 302 or "sessionid" not in session.cookies:
+        sys.exit(f"Could not log in as {DEMO_USER}: {response.status_code}")
+    return session.cookies["sessionid"]
+
+
+def fingerprint(base_url: str, path: str, cookie: str | None) -> tuple[int, str]:
+    """Status and a hash of the HTML with the per-request CSRF token values blanked."""
+    cookies = {"sessionid": cookie} if cookie else {}
+    response = requests.get(f"{base_url}{path}", cookies=cookies, allow_redirects=False, timeout=60)
+    return response.status_code, hashlib.sha256(CSRF_VALUE.sub(rb"\1\2", response.content)).hexdigest()[:12]
+
+
+def wrk(base_url: str, path: str, cookie: str | None, args) -> dict:
+    command = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "--timeout",
+        "30s",
+    ]
+    if cookie:
+        command += ["-H", f"Cookie: sessionid={cookie}"]
+    output = subprocess.run(
+        [*command, f"{base_url}{path}"], check=True, text=True, stdout=subprocess.PIPE, timeout=args.duration + 60
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests_done = int(re.search(r"(\d+) requests in", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    median = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
+    median_ms = float(median.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[median.group(2)] if median else 0.0
+    errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(int(n) for n in socket.groups()) if socket else 0)
+    return {"rate": rate, "requests": requests_done, "errors": errors, "median_ms": median_ms}
+
+
+def report(rows: list[dict], args, started: datetime.datetime, load_before: tuple) -> str:
+    by_label = {row["label"]: row for row in rows}
+    login_rate = by_label.get("login page", {}).get("rate")
+    health_rate = by_label.get("/healthz", {}).get("rate")
+    lines = [
+        f"## Throughput at saturation ({started:%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"`.venv/bin/python scripts/saturation.py --write` on {platform.node()} ({os.cpu_count()} cores), PostgreSQL "
+        f"on 127.0.0.1 seeded with `seed_demo --contacts {args.contacts} --entries {args.entries}`; gunicorn with "
+        f"{args.web_workers} sync workers, production settings (DEBUG off); `wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s` per page, one page after another, no think time, logged in as "
+        f"the demo seller (the login page and /healthz anonymous). Load average before the run: "
+        f"{', '.join(f'{value:.1f}' for value in load_before)} (other work on the machine competes for the cores).",
+        "",
+        "| page | requests/s | × login page | × /healthz | median latency | requests | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        to_login = f"{row['rate'] / login_rate:.2f}" if login_rate else "—"
+        to_health = f"{row['rate'] / health_rate:.2f}" if health_rate else "—"
+        lines.append(
+            f"| {row['label']} (`{row['path']}`) | {row['rate']:,.0f} | {to_login} | {to_health} | "
+            f"{row['median_ms']:.0f} ms | {row['requests']:,} | {row['errors']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_performance_md(section: str) -> None:
+    text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else "# Performance\n"
+    block = f"{START_MARKER}\n{section}{END_MARKER}"
+    if START_MARKER in text and END_MARKER in text:
+        text = text[: text.index(START_MARKER)] + block + text[text.index(END_MARKER) + len(END_MARKER) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    PERFORMANCE_MD.write_text(text)
+
+
+def main() -> int:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed.")
+    env = django_env(args.database_url)
+    contact_id, template = prepare(env, args)
+    base_url = f"http://127.0.0.1:{args.port}"
+    log_dir = Path(tempfile.mkdtemp(prefix="crm-saturation-logs-"))
+    web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web_workers)}
+    gunicorn = subprocess.Popen(
+        [str(Path(PYTHON).parent / "gunicorn")],
+        cwd=PROJECT_DIR,
+        env=web_env,
+        stdout=(log_dir / "gunicorn.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    rows = []
+    started = datetime.datetime.now(datetime.UTC)
+    load_before = os.getloadavg()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if gunicorn.poll() is not None:
+                sys.exit(f"gunicorn exited during start-up; see {log_dir / 'gunicorn.log'}.")
+            try:
+                if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                sys.exit("gunicorn did not answer /healthz in time.")
+            time.sleep(0.3)
+        cookie = login(base_url)
+        for label, path, logged_in in pages(contact_id, template):
+            if args.only and args.only.lower() not in label.lower():
+                continue
+            session = cookie if logged_in else None
+            for _ in range(3):  # warm every worker's caches for this page
+                fingerprint(base_url, path, session)
+            before = fingerprint(base_url, path, session)
+            result = wrk(base_url, path, session, args)
+            after = fingerprint(base_url, path, session)
+            if before[0] != 200 or after != before:
+                result["errors"] += 1
+            rows.append({"label": label, "path": path, "html": before[1], **result})
+            print(
+                f"{label:28} {result['rate']:8.1f} req/s  median {result['median_ms']:6.1f} ms  "
+                f"errors {result['errors']}  html {before[1]}",
+                flush=True,
+            )
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(timeout=30)
+    section = report(rows, args, started, load_before)
+    print("\n" + section)
+    if args.write:
+        write_performance_md(section)
+        print(f"Written to {PERFORMANCE_MD}.")
+    return 1 if any(row["errors"] for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
