@@ -1,4 +1,5 @@
-"""One log line per request (logger `crm.request`): method, path, status, duration and the user's id.
+"""One log line per request (logger `crm.request`): method, path, status, duration and the user's id; and the early
+refusal of a request body larger than any upload (RequestSizeLimitMiddleware).
 
 It sits right after SecurityMiddleware, so the duration covers everything below it, static files included,
 and a response that an inner middleware turned into a redirect or a 403 is logged with its real status.
@@ -7,6 +8,8 @@ and a response that an inner middleware turned into a redirect or a 403 is logge
 import logging
 import time
 
+from django.conf import settings
+from django.http import HttpResponse
 from django.utils.functional import empty
 
 logger = logging.getLogger("crm.request")
@@ -45,3 +48,34 @@ def _user_id(request) -> int | None:
     if user is None or getattr(user, "_wrapped", None) is empty:
         return None
     return user.pk if user.is_authenticated else None
+
+
+# An upload may carry the largest file we accept (settings.MAX_TEMPLATE_BYTES) plus the form's other fields and
+# the multipart framing: this much more.
+UPLOAD_MARGIN_BYTES = 1024 * 1024
+
+
+def request_body_limit() -> int:
+    return settings.MAX_TEMPLATE_BYTES + UPLOAD_MARGIN_BYTES
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request whose declared body is larger than any upload we accept, before reading any of it.
+
+    Django spools an uploaded file to disk whatever its size and the form refuses it only afterwards; this answers
+    413 on the Content-Length header alone, with the limit the upload forms name (interactions.validators). The
+    reverse proxy should refuse it even earlier (client_max_body_size, docs/DEPLOY.md)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared.isascii() and declared.isdigit() and int(declared) > request_body_limit():
+            limit_mb = f"{settings.MAX_TEMPLATE_BYTES / (1024 * 1024):.1f}".removesuffix(".0")
+            return HttpResponse(
+                f"The file is too large (the limit is {limit_mb} MB). Nothing was uploaded.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
