@@ -26,6 +26,16 @@ max_requests_jitter = max_requests // 10
 # The reverse proxy in front sets X-Forwarded-Proto; trust it only from these addresses.
 forwarded_allow_ips = os.getenv("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+
+def worker_abort(worker):
+    """gunicorn runs this in a worker it kills for taking longer than `timeout` (SIGABRT): log the request it was
+    serving as failed (status=504 aborted=timeout), not with the 200 a streamed response had already logged."""
+    # Imported here, in the worker: the master reads this file before the project is importable.
+    from crm.logging import log_aborted_request
+
+    log_aborted_request(reason="timeout")
+
+
 accesslog = None
 errorlog = "-"
 loglevel = os.getenv("LOG_LEVEL", "info").lower()

@@ -9,10 +9,15 @@ import logging
 import time
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpResponse
 from django.utils.functional import empty
 
+from crm.logging import request_done, request_in_flight, request_was_aborted
+
 logger = logging.getLogger("crm.request")
+# Sent when the response is closed, after its last byte (a streamed body included).
+request_finished.connect(lambda **kwargs: request_done(), weak=False, dispatch_uid="crm.middleware.request_done")
 
 
 class RequestLogMiddleware:
@@ -22,24 +27,28 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         status = 500  # what the client gets if an exception escapes (Django's handler turns it into a 500)
+
+        def fields(status=None):
+            duration_ms = (time.perf_counter() - started) * 1000
+            return {
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "duration_ms": round(duration_ms, 1),
+                "user": _user_id(request),
+            }
+
+        # Until the response is closed (a streamed download too), gunicorn's timeout hook can log this request as
+        # killed (crm.logging.log_aborted_request, gunicorn.conf.py).
+        request_in_flight(fields)
         try:
             response = self.get_response(request)
             status = response.status_code
             return response
         finally:
-            duration_ms = (time.perf_counter() - started) * 1000
-            level = logging.ERROR if status >= 500 else logging.INFO
-            logger.log(
-                level,
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": round(duration_ms, 1),
-                    "user": _user_id(request),
-                },
-            )
+            if not request_was_aborted():  # the hook logged it as a timeout already
+                level = logging.ERROR if status >= 500 else logging.INFO
+                logger.log(level, "request", extra=fields(status))
 
 
 def _user_id(request) -> int | None:

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,13 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from crm.logging import JsonFormatter, KeyValueFormatter
+from crm.logging import (
+    JsonFormatter,
+    KeyValueFormatter,
+    request_done,
+    request_in_flight,
+    request_was_aborted,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PRODUCTION_ENV = {
@@ -175,3 +182,53 @@ def test_the_async_safety_check_is_relaxed_only_inside_the_browser_tests():
     # tests/e2e relaxes it for its own package (Playwright's sync API runs an event loop); this module runs after
     # that package, so a module-level setting there would show here.
     assert "DJANGO_ALLOW_ASYNC_UNSAFE" not in os.environ
+
+
+def test_every_control_character_is_escaped_so_a_value_cannot_forge_or_hide_part_of_a_line():
+    # A newline forges a second record; ESC starts a terminal sequence; U+202E turns the rest around on screen;
+    # U+2028 and NEL break lines in some viewers; a backslash must not be read as the start of an escape.
+    forged = "Ada\r\nts=2026 level=INFO msg=login user=1\x1b[2J\u202eevil\u2028\x85\\x1b\x00end"
+    line = KeyValueFormatter().format(make_record("contact saved", contact=forged))
+
+    assert all(char.isprintable() for char in line)
+    assert (
+        ' contact="Ada\\r\\nts=2026 level=INFO msg=login user=1\\x1b[2J\\u202eevil\\u2028\\x85\\\\x1b\\x00end"' in line
+    )
+
+    json_line = JsonFormatter().format(make_record("contact saved", contact=forged))
+    assert all(char.isprintable() for char in json_line)
+    assert json.loads(json_line)["contact"] == (
+        "Ada\r\nts=2026 level=INFO msg=login user=1\x1b[2J\\u202eevil\\u2028\\x85\\x1b\x00end"
+    )
+
+
+def load_gunicorn_config() -> dict:
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+
+
+def test_a_request_killed_by_gunicorns_timeout_is_logged_as_a_failure_not_200(caplog):
+    """gunicorn calls worker_abort in the worker it kills; the streamed download it was serving had been logged
+    with 200 when its headers went out."""
+    request_in_flight(lambda: {"method": "GET", "path": "/segments/1/letters.zip", "status": 200, "user": 7})
+    try:
+        with caplog.at_level(logging.INFO, logger="crm.request"):
+            load_gunicorn_config()["worker_abort"](worker=None)
+        (record,) = request_lines(caplog)
+        line = KeyValueFormatter().format(record)
+        assert record.levelno == logging.ERROR
+        assert " method=GET path=/segments/1/letters.zip status=504 user=7 aborted=timeout" in line
+        assert request_was_aborted()
+    finally:
+        request_done()
+
+
+@pytest.mark.django_db
+def test_a_streamed_download_stays_in_flight_until_its_response_is_closed(marketer_client, caplog):
+    with caplog.at_level(logging.INFO, logger="crm.request"):
+        response = marketer_client.get("/interactions/export.csv")
+        assert response.streaming
+        load_gunicorn_config()["worker_abort"](worker=None)  # killed while the body streams
+        response.close()
+    statuses = [record.status for record in request_lines(caplog)]
+    assert statuses == [200, 504]
+    assert not request_was_aborted(), "cleared with the response"
