@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from crm.filters import ContactFilter
-from crm.forms import CodeListInput, ContactNoField
+from crm.forms import CodeListInput, ContactNoField, VersionedForm
 from crm.models import Contact
 from interactions.models import LoggedSegment
 from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
@@ -44,7 +44,7 @@ class SegmentHeaderForm(forms.ModelForm):
         return fields
 
 
-class SegmentHeaderEditForm(SegmentHeaderForm):
+class SegmentHeaderEditForm(VersionedForm, SegmentHeaderForm):
     push_to_lines = forms.BooleanField(
         required=False,
         label="Update the lines too",
@@ -123,7 +123,7 @@ class LineAddForm(forms.Form):
     allow_existing = forms.BooleanField(required=False, label="Allow a second line for the same contact")
 
 
-class SegmentLineForm(forms.ModelForm):
+class SegmentLineForm(VersionedForm):
     class Meta:
         model = SegmentLine
         fields = LINE_FIELDS

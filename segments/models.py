@@ -60,6 +60,8 @@ class Segment(models.Model):
     initiated_by = models.CharField(max_length=10, choices=InitiatedBy.choices, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every header change; the header form carries it to detect lost updates (crm/versioning.py).
+    row_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["-id"]
@@ -143,6 +145,9 @@ class SegmentLine(SegmentLineValues):
     contact = models.ForeignKey(
         Contact, on_delete=models.PROTECT, related_name="segment_lines", db_index=False, db_constraint=False
     )
+
+    # Bumped by every change of the line's values; the line form carries it (crm/versioning.py).
+    row_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         ordering = ["segment", "id"]

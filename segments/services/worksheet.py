@@ -18,6 +18,7 @@ from crm.audit import audit_record
 from crm.models import AuditEvent
 from crm.numbering import next_number
 from crm.privacy import refuse_privacy_blocked
+from crm.versioning import ensure_version
 from interactions.document_pins import pin_documents
 from interactions.letters import DOCX_CONTENT_TYPE
 from interactions.merge import MergeTemplateError, compile_docx
@@ -135,15 +136,19 @@ def segment_create(*, user, criteria: dict | None = None, **fields: Any) -> Segm
 
 
 @transaction.atomic
-def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False, **fields: Any) -> Segment:
+def segment_update_header(
+    segment: Segment, *, user, push_to_lines: bool = False, row_version: int | None = None, **fields: Any
+) -> Segment:
     """Change header values. With `push_to_lines`, the lines that still use the header template drop their
     overrides of the changed fields, so they follow the new header value (the page asks first).
 
     "Still use the header template": lines without a template of their own, or with the (old) header template.
     When the template itself changes, those lines follow the new one too.
+    `row_version`: the header's version when the form was opened; a header saved since refuses this save.
     """
     _unknown(fields, HEADER_FIELDS)
     stored = segment_lock(segment)
+    ensure_version(stored, row_version, what=f"The header of segment {stored.no}")
     old_template_id = stored.template_id
     if "template" in fields and fields["template"] != stored.template:
         # docs/BEHAVIOUR.md §6: choosing another template copies its defaults, except what the user set alongside.
@@ -151,6 +156,7 @@ def segment_update_header(segment: Segment, *, user, push_to_lines: bool = False
     changed = [name for name, value in fields.items() if getattr(stored, name) != value]
     for name, value in fields.items():
         setattr(stored, name, value)
+    stored.row_version += 1
     stored.full_clean(exclude=["created_by"])
     stored.save()
     if push_to_lines and changed:
@@ -219,10 +225,14 @@ def segment_line_remove(line: SegmentLine, *, user) -> None:
 
 
 @transaction.atomic
-def segment_line_update(line: SegmentLine, *, user, **fields: Any) -> SegmentLine:
-    """Set a line's overrides and personal note. Blank / None means "as the header says"."""
+def segment_line_update(line: SegmentLine, *, user, row_version: int | None = None, **fields: Any) -> SegmentLine:
+    """Set a line's overrides and personal note. Blank / None means "as the header says".
+
+    `row_version`: the line's version when its form was opened; a change saved since refuses this one.
+    """
     _unknown(fields, LINE_FIELDS)
     line = SegmentLine.objects.select_for_update().get(pk=line.pk)
+    ensure_version(line, row_version, what=f"The line for {line.contact.name}")
     for name, value in fields.items():
         field = SegmentLine._meta.get_field(name)
         if value is None and not field.null:
@@ -230,8 +240,9 @@ def segment_line_update(line: SegmentLine, *, user, **fields: Any) -> SegmentLin
         setattr(line, name, value)
     if line.unit_cost is not None and line.unit_cost < 0:
         raise ValidationError({"unit_cost": "The cost cannot be negative."})
+    line.row_version += 1
     line.full_clean()
-    line.save(update_fields=[SegmentLine._meta.get_field(name).attname for name in fields] or None)
+    line.save(update_fields=[SegmentLine._meta.get_field(name).attname for name in fields] + ["row_version"])
     audit_record(
         AuditEvent.Action.SEGMENT_CHANGED, user=user, obj=line.segment, contact=line.contact.no, fields=sorted(fields)
     )

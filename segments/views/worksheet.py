@@ -161,7 +161,11 @@ def segment_header(request, pk: int):
         fields = {k: v for k, v in form.service_fields().items()}
         try:
             services.segment_update_header(
-                segment, user=request.user, push_to_lines=form.cleaned_data["push_to_lines"], **fields
+                segment,
+                user=request.user,
+                push_to_lines=form.cleaned_data["push_to_lines"],
+                row_version=form.edit_version(),
+                **fields,
             )
         except ValidationError as error:
             add_service_error(form, error)
@@ -327,7 +331,9 @@ def segment_line_edit(request, pk: int, line_id: int):
         require_perm(request, CHANGE)
         if form.is_valid():
             try:
-                services.segment_line_update(line, user=request.user, **form.service_fields())
+                services.segment_line_update(
+                    line, user=request.user, row_version=form.edit_version(), **form.service_fields()
+                )
             except ValidationError as error:
                 add_service_error(form, error)
             else:
