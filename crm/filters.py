@@ -18,7 +18,7 @@ from django.conf import global_settings
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .forms import CodeListInput
+from .forms import CodeListInput, share_code_lists
 from .models import (
     AuditEvent,
     Contact,
@@ -54,6 +54,13 @@ def whole_id(number: Decimal | None) -> int | None:
 
 class ListFilterSet(django_filters.FilterSet):
     """The base of every list page's FilterSet."""
+
+    @property
+    def form(self):
+        # django-filter builds the form once per FilterSet (a request); its code lists are read in one query.
+        if not hasattr(self, "_form"):
+            share_code_lists(super().form)
+        return self._form
 
     def unknown_params(self, params: Iterable[str]) -> list[str]:
         return unknown_params(params, self.filters)

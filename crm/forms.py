@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.apps import apps
+from django.db.models import CharField, F, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,11 +28,15 @@ class CodeListInput(forms.TextInput):
         self.model, self.label_field, self.fixed_options = model, label_field, options
         super().__init__({"autocomplete": "off", **(attrs or {})})
 
+    code_lists: "CodeLists | None" = None  # set by share_code_lists: one query for all the form's lists
+
     def options(self) -> list[tuple[str, str]]:
         if callable(self.fixed_options):
             return list(self.fixed_options())
         if self.fixed_options is not None:
             return list(self.fixed_options)
+        if self.code_lists is not None:
+            return self.code_lists.options(self.model, self.label_field)
         rows = apps.get_model(self.model).objects.order_by("code").values_list("code", self.label_field)
         return list(rows[:MAX_CODE_OPTIONS])
 
@@ -41,6 +46,50 @@ class CodeListInput(forms.TextInput):
         field = super().render(name, value, {**attrs, "list": list_id}, renderer)
         options = format_html_join("", '<option value="{}">{}</option>', self.options())
         return format_html('{}<datalist id="{}">{}</datalist>', field, list_id, options)
+
+
+class CodeLists:
+    """The code lists of one form's CodeListInputs, read in one UNION query when the first is drawn: a list page
+    offers up to five of them, and its query budget is constant and small (docs/PERFORMANCE.md)."""
+
+    def __init__(self, keys: set[tuple[str, str]]):
+        self.keys = sorted(keys)
+        self._options: dict[tuple[str, str], list[tuple[str, str]]] | None = None
+
+    def options(self, model: str, label_field: str) -> list[tuple[str, str]]:
+        if self._options is None:
+            self._options = self._load()
+        return self._options.get((model, label_field), [])
+
+    def _load(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        querysets = [
+            apps.get_model(model)
+            .objects.annotate(list_key=Value(str(index), output_field=CharField()), list_label=F(label_field))
+            .values_list("list_key", "code", "list_label")
+            .order_by()
+            for index, (model, label_field) in enumerate(self.keys)
+        ]
+        options: dict[tuple[str, str], list[tuple[str, str]]] = {key: [] for key in self.keys}
+        for index, code, label in querysets[0].union(*querysets[1:], all=True):
+            options[self.keys[int(index)]].append((code, label or ""))
+        for rows in options.values():
+            rows.sort()
+            del rows[MAX_CODE_OPTIONS:]
+        return options
+
+
+def share_code_lists(form: forms.BaseForm) -> forms.BaseForm:
+    """Let every CodeListInput of `form` that reads a table share one CodeLists (so one query for all)."""
+    widgets = [
+        field.widget
+        for field in form.fields.values()
+        if isinstance(field.widget, CodeListInput) and field.widget.fixed_options is None
+    ]
+    if len(widgets) > 1:
+        shared = CodeLists({(widget.model, widget.label_field) for widget in widgets})
+        for widget in widgets:
+            widget.code_lists = shared
+    return form
 
 
 class ContactPicker(forms.TextInput):

@@ -61,7 +61,7 @@ def test_the_list_query_count_does_not_grow_with_rows(viewer_client):
         response = viewer_client.get("/contacts/", {"sort": "name"})
     assert response.status_code == 200
     assert len(many) == len(few)
-    assert len(many) <= 13  # five of them read the small code tables the filters offer (salesperson, groups …)
+    assert len(many) <= 8  # SPEC 5: constant and at most 8 (the filters' code lists are one query)
 
 
 def test_the_detail_page_shows_a_company_with_its_persons(viewer_client):
@@ -127,3 +127,21 @@ def test_delete_needs_post(sales_client):
     company = CompanyFactory()
     assert sales_client.get(f"/contacts/{company.pk}/delete/").status_code == 405
     assert Contact.objects.filter(pk=company.pk).exists()
+
+
+def test_the_filters_offer_every_code_list_from_one_query(viewer_client):
+    from crm.models import IndustryGroup
+
+    MailingGroupFactory(code="GIFT", description="Christmas gift")
+    IndustryGroup.objects.create(code="RET", description="Retail")
+    SalespersonFactory(code="JD", name="Jane Doe")
+    with CaptureQueriesContext(connection) as queries:
+        page = viewer_client.get("/contacts/").content.decode()
+    for option in (
+        '<option value="GIFT">Christmas gift</option>',
+        '<option value="RET">Retail</option>',
+        '<option value="JD">Jane Doe</option>',
+    ):
+        assert option in page
+    code_list_queries = [q["sql"] for q in queries if "crm_mailinggroup" in q["sql"] or "crm_industrygroup" in q["sql"]]
+    assert len(code_list_queries) == 1 and "UNION ALL" in code_list_queries[0]

@@ -269,7 +269,7 @@ def test_the_query_count_does_not_grow_with_rows(viewer_client, params):
     assert response.status_code == 200
     assert len(_ids_on_page(response)) == 43
     assert len(many) == len(few)
-    assert len(many) <= 11  # three of them read the small code tables the filters offer (template, group, salesperson)
+    assert len(many) <= 8  # SPEC 5: constant and at most 8 (the filters' code lists are one query)
 
 
 def test_the_page_never_counts_all_rows(viewer_client):
