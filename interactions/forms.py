@@ -189,6 +189,8 @@ class BulkActionForm(forms.Form):
     action = forms.ChoiceField(choices=ACTIONS, error_messages={"required": "Choose an action."})
     ids = forms.CharField(required=False)  # replaced by the list of ids in clean_ids
     evaluation = forms.ChoiceField(choices=[c for c in Evaluation.choices if c[0]], required=False)
+    # Canceling: also remove the letters that one entry alone has (reference 2.12; default no, as BC's question).
+    remove_letters = forms.BooleanField(required=False)
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.db.models.fields.related import ForeignObjectRel, ManyToManyRel
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -31,6 +31,7 @@ from .delivery import entries_deliver_after_commit
 
 __all__ = [
     "log_entries_set_canceled",
+    "log_entries_owning_letters",
     "log_entries_evaluate",
     "log_entries_queue_resend",
     "log_entries_resend",
@@ -69,12 +70,47 @@ def _name_entries(ids: list[int], total: int) -> str:
     return named + (f" and {total - NAMED_IN_MESSAGES} more" if total > NAMED_IN_MESSAGES else "")
 
 
-def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
+def _owned_letters(queryset: QuerySet) -> dict[int, int]:
+    """{stored document id: the one entry of `queryset` using it} for the letters (stored document or letter
+    snapshot) that a single entry uses: no other entry, selected or not, references them (reference 2.12).
+    One grouped count per column over the documents the selection uses."""
+    columns = ("document_id", "merge_template_id")
+    used: set[int] = set()
+    for column in columns:
+        used.update(queryset.exclude(**{column: None}).values_list(column, flat=True).distinct())
+    if not used:
+        return {}
+    uses: dict[int, int] = {}
+    owner: dict[int, int] = {}
+    for column in columns:
+        grouped = (
+            InteractionLogEntry.objects.filter(**{f"{column}__in": sorted(used)})
+            .order_by()
+            .values_list(column)
+            .annotate(n=Count("pk"), first=Min("pk"))
+        )
+        for doc, n, first in grouped:
+            uses[doc] = uses.get(doc, 0) + n
+            owner[doc] = first
+    return {doc: owner[doc] for doc, n in uses.items() if n == 1}
+
+
+def log_entries_owning_letters(entries) -> int:
+    """How many of the entries (not canceled yet) have a letter no other entry uses: the cancel page asks whether
+    to remove those letters too (reference 2.12, scenario 66)."""
+    owned = _owned_letters(_entries_queryset(entries).filter(canceled=False))
+    return len(set(owned.values()))
+
+
+def log_entries_set_canceled(entries, *, canceled: bool, user, remove_own_letters: bool = False) -> int:
     """Cancel (or un-cancel) the given entries; returns how many changed. Records who and when.
 
     1. Un-canceling: lock the logged segments of the entries (so one cannot be canceled under us), and refuse
        (nothing changes) when any entry's logged segment is canceled: Business Central's rule, with the reason.
     2. One UPDATE of the entries whose flag differs (canceled, canceled_at, canceled_by = the last switch).
+    3. Canceling with `remove_own_letters` (the page asks, reference 2.12, scenario 66): the letters that one
+       entry alone uses (its stored document or letter snapshot) are taken off it and deleted when nothing else
+       references them; letters shared with other entries stay.
     """
     with transaction.atomic():
         queryset = _entries_queryset(entries)
@@ -102,13 +138,19 @@ def log_entries_set_canceled(entries, *, canceled: bool, user) -> int:
                         "Un-cancel the logged segment instead.",
                         code="logged_segment_canceled",
                     )
+        owned = _owned_letters(queryset.filter(canceled=False)) if canceled and remove_own_letters else {}
         # The statistics' daily totals change with the flag, in the same statement (see switch_canceled).
         changed = InteractionDailyTotal.objects.switch_canceled(
             queryset, canceled=canceled, canceled_at=timezone.now(), canceled_by=user
         )
+        if owned:  # 3.
+            owners = InteractionLogEntry.objects.filter(pk__in=set(owned.values()))
+            owners.filter(document_id__in=list(owned)).update(document=None)
+            owners.filter(merge_template_id__in=list(owned)).update(merge_template=None)
+            stored_documents_delete_unused(set(owned))
         if changed:
             action = AuditEvent.Action.ENTRIES_CANCELED if canceled else AuditEvent.Action.ENTRIES_UNCANCELED
-            audit_record(action, user=user, count=changed)
+            audit_record(action, user=user, count=changed, letters_removed=len(set(owned.values())))
         return changed
 
 

@@ -144,6 +144,8 @@ def entry_detail(request, pk: int):
             "pdf_available": letter_pdf.is_available(),
             "pdf_unavailable_message": letter_pdf.PDF_UNAVAILABLE_MESSAGE,
             "uncancel_blocked": uncancel_blocked,
+            # Canceling asks whether to remove the letter too when this entry alone has it (reference 2.12).
+            "owns_letter": not entry.canceled and services.log_entries_owning_letters([entry.pk]) > 0,
             "evaluation_choices": [c for c in Evaluation.choices if c[0]],
             "can_act": request.user.has_perm(CANCEL_PERM),
             "next_url": request.get_full_path(),
@@ -171,7 +173,9 @@ def entry_actions(request):
                 canceled = not first
             else:
                 canceled = action == "cancel"
-            changed = services.log_entries_set_canceled(ids, canceled=canceled, user=request.user)
+            changed = services.log_entries_set_canceled(
+                ids, canceled=canceled, user=request.user, remove_own_letters=form.cleaned_data["remove_letters"]
+            )
             verb = "canceled" if canceled else "un-canceled"
             if changed:
                 messages.success(

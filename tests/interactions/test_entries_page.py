@@ -599,3 +599,19 @@ def test_delete_canceled_with_a_bad_filter_deletes_nothing(marketer_client):
     assert "There is no salesperson with the code “NOPE”." in _text(page)
     marketer_client.post("/interactions/delete-canceled/?salesperson=NOPE")
     assert InteractionLogEntry.objects.count() == 1
+
+
+def test_scenario_66_the_entry_page_offers_to_remove_a_letter_only_its_entry_has(sales_client):
+    own = store_document(b"own letter", filename="own.pdf", content_type="application/pdf")
+    shared = store_document(b"shared letter", filename="shared.pdf", content_type="application/pdf")
+    owner = InteractionLogEntryFactory(document=own)
+    sharing = InteractionLogEntryFactory(document=shared)
+    InteractionLogEntryFactory(document=shared)
+    assert "Cancel entry and remove its letter" in _text(sales_client.get(f"/interactions/{owner.pk}/"))
+    assert "Cancel entry and remove its letter" not in _text(sales_client.get(f"/interactions/{sharing.pk}/"))
+    sales_client.post("/interactions/actions/", {"action": "cancel", "ids": [owner.pk], "remove_letters": "on"})
+    owner.refresh_from_db()
+    assert owner.canceled and owner.document is None
+    sales_client.post("/interactions/actions/", {"action": "cancel", "ids": [sharing.pk], "remove_letters": "on"})
+    sharing.refresh_from_db()
+    assert sharing.canceled and sharing.document_id == shared.pk

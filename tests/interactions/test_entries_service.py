@@ -6,14 +6,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import AuditEvent
-from interactions.models import DeliveryStatus, InteractionLogEntry
+from interactions.models import DeliveryStatus, InteractionLogEntry, StoredDocument
 from interactions.services import delivery as delivery_service
 from interactions.services import (
     log_entries_evaluate,
+    log_entries_owning_letters,
     log_entries_queue_resend,
     log_entries_resend,
     log_entries_set_canceled,
 )
+from interactions.storage import store_document
 from tests.factories import InteractionLogEntryFactory, LoggedSegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +197,53 @@ def test_canceling_un_canceling_and_deleting_entries_are_in_the_audit_trail(mark
         ("entries_uncanceled", 1, marketer.pk),
         ("entries_deleted", 2, marketer.pk),
     ]
+
+
+# --- canceling an entry that owns its letter (reference 2.12, scenario 66) ---------------------------------------
+
+
+def _letter(text: str):
+    return store_document(text.encode(), filename=f"{text}.pdf", content_type="application/pdf")
+
+
+def test_scenario_66_given_an_entry_that_owns_its_letter_when_canceled_removing_letters_then_its_letter_goes(
+    marketer, django_capture_on_commit_callbacks
+):
+    # Given an entry with a letter of its own and two entries sharing another letter,
+    own, shared = _letter("own"), _letter("shared")
+    owner = InteractionLogEntryFactory(document=own)
+    sharing = InteractionLogEntryFactory(document=shared)
+    InteractionLogEntryFactory(document=shared)
+    # the page asks about the one entry owning its letter only,
+    assert log_entries_owning_letters([owner.pk, sharing.pk]) == 1
+    # when both are canceled and the user says yes to removing letters,
+    with django_capture_on_commit_callbacks(execute=True):
+        log_entries_set_canceled([owner.pk, sharing.pk], canceled=True, user=marketer, remove_own_letters=True)
+    # then the own letter is gone, from the entry and from storage, and the shared letter stays.
+    owner.refresh_from_db()
+    sharing.refresh_from_db()
+    assert owner.canceled and owner.document is None
+    assert not StoredDocument.objects.filter(pk=own.pk).exists()
+    assert not own.file.storage.exists(own.file.name)
+    assert sharing.canceled and sharing.document_id == shared.pk
+    assert StoredDocument.objects.filter(pk=shared.pk).exists()
+
+
+def test_canceling_without_removing_letters_keeps_them(marketer):
+    own = _letter("kept")
+    owner = InteractionLogEntryFactory(document=own)
+    log_entries_set_canceled([owner.pk], canceled=True, user=marketer)
+    owner.refresh_from_db()
+    assert owner.canceled and owner.document_id == own.pk
+    assert log_entries_owning_letters([owner.pk]) == 0  # canceled already: nothing more to ask
+
+
+def test_an_own_letter_snapshot_goes_too_and_un_canceling_never_removes_letters(marketer):
+    snapshot = _letter("snapshot")
+    owner = InteractionLogEntryFactory(merge_template=snapshot)
+    log_entries_set_canceled([owner.pk], canceled=False, user=marketer, remove_own_letters=True)
+    owner.refresh_from_db()
+    assert owner.merge_template_id == snapshot.pk
+    log_entries_set_canceled([owner.pk], canceled=True, user=marketer, remove_own_letters=True)
+    owner.refresh_from_db()
+    assert owner.merge_template is None and not StoredDocument.objects.filter(pk=snapshot.pk).exists()
