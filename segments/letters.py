@@ -59,6 +59,7 @@ class _Letters:
         self.segment = segment
         self.resolver = LineResolver.for_segment(segment)
         self._snapshots: dict[tuple[int, str], object] = {}
+        self._variant_subjects: dict[tuple[int, str], str] = {}
 
     def template_document(self, line: SegmentLine):
         resolved = self.resolver.resolve(line)
@@ -71,9 +72,30 @@ class _Letters:
             self._snapshots[key] = document if kind == "docx" else None
         return self._snapshots[key]
 
+    def _variant_subject(self, template, language_code: str) -> str:
+        key = (template.pk, language_code)
+        if key not in self._variant_subjects:
+            variant = template.languages.filter(language_code=language_code).only("subject").first()
+            self._variant_subjects[key] = variant.subject if variant else ""
+        return self._variant_subjects[key]
+
+    def subject(self, line: SegmentLine) -> str:
+        """The logging SQL's subject rule (segments.services.entry_insert_sql._SUBJECT, docs/BEHAVIOUR.md §4): a
+        header subject copied from the template gives way to the subject of the line's language row."""
+        if line.subject:
+            return line.subject
+        segment, resolved = self.segment, self.resolver.resolve(line)
+        template = resolved.template
+        variant = self._variant_subject(template, resolved.language_code) if template is not None else ""
+        own_template = line.template_id is not None and line.template_id != segment.template_id
+        header = "" if own_template else segment.subject
+        if header and not (template is not None and header == template.subject and variant):
+            return header
+        return variant or (template.subject if template is not None else "")
+
     def values(self, line: SegmentLine) -> dict[str, str]:
         segment = self.segment
-        resolved_subject = line.subject or segment.subject
+        resolved_subject = self.subject(line)
         return contact_merge_values(
             line.contact,
             salesperson=line.salesperson or segment.salesperson,

@@ -68,6 +68,20 @@ _LANGUAGE = f"""COALESCE(
 )"""
 
 
+# docs/BEHAVIOUR.md §4 Subject: the line's, else the header's, else the variant's of the entry's language, else
+# the template's. A header subject that is the template's own (copied when the template was chosen, not typed by
+# hand) gives way to the variant's subject, so a German line gets the German subject (reference scenario 25).
+_SUBJECT = f"""COALESCE(
+    NULLIF(l.subject, ''),
+    NULLIF(CASE
+        WHEN {_OWN_TEMPLATE} THEN ''
+        WHEN s.subject = COALESCE(t.subject, '') AND COALESCE(rl.subject, '') <> '' THEN ''
+        ELSE s.subject
+    END, ''),
+    NULLIF(rl.subject, ''), t.subject, ''
+)"""
+
+
 def _correspondence_sql(*, send: bool) -> str:
     # An e-mail line whose contact has no address: blank when not sending; kept (and refused) when sending.
     if send:
@@ -185,11 +199,7 @@ def entry_rows(segment: Segment, logged: LoggedSegment, *, user, send: bool) -> 
         ("group_id", "t.group_id"),
         ("language_code", _LANGUAGE),
         ("description", "COALESCE(NULLIF(l.description, ''), NULLIF(s.description, ''), t.description, '')"),
-        (
-            "subject",
-            f"COALESCE(NULLIF(l.subject, ''), NULLIF(CASE WHEN {_OWN_TEMPLATE} THEN '' ELSE s.subject END, ''), "
-            "NULLIF(rl.subject, ''), t.subject, '')",
-        ),
+        ("subject", _SUBJECT),
         ("information_flow", _header_or_template("information_flow")),
         ("initiated_by", _header_or_template("initiated_by")),
         ("attempt_failed", "%s"),

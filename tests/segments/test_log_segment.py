@@ -15,6 +15,7 @@ from interactions.letters import (
 )
 from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.storage import store_document
+from segments.letters import _Letters
 from segments.models import LogJob, Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
 from segments.services import segment_add_contacts, segment_log, segment_log_options
 from tests.factories import (
@@ -512,3 +513,41 @@ def test_a_hard_copy_line_without_letter_is_logged_blank_when_not_sending(market
     line.save()
     logged = segment_log(segment, user=marketer)
     assert logged.entries.get().correspondence_type == ""
+
+
+def test_scenario_25_given_a_german_template_row_when_a_german_line_is_logged_then_it_gets_the_german_subject(
+    marketer,
+):
+    # Given a template with an English default subject and a German row with its own subject, and a worksheet
+    # whose header took the template's subject,
+    template = InteractionTemplateFactory(language_code="en", subject="Our spring offer")
+    add_variant(template, "de", subject="Unser Frühlingsangebot")
+    segment = SegmentFactory(template=template, language_code="en", subject="Our spring offer")
+    german = SegmentLineFactory(segment=segment, contact=PersonFactory(language_code="de"))
+    english = SegmentLineFactory(segment=segment, contact=PersonFactory(language_code="en"))
+    # when it is logged,
+    segment_log(segment, user=marketer)
+    # then the German line gets the German row's subject, the English line the header's.
+    subjects = dict(InteractionLogEntry.objects.values_list("contact_id", "subject"))
+    assert subjects == {german.contact_id: "Unser Frühlingsangebot", english.contact_id: "Our spring offer"}
+
+
+def test_a_header_subject_typed_by_hand_wins_over_the_language_rows_subject(marketer):
+    template = InteractionTemplateFactory(language_code="en", subject="Our spring offer")
+    add_variant(template, "de", subject="Unser Frühlingsangebot")
+    segment = SegmentFactory(template=template, language_code="en", subject="Only this week")
+    SegmentLineFactory(segment=segment, contact=PersonFactory(language_code="de"))
+    segment_log(segment, user=marketer)
+    assert InteractionLogEntry.objects.get().subject == "Only this week"
+
+
+def test_the_worksheet_letters_use_the_same_subject_rule_as_logging(marketer):
+    template = InteractionTemplateFactory(language_code="en", subject="Our spring offer")
+    add_variant(template, "de", subject="Unser Frühlingsangebot")
+    segment = SegmentFactory(template=template, language_code="en", subject="Our spring offer")
+    german = SegmentLineFactory(segment=segment, contact=PersonFactory(language_code="de"))
+    english = SegmentLineFactory(segment=segment, contact=PersonFactory(language_code="en"))
+    letters = _Letters(segment)
+    assert (letters.subject(german), letters.subject(english)) == ("Unser Frühlingsangebot", "Our spring offer")
+    segment.subject = "Only this week"
+    assert _Letters(segment).subject(german) == "Only this week"
