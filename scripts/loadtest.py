@@ -27,7 +27,6 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
-import secrets  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -36,14 +35,22 @@ from pathlib import Path  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
 import gevent  # noqa: E402
+from local_stack import (  # noqa: E402
+    PERFORMANCE_MD,
+    PROJECT_DIR,
+    PYTHON,
+    django_env,
+    ensure_database,
+    login,
+    manage,
+    start_gunicorn,
+    wait_for_health,
+    write_performance_md,
+)
 from locust import HttpUser, between, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-PERFORMANCE_MD = PROJECT_DIR / "docs" / "PERFORMANCE.md"
 START_MARKER, END_MARKER = "<!-- loadtest:start -->", "<!-- loadtest:end -->"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 # Filled in by main() before the users start.
 PLAN: dict = {"contact_ids": [], "segment_ids": [], "sessions": {}}
@@ -73,27 +80,6 @@ def parse_args():
 
 
 # ---------------------------------------------------------------------------------------------------- the users
-
-
-def login(base_url: str, username: str, password: str) -> dict[str, str]:
-    """Log in once per account and share the session among that account's simulated users.
-
-    Password hashing is deliberately slow (PBKDF2, about half a second of CPU): thirty users logging in at once
-    would measure the hasher, not the pages. Real users log in once and keep their session for weeks.
-    """
-    import requests
-
-    session = requests.Session()
-    session.get(f"{base_url}/accounts/login/", timeout=30)
-    response = session.post(
-        f"{base_url}/accounts/login/",
-        data={"username": username, "password": password, "csrfmiddlewaretoken": session.cookies.get("csrftoken", "")},
-        allow_redirects=False,
-        timeout=30,
-    )
-    if response.status_code != 302 or "sessionid" not in session.cookies:
-        sys.exit(f"Could not log in as {username} (password {password!r}): {response.status_code}")
-    return {"sessionid": session.cookies["sessionid"]}
 
 
 def use_session(client, username: str) -> None:
@@ -182,49 +168,6 @@ class SegmentLogger(HttpUser):
 # ------------------------------------------------------------------------------------------------- the stack
 
 
-def django_env(database_url: str, media_root: str) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        # Plain HTTP on the loopback interface: no TLS in front of it here.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECURE_COOKIES": "false",
-        "TASKS_BACKEND": "database",
-        "DATABASE_URL": database_url,
-        "MEDIA_ROOT": media_root,
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def manage(env: dict, *args: str, capture: bool = False) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        check=True,
-        text=True,
-        stdout=subprocess.PIPE if capture else None,
-    )
-    return result.stdout if capture else ""
-
-
-def ensure_database(database_url: str) -> None:
-    url = urlparse(database_url)
-    if url.scheme not in {"postgres", "postgresql"} or url.hostname not in LOCAL_HOSTS:
-        sys.exit("The load test runs against PostgreSQL on 127.0.0.1 only.")
-    import psycopg
-
-    name = url.path.lstrip("/")
-    admin = url._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
-            print(f"Created database {name}.")
-
-
 DEMO_PASSWORD = "demo"  # seed_demo's logins: "seller" browses, "marketer" logs the segments
 
 PREPARE = """
@@ -263,7 +206,7 @@ def run_django_snippet(env: dict, code: str, **variables) -> str:
 
 
 def prepare(env: dict, args) -> dict:
-    ensure_database(args.database_url)
+    ensure_database(args.database_url, "The load test runs against PostgreSQL on 127.0.0.1 only.")
     print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
     manage(env, "migrate", "--verbosity", "0")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
@@ -273,22 +216,6 @@ def prepare(env: dict, args) -> dict:
     print(f"Preparing {args.segments} segments…", flush=True)
     plan = json.loads(run_django_snippet(env, PREPARE, LOADTEST_SEGMENTS=args.segments).splitlines()[-1])
     return plan
-
-
-def wait_for_health(base_url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("gunicorn exited during start-up; see its log.")
-        try:
-            if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    sys.exit("gunicorn did not answer /healthz in time.")
 
 
 # ------------------------------------------------------------------------------------------------- reporting
@@ -379,18 +306,6 @@ def report_markdown(summary: dict, args, plan: dict, logged_jobs: str) -> str:
     return "\n".join(lines)
 
 
-def write_performance_md(section: str) -> None:
-    PERFORMANCE_MD.parent.mkdir(exist_ok=True)
-    text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else "# Performance\n"
-    if START_MARKER in text and END_MARKER in text:
-        before = text[: text.index(START_MARKER)]
-        after = text[text.index(END_MARKER) + len(END_MARKER) :]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    PERFORMANCE_MD.write_text(text)
-
-
 JOBS = """
 import os
 from segments.models import LogJob
@@ -412,7 +327,7 @@ def main() -> int:
     # The documents belong with the database (seeded template letters, merged letters): keep them together.
     database_name = urlparse(args.database_url).path.strip("/")
     media_root = args.media_root or str(PROJECT_DIR / "media" / "loadtest" / database_name)
-    env = django_env(args.database_url, media_root)
+    env = django_env(args.database_url, TASKS_BACKEND="database", MEDIA_ROOT=media_root)
     plan = prepare(env, args)
     PLAN.update(plan)
     plan = PLAN  # the segment logger adds the ids it logged
@@ -420,14 +335,7 @@ def main() -> int:
 
     base_url = f"http://127.0.0.1:{args.port}"
     log_dir = Path(tempfile.mkdtemp(prefix="crm-loadtest-logs-"))
-    web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web_workers)}
-    gunicorn = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn")],
-        cwd=PROJECT_DIR,
-        env=web_env,
-        stdout=(log_dir / "gunicorn.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    gunicorn = start_gunicorn(env, args.port, args.web_workers, log_dir)
     worker = subprocess.Popen(
         [PYTHON, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"],
         cwd=PROJECT_DIR,
@@ -437,7 +345,9 @@ def main() -> int:
     )
     try:
         wait_for_health(base_url, gunicorn)
-        PLAN["sessions"] = {name: login(base_url, name, DEMO_PASSWORD) for name in ("seller", "marketer")}
+        PLAN["sessions"] = {
+            name: {"sessionid": login(base_url, name, DEMO_PASSWORD)} for name in ("seller", "marketer")
+        }
         environment = Environment(user_classes=[Browser, SegmentLogger], host=base_url, events=events)
         runner = environment.create_local_runner()
 
@@ -491,7 +401,7 @@ def main() -> int:
     for failure in summary["failures"]:
         print(f"  error: {failure}")
     if args.write:
-        write_performance_md(report_markdown(summary, args, plan, jobs))
+        write_performance_md(report_markdown(summary, args, plan, jobs), START_MARKER, END_MARKER)
         print(f"Recorded in {PERFORMANCE_MD.relative_to(PROJECT_DIR)}.")
     return 1 if summary["errors"] else 0
 

@@ -23,22 +23,25 @@ import hashlib
 import os
 import platform
 import re
-import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import requests
+from local_stack import (
+    PERFORMANCE_MD,
+    django_env,
+    ensure_database,
+    login,
+    manage,
+    start_gunicorn,
+    wait_for_health,
+    write_performance_md,
+)
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-PERFORMANCE_MD = PROJECT_DIR / "docs" / "PERFORMANCE.md"
 START_MARKER, END_MARKER = "<!-- saturation:start -->", "<!-- saturation:end -->"
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DEMO_USER, DEMO_PASSWORD = "seller", "demo"
 # The per-request CSRF token: in the forms and in the htmx headers of <body>.
 CSRF_VALUE = re.compile(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]*(")')
@@ -69,42 +72,10 @@ def parse_args():
     return args
 
 
-def django_env(database_url: str) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "crm.settings",
-        "DEBUG": "false",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback interface
-        "SECURE_COOKIES": "false",
-        "DATABASE_URL": database_url,
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def manage(env: dict, *args: str, capture: bool = False) -> str:
-    result = subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        check=True,
-        text=True,
-        stdout=subprocess.PIPE if capture else None,
-    )
-    return result.stdout if capture else ""
-
-
 def prepare(env: dict, args) -> tuple[int, str]:
-    url = urlparse(args.database_url)
-    if url.scheme not in {"postgres", "postgresql"} or url.hostname not in LOCAL_HOSTS:
-        sys.exit("The saturation run uses PostgreSQL on 127.0.0.1 only.")
+    ensure_database(args.database_url, "The saturation run uses PostgreSQL on 127.0.0.1 only.")
     import psycopg
 
-    name = url.path.lstrip("/")
-    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(f'CREATE DATABASE "{name}"')
     print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
     manage(env, "migrate", "--verbosity", "0")
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
@@ -130,20 +101,6 @@ def pages(contact_id: int, template: str) -> list[tuple[str, str, bool]]:
         ("contact page", f"/contacts/{contact_id}/", True),
         ("contact list", "/contacts/", True),
     ]
-
-
-def login(base_url: str) -> str:
-    session = requests.Session()
-    session.get(f"{base_url}/accounts/login/", timeout=30)
-    response = session.post(
-        f"{base_url}/accounts/login/",
-        data={"username": DEMO_USER, "password": DEMO_PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        allow_redirects=False,
-        timeout=30,
-    )
-    if response.status_code != 302 or "sessionid" not in session.cookies:
-        sys.exit(f"Could not log in as {DEMO_USER}: {response.status_code}")
-    return session.cookies["sessionid"]
 
 
 def fingerprint(base_url: str, path: str, cookie: str | None) -> tuple[int, str]:
@@ -205,16 +162,6 @@ def report(rows: list[dict], args, started: datetime.datetime, load_before: tupl
     return "\n".join(lines) + "\n"
 
 
-def write_performance_md(section: str) -> None:
-    text = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else "# Performance\n"
-    block = f"{START_MARKER}\n{section}{END_MARKER}"
-    if START_MARKER in text and END_MARKER in text:
-        text = text[: text.index(START_MARKER)] + block + text[text.index(END_MARKER) + len(END_MARKER) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    PERFORMANCE_MD.write_text(text)
-
-
 def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
@@ -223,31 +170,13 @@ def main() -> int:
     contact_id, template = prepare(env, args)
     base_url = f"http://127.0.0.1:{args.port}"
     log_dir = Path(tempfile.mkdtemp(prefix="crm-saturation-logs-"))
-    web_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{args.port}", "WEB_CONCURRENCY": str(args.web_workers)}
-    gunicorn = subprocess.Popen(
-        [str(Path(PYTHON).parent / "gunicorn")],
-        cwd=PROJECT_DIR,
-        env=web_env,
-        stdout=(log_dir / "gunicorn.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    gunicorn = start_gunicorn(env, args.port, args.web_workers, log_dir)
     rows = []
     started = datetime.datetime.now(datetime.UTC)
     load_before = os.getloadavg()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if gunicorn.poll() is not None:
-                sys.exit(f"gunicorn exited during start-up; see {log_dir / 'gunicorn.log'}.")
-            try:
-                if requests.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("gunicorn did not answer /healthz in time.")
-            time.sleep(0.3)
-        cookie = login(base_url)
+        wait_for_health(base_url, gunicorn)
+        cookie = login(base_url, DEMO_USER, DEMO_PASSWORD)
         for label, path, logged_in in pages(contact_id, template):
             if args.only and args.only.lower() not in label.lower():
                 continue
@@ -271,7 +200,7 @@ def main() -> int:
     section = report(rows, args, started, load_before)
     print("\n" + section)
     if args.write:
-        write_performance_md(section)
+        write_performance_md(f"{START_MARKER}\n{section}{END_MARKER}", START_MARKER, END_MARKER)
         print(f"Written to {PERFORMANCE_MD}.")
     return 1 if any(row["errors"] for row in rows) else 0
 
