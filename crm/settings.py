@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "django_tasks",
+    "axes",
     "crm",
     "interactions",
     "segments",
@@ -69,7 +70,22 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes, issue 14, docs/SECURITY.md): after AXES_FAILURE_LIMIT failed logins for one user
+# name from one address, that pair is refused for AXES_COOLOFF_TIME hours, on the product's login and the
+# admin's alike. The attempts are rows in the database, so every gunicorn worker and app server sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = envint("LOGIN_LOCKOUT_MINUTES", "15") / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 ROOT_URLCONF = "crm.site_urls"
 WSGI_APPLICATION = "crm.wsgi.application"

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from crm.models import Contact, MailingGroup, SalesDocument, Salesperson
 from interactions.models import InteractionLogEntry, InteractionTemplate, InteractionTemplateSetup
@@ -48,7 +49,8 @@ def test_seed_demo_creates_contacts_entries_documents_worksheets_and_the_logins(
     assert Segment.objects.filter(description__startswith="Demo:").exists()
     for username, role in DEMO_LOGINS.items():
         assert get_user_model().objects.get(username=username).groups.filter(name=role).exists()
-    assert client.login(username="marketer", password="demo")
+    # The login throttle (django-axes) needs the request a real login has.
+    assert client.login(request=HttpRequest(), username="marketer", password="demo")
     assert "Demo data ready" in output
 
 
