@@ -172,17 +172,21 @@ class InteractionTemplateSetup(models.Model):
         row = cls.objects.select_related("template__group").filter(event=event).first()
         return row.template if row is not None else None
 
+    @classmethod
+    def logging_template(cls, event: str) -> "InteractionTemplate | None":
+        """template_for(`event`), refused (ValidationError, nothing logged) when that template has language variants
+        or an attachment (docs/BEHAVIOUR.md §10)."""
+        template = cls.template_for(event)
+        if template is not None and (refusals := saved_template_refusals(template)):
+            raise ValidationError(refusals)
+        return template
+
     def clean(self) -> None:
         # docs/BEHAVIOUR.md §10: automatically logged events use plain templates (no language rows, no attachment).
         template = self.template
         if template is None or template.pk is None:
             return
-        refusals = automatic_logging_refusals(
-            template.code,
-            languages=template.languages.values_list("language_code", flat=True),
-            attachment=template.attachment,
-        )
-        if refusals:
+        if refusals := saved_template_refusals(template):
             raise ValidationError({"template": refusals})
 
 
@@ -207,6 +211,15 @@ def automatic_logging_refusals(template_code: str, *, languages, attachment) -> 
     if attachment:
         refusals.append(AUTOMATIC_LOGGING_ATTACHMENT_REFUSED.format(template=template_code))
     return refusals
+
+
+def saved_template_refusals(template: InteractionTemplate) -> list[str]:
+    """automatic_logging_refusals for a saved template: its language variants and its attachment."""
+    return automatic_logging_refusals(
+        template.code,
+        languages=template.languages.values_list("language_code", flat=True),
+        attachment=template.attachment,
+    )
 
 
 def templates_for_automatic_logging():

@@ -22,7 +22,6 @@ from ..models import (
     InteractionLogEntry,
     InteractionTemplate,
     InteractionTemplateSetup,
-    automatic_logging_refusals,
 )
 
 __all__ = [
@@ -59,17 +58,7 @@ def cover_sheets_template() -> InteractionTemplate | None:
     Refused (ValidationError) when the template has language variants or an attachment, with the words of
     the printed documents' refusal (docs/BEHAVIOUR.md §10).
     """
-    template = InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.COVER_SHEET)
-    if template is None:
-        return None
-    refusals = automatic_logging_refusals(
-        template.code,
-        languages=template.languages.values_list("language_code", flat=True),
-        attachment=template.attachment,
-    )
-    if refusals:
-        raise ValidationError(refusals)
-    return template
+    return InteractionTemplateSetup.logging_template(InteractionTemplateSetup.Event.COVER_SHEET)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:

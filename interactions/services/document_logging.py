@@ -4,7 +4,6 @@ Called by the `document_printed` receiver inside the print's transaction: raisin
 print and nothing is recorded.
 """
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, SalesDocument
@@ -15,7 +14,6 @@ from ..models import (
     DOCUMENT_TYPE_FOR_KIND,
     InteractionLogEntry,
     InteractionTemplateSetup,
-    automatic_logging_refusals,
 )
 from ..storage import store_document
 
@@ -35,17 +33,9 @@ def log_printed_document(
        and the template's group, cost, duration, flow and initiated-by. Printing is hard copy, e-mailing e-mail.
     """
     document_type = DOCUMENT_TYPE_FOR_KIND[SalesDocument.Kind(document.kind)]
-    setup = InteractionTemplateSetup.objects.select_related("template").filter(event=document_type).first()
-    template = setup.template if setup else None
+    template = InteractionTemplateSetup.logging_template(document_type)
     if template is None:
         return None
-    refusals = automatic_logging_refusals(
-        template.code,
-        languages=template.languages.values_list("language_code", flat=True),
-        attachment=template.attachment,
-    )
-    if refusals:
-        raise ValidationError(refusals)
 
     contact = Contact.objects.select_related("company").get(pk=document.contact_id)
     refuse_privacy_blocked(contact)
