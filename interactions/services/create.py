@@ -309,18 +309,11 @@ def _locked_postponed(entry: InteractionLogEntry, *, user) -> InteractionLogEntr
     return locked
 
 
-# What Resume keeps from the postponed entry when the caller does not say otherwise ("everything filled in").
-_RESUMED_FROM_ENTRY = (
-    "salesperson",
-    "correspondence_type",
-    "information_flow",
-    "initiated_by",
-    "evaluation",
-    "attempt_failed",
-    "cost",
-    "duration_minutes",
-    "language_code",
-    "document",
+# What Resume keeps from the postponed entry when the caller does not say otherwise ("everything filled in"):
+# every optional field but the date and time (today's, reference 2.1), and the subject and personal note
+# (resume_values reads the note from the merge values).
+_RESUMED_FROM_ENTRY = tuple(
+    name for name in OPTIONAL_FIELDS if name not in {"date", "time", "subject", "personal_note"}
 )
 
 
