@@ -29,14 +29,22 @@ from ..services import (
 )
 
 
-def _page_contact(request) -> Contact | None:
-    raw = request.GET.get("contact", "")
+def _from_query(request, name: str, queryset, *, not_an_id: str):
+    """The row of `queryset` whose id the query parameter `name` holds; None when the parameter is absent or blank,
+    404 when it is not an id (crm.ids.parse_id) or no such row is there."""
+    raw = request.GET.get(name, "")
     if not raw:
         return None
     pk = parse_id(raw)
     if pk is None:
-        raise Http404("No such contact.")
-    return get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=pk)
+        raise Http404(not_an_id)
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _page_contact(request) -> Contact | None:
+    return _from_query(
+        request, "contact", Contact.objects.select_related("company", "salesperson"), not_an_id="No such contact."
+    )
 
 
 def _render(request, form, contact, status=200, resumed=None):
@@ -59,15 +67,11 @@ def _render(request, form, contact, status=200, resumed=None):
 
 def _resumed_entry(request):
     """?resume=<entry no.>: the user's postponed entry this page finishes (docs/BEHAVIOUR.md §2), else None."""
-    raw = request.GET.get("resume", "")
-    if not raw:
-        return None
-    pk = parse_id(raw)
-    if pk is None:
-        raise Http404("No such postponed interaction.")
-    return get_object_or_404(
+    return _from_query(
+        request,
+        "resume",
         postponed_entries_for(request.user).select_related("contact__company", "contact__salesperson", "template"),
-        pk=pk,
+        not_an_id="No such postponed interaction.",
     )
 
 
