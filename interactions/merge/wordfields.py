@@ -474,25 +474,11 @@ def format_date(value: datetime.date, picture: tuple, names: CalendarNames) -> s
         if kind == "lit":
             out.append(arg)
         elif kind == "d":
-            out.append(
-                str(value.day)
-                if arg == 1
-                else f"{value.day:02d}"
-                if arg == 2
-                else names.days_short[value.weekday()]
-                if arg == 3
-                else names.days[value.weekday()]
-            )
+            weekday = value.weekday()
+            out.append(_day_or_month(value.day, arg, names.days_short[weekday], names.days[weekday]))
         elif kind == "M":
-            out.append(
-                str(value.month)
-                if arg == 1
-                else f"{value.month:02d}"
-                if arg == 2
-                else names.months_short[value.month - 1]
-                if arg == 3
-                else names.months[value.month - 1]
-            )
+            month = value.month - 1
+            out.append(_day_or_month(value.month, arg, names.months_short[month], names.months[month]))
         elif kind == "y":
             out.append(f"{value.year % 100:02d}" if arg <= 2 else f"{value.year:04d}")
         elif kind in ("h", "H", "m", "s"):
@@ -501,6 +487,15 @@ def format_date(value: datetime.date, picture: tuple, names: CalendarNames) -> s
         elif kind == "ampm":
             out.append(("AM" if hour < 12 else "PM") if arg else ("am" if hour < 12 else "pm"))
     return "".join(out)
+
+
+def _day_or_month(number: int, letters: int, short_name: str, name: str) -> str:
+    """A d or M run of a date picture: d/M the number, dd/MM two digits, ddd/MMM the short name, dddd/MMMM the name."""
+    if letters == 1:
+        return str(number)
+    if letters == 2:
+        return f"{number:02d}"
+    return short_name if letters == 3 else name
 
 
 def _month_lookup() -> dict[str, tuple[int, str]]:
