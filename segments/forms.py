@@ -6,7 +6,7 @@ from django import forms
 
 from crm.filters import ContactFilter
 from crm.forms import CodeListInput, ContactNoField, VersionedForm
-from crm.models import Contact
+from crm.models import Contact, MailingGroup
 from interactions.models import LoggedSegment
 from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
 
@@ -116,6 +116,17 @@ class ReuseLoggedForm(forms.Form):
         if logged is None:
             raise forms.ValidationError(f"There is no logged segment with the entry no. {pk}.")
         return logged
+
+
+class ApplyMailingGroupForm(forms.Form):
+    mailing_group = forms.ModelChoiceField(
+        MailingGroup.objects.order_by("code"),
+        label="Mailing group",
+        error_messages={"required": "Specify a mailing group code."},
+    )
+    remove_old_assignments = forms.BooleanField(
+        required=False, label="Remove old assignments (contacts not on this worksheet leave the group)"
+    )
 
 
 class LineAddForm(forms.Form):

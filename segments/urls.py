@@ -45,6 +45,7 @@ urlpatterns = [
     path("<int:pk>/save-criteria/", worksheet.segment_save_criteria, name="segment_save_criteria"),
     path("<int:pk>/reuse-criteria/", worksheet.segment_reuse_criteria, name="segment_reuse_criteria"),
     path("<int:pk>/reuse-logged/", worksheet.segment_reuse_logged, name="segment_reuse_logged"),
+    path("<int:pk>/mailing-group/", worksheet.segment_apply_mailing_group, name="segment_apply_mailing_group"),
     path("<int:pk>/delete/", worksheet.segment_delete, name="segment_delete"),
     path("<int:pk>/lines/add/", worksheet.segment_line_add, name="segment_line_add"),
     path("<int:pk>/lines/unsendable/", worksheet.segment_unsendable_lines, name="segment_unsendable_lines"),

@@ -23,6 +23,7 @@ from interactions.validators import check_upload_size
 from .. import services
 from ..filters import SegmentFilter, SegmentLineFilter
 from ..forms import (
+    ApplyMailingGroupForm,
     CriteriaStepForm,
     LetterUploadForm,
     LineAddForm,
@@ -135,6 +136,7 @@ def segment_detail(request, pk: int, *, criteria_data=None, step_form=None, stat
         "save_form": forms.get("save") or SaveCriteriaForm(),
         "reuse_form": forms.get("reuse") or ReuseCriteriaForm(),
         "reuse_logged_form": forms.get("reuse_logged") or ReuseLoggedForm(),
+        "mailing_group_form": ApplyMailingGroupForm(),
         "line_add_form": forms.get("line_add") or LineAddForm(),
         "saved_criteria": SavedSegmentCriteria.objects.all()[:200],
         "can_change": request.user.has_perm(CHANGE),
@@ -472,3 +474,31 @@ def segment_unsendable_lines(request, pk: int):
         noun = "line was" if changed == 1 else "lines were"
         messages.success(request, f"{changed:,} {noun} switched to {way}.")
     return redirect("segments:segment_detail", pk)
+
+
+@require_POST
+def segment_apply_mailing_group(request, pk: int):
+    """Apply mailing group (reference 3): every contact of the worksheet joins the group."""
+    require_perm(request, CHANGE)
+    segment = _segment(pk)
+    form = ApplyMailingGroupForm(request.POST)
+    if form.is_valid():
+        group = form.cleaned_data["mailing_group"]
+        try:
+            added = services.segment_apply_mailing_group(
+                segment,
+                mailing_group=group,
+                user=request.user,
+                remove_old_assignments=form.cleaned_data["remove_old_assignments"],
+            )
+        except ValidationError as error:
+            add_validation_error(request, error)
+        else:
+            plural = "s" if added != 1 else ""
+            messages.success(request, f"{added:,} contact{plural} added to mailing group {group.code}.")
+            return redirect(segment)
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect(segment)
