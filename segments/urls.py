@@ -46,6 +46,7 @@ urlpatterns = [
     path("<int:pk>/reuse-criteria/", worksheet.segment_reuse_criteria, name="segment_reuse_criteria"),
     path("<int:pk>/reuse-logged/", worksheet.segment_reuse_logged, name="segment_reuse_logged"),
     path("<int:pk>/mailing-group/", worksheet.segment_apply_mailing_group, name="segment_apply_mailing_group"),
+    path("<int:pk>/contacts.csv", worksheet.segment_export_contacts, name="segment_export_contacts"),
     path("<int:pk>/delete/", worksheet.segment_delete, name="segment_delete"),
     path("<int:pk>/lines/add/", worksheet.segment_line_add, name="segment_line_add"),
     path("<int:pk>/lines/unsendable/", worksheet.segment_unsendable_lines, name="segment_unsendable_lines"),

@@ -1,5 +1,8 @@
 """Apply mailing group to a worksheet's contacts (reference 3, related segment actions; docs/BEHAVIOUR.md §6)."""
 
+import csv
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -62,3 +65,22 @@ def test_a_marketer_applies_a_mailing_group_from_the_worksheet_page(marketer_cli
     done = marketer_client.post(url, {"mailing_group": group.pk}, follow=True)
     assert f"1 contact added to mailing group {group.code}." in done.content.decode()
     assert members(group) == [contact.pk]
+
+
+# --- export contacts (reference 3, related segment actions) ----------------------------------------------------
+
+
+def test_the_worksheets_contacts_export_as_csv_in_line_order_with_formulas_guarded(viewer_client, stranger_client):
+    segment = SegmentFactory()
+    first = PersonFactory(name="=HYPERLINK(1)", city="Kiel")
+    second = PersonFactory(name="Plain Name", city="Ulm")
+    for contact in (first, second):
+        SegmentLineFactory(segment=segment, contact=contact)
+    url = f"/segments/{segment.pk}/contacts.csv"
+    assert stranger_client.get(url).status_code == 403
+    response = viewer_client.get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Line", "Contact no.", "Type", "Name"]
+    assert [row[:2] for row in rows[1:]] == [["1", first.no], ["2", second.no]]
+    assert rows[1][3] == "'=HYPERLINK(1)" and rows[2][3] == "Plain Name"
