@@ -35,18 +35,7 @@ from pathlib import Path  # noqa: E402
 from urllib.parse import urlparse  # noqa: E402
 
 import gevent  # noqa: E402
-from local_stack import (  # noqa: E402
-    PERFORMANCE_MD,
-    PROJECT_DIR,
-    PYTHON,
-    django_env,
-    ensure_database,
-    login,
-    manage,
-    start_gunicorn,
-    wait_for_health,
-    write_performance_md,
-)
+import local_stack as stack  # noqa: E402
 from locust import HttpUser, between, events, task  # noqa: E402
 from locust.env import Environment  # noqa: E402
 
@@ -195,8 +184,8 @@ print(json.dumps({"segment_ids": segment_ids, "lines": lines, "contact_ids": con
 def run_django_snippet(env: dict, code: str, **variables) -> str:
     """Run `code` with Django set up, in a subprocess (this process is gevent-patched and has no Django)."""
     result = subprocess.run(
-        [PYTHON, "-c", f"import django; django.setup(); exec({code!r})"],
-        cwd=PROJECT_DIR,
+        [stack.PYTHON, "-c", f"import django; django.setup(); exec({code!r})"],
+        cwd=stack.PROJECT_DIR,
         text=True,
         check=True,
         env={**env, **{key: str(value) for key, value in variables.items()}},
@@ -206,13 +195,13 @@ def run_django_snippet(env: dict, code: str, **variables) -> str:
 
 
 def prepare(env: dict, args) -> dict:
-    ensure_database(args.database_url, "The load test runs against PostgreSQL on 127.0.0.1 only.")
+    stack.ensure_database(args.database_url, "The load test runs against PostgreSQL on 127.0.0.1 only.")
     print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
-    manage(env, "migrate", "--verbosity", "0")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
+    stack.manage(env, "migrate", "--verbosity", "0")
+    stack.manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    stack.manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
     # A worker of an earlier run that was killed mid-job left its task RUNNING: re-queue it for ours.
-    manage(env, "recover_tasks")
+    stack.manage(env, "recover_tasks")
     print(f"Preparing {args.segments} segments…", flush=True)
     plan = json.loads(run_django_snippet(env, PREPARE, LOADTEST_SEGMENTS=args.segments).splitlines()[-1])
     return plan
@@ -326,8 +315,8 @@ def main() -> int:
     args = parse_args()
     # The documents belong with the database (seeded template letters, merged letters): keep them together.
     database_name = urlparse(args.database_url).path.strip("/")
-    media_root = args.media_root or str(PROJECT_DIR / "media" / "loadtest" / database_name)
-    env = django_env(args.database_url, TASKS_BACKEND="database", MEDIA_ROOT=media_root)
+    media_root = args.media_root or str(stack.PROJECT_DIR / "media" / "loadtest" / database_name)
+    env = stack.django_env(args.database_url, TASKS_BACKEND="database", MEDIA_ROOT=media_root)
     plan = prepare(env, args)
     PLAN.update(plan)
     plan = PLAN  # the segment logger adds the ids it logged
@@ -335,18 +324,18 @@ def main() -> int:
 
     base_url = f"http://127.0.0.1:{args.port}"
     log_dir = Path(tempfile.mkdtemp(prefix="crm-loadtest-logs-"))
-    gunicorn = start_gunicorn(env, args.port, args.web_workers, log_dir)
+    gunicorn = stack.start_gunicorn(env, args.port, args.web_workers, log_dir)
     worker = subprocess.Popen(
-        [PYTHON, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"],
-        cwd=PROJECT_DIR,
+        [stack.PYTHON, "manage.py", "db_worker", "--interval", "0.5", "--no-reload"],
+        cwd=stack.PROJECT_DIR,
         env=env,
         stdout=(log_dir / "worker.log").open("w"),
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for_health(base_url, gunicorn)
+        stack.wait_for_health(base_url, gunicorn)
         PLAN["sessions"] = {
-            name: {"sessionid": login(base_url, name, DEMO_PASSWORD)} for name in ("seller", "marketer")
+            name: {"sessionid": stack.login(base_url, name, DEMO_PASSWORD)} for name in ("seller", "marketer")
         }
         environment = Environment(user_classes=[Browser, SegmentLogger], host=base_url, events=events)
         runner = environment.create_local_runner()
@@ -401,8 +390,8 @@ def main() -> int:
     for failure in summary["failures"]:
         print(f"  error: {failure}")
     if args.write:
-        write_performance_md(report_markdown(summary, args, plan, jobs), START_MARKER, END_MARKER)
-        print(f"Recorded in {PERFORMANCE_MD.relative_to(PROJECT_DIR)}.")
+        stack.write_performance_md(report_markdown(summary, args, plan, jobs), START_MARKER, END_MARKER)
+        print(f"Recorded in {stack.PERFORMANCE_MD.relative_to(stack.PROJECT_DIR)}.")
     return 1 if summary["errors"] else 0
 
 

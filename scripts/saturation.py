@@ -29,17 +29,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import local_stack as stack
 import requests
-from local_stack import (
-    PERFORMANCE_MD,
-    django_env,
-    ensure_database,
-    login,
-    manage,
-    start_gunicorn,
-    wait_for_health,
-    write_performance_md,
-)
 
 START_MARKER, END_MARKER = "<!-- saturation:start -->", "<!-- saturation:end -->"
 DEMO_USER, DEMO_PASSWORD = "seller", "demo"
@@ -73,20 +64,20 @@ def parse_args():
 
 
 def prepare(env: dict, args) -> tuple[int, str]:
-    ensure_database(args.database_url, "The saturation run uses PostgreSQL on 127.0.0.1 only.")
+    stack.ensure_database(args.database_url, "The saturation run uses PostgreSQL on 127.0.0.1 only.")
     import psycopg
 
     print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
-    manage(env, "migrate", "--verbosity", "0")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
+    stack.manage(env, "migrate", "--verbosity", "0")
+    stack.manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    stack.manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
     with psycopg.connect(args.database_url, autocommit=True) as connection:
         if connection.execute("SHOW autovacuum").fetchone()[0] != "on":
             # What autovacuum does on a live server: fresh planner statistics and visibility after the seeding
             # (without them PostgreSQL plans a million-row table as if it had a seventh of its rows).
             print("VACUUM (ANALYZE): autovacuum is off on this server…", flush=True)
             connection.execute("VACUUM (ANALYZE)")
-    contact, template = manage(env, "shell", "-c", PLAN_SNIPPET, capture=True).split()[-2:]
+    contact, template = stack.manage(env, "shell", "-c", PLAN_SNIPPET, capture=True).split()[-2:]
     return int(contact), template
 
 
@@ -166,17 +157,17 @@ def main() -> int:
     args = parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed.")
-    env = django_env(args.database_url)
+    env = stack.django_env(args.database_url)
     contact_id, template = prepare(env, args)
     base_url = f"http://127.0.0.1:{args.port}"
     log_dir = Path(tempfile.mkdtemp(prefix="crm-saturation-logs-"))
-    gunicorn = start_gunicorn(env, args.port, args.web_workers, log_dir)
+    gunicorn = stack.start_gunicorn(env, args.port, args.web_workers, log_dir)
     rows = []
     started = datetime.datetime.now(datetime.UTC)
     load_before = os.getloadavg()
     try:
-        wait_for_health(base_url, gunicorn)
-        cookie = login(base_url, DEMO_USER, DEMO_PASSWORD)
+        stack.wait_for_health(base_url, gunicorn)
+        cookie = stack.login(base_url, DEMO_USER, DEMO_PASSWORD)
         for label, path, logged_in in pages(contact_id, template):
             if args.only and args.only.lower() not in label.lower():
                 continue
@@ -200,8 +191,8 @@ def main() -> int:
     section = report(rows, args, started, load_before)
     print("\n" + section)
     if args.write:
-        write_performance_md(f"{START_MARKER}\n{section}{END_MARKER}", START_MARKER, END_MARKER)
-        print(f"Written to {PERFORMANCE_MD}.")
+        stack.write_performance_md(f"{START_MARKER}\n{section}{END_MARKER}", START_MARKER, END_MARKER)
+        print(f"Written to {stack.PERFORMANCE_MD}.")
     return 1 if any(row["errors"] for row in rows) else 0
 
 
