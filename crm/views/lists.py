@@ -12,7 +12,9 @@ What they share lives here once:
   rows the database's own estimate of an unfiltered table ("about 1,000,000") or "more than 1,000", so a page
   over a million rows never counts them (`list_total`, docs/PERFORMANCE.md);
 - the unknown-parameter check: a mistyped filter is named on the page (`unknown_params` in the context), never
-  silently ignored.
+  silently ignored;
+- `filters_active` in the context: the filter panel (includes/filter_sidebar.html, a <details>) opens by itself
+  only when a filter is set, so an unfiltered list has the screen's width.
 
 django-filter's FilterView does the rest: an invalid bound filter form gives an empty list with the form's errors.
 """
@@ -188,4 +190,6 @@ class ListPageView(SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["unknown_params"] = unknown_params(self.request.GET, self.filterset.filters)
+        # The filter panel is folded away (a <details>) unless a filter is set, so the table has the width.
+        context["filters_active"] = any(self.request.GET.get(name) for name in self.filterset.filters)
         return context
