@@ -15,6 +15,7 @@ def test_a_viewer_logs_in_filters_the_contact_list_and_opens_a_contact(page, vie
     page.goto("/contacts/")
     assert page.get_by_role("link", name="Bavarian Breweries").is_visible()
 
+    page.get_by_text("Filters", exact=True).click()  # the panel is folded away while no filter is set
     page.fill("input[name=city]", "Hamburg")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**city=Hamburg**")

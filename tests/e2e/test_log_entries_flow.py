@@ -17,6 +17,7 @@ def test_a_marketer_filters_cancels_two_entries_and_deletes_the_canceled_ones(pa
     page.goto("/interactions/")
     assert page.get_by_role("link", name="Follow-up call").is_visible()
 
+    page.get_by_text("Filters", exact=True).click()  # the panel is folded away while no filter is set
     page.fill("input[name=template]", "FAIR")
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url("**template=FAIR**")
