@@ -42,7 +42,7 @@ from pathlib import Path
 from lxml import etree
 from pypdf import PdfReader, PdfWriter
 
-from .combine import template_key, write_combined_docx
+from .combine import LetterCombineError, template_key, write_combined_docx
 
 __all__ = [
     "PDF_CONTENT_TYPE",
@@ -355,7 +355,7 @@ def _combine(letters: list[bytes], *, bookmark_prefix: str = "") -> bytes:
     with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
         try:
             write_combined_docx(combined, letters, bookmark_prefix=bookmark_prefix)
-        except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as error:
+        except (LetterCombineError, ValueError) as error:
             raise PdfConversionError(f"The letters could not be put together for printing: {error}.")
         combined.seek(0)
         return combined.read()
