@@ -231,6 +231,17 @@ def test_past_the_exact_limit_an_unfiltered_list_shows_the_databases_estimate(ma
     assert "1–10 of about 60" in page
 
 
+def test_a_table_the_statistics_put_far_past_the_limit_is_not_counted(marketer_client, monkeypatch):
+    monkeypatch.setattr(lists, "estimated_rows", lambda model, using: 1_000_000)
+    _audit_events(3)
+    with CaptureQueriesContext(connection) as queries:
+        page = marketer_client.get("/audit/", {"per_page": "10"}).content.decode()
+
+    assert "1–3 of about 1,000,000" in page
+    counts = [q for q in queries if "COUNT(" in q["sql"].upper() and AuditEvent._meta.db_table in q["sql"]]
+    assert not counts, "the estimate alone, no count of the audit table"
+
+
 def test_past_the_exact_limit_a_filtered_list_says_more_than(marketer_client, monkeypatch):
     monkeypatch.setattr(lists, "EXACT_COUNT_LIMIT", 20)
     _audit_events(60)
