@@ -10,7 +10,8 @@ import time
 
 from django.conf import settings
 from django.core.signals import request_finished
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import render
 from django.utils.functional import empty
 
 from crm.logging import request_done, request_in_flight, request_was_aborted
@@ -117,3 +118,24 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class NotAllowedPageMiddleware:
+    """Give a 405 (a view's require_POST / require_http_methods) the product's own page instead of an empty body.
+
+    Django has no handler405: the views answer with a bare HttpResponseNotAllowed. Its Allow header is kept.
+    htmx requests get the bare response (they swap fragments, never a whole page).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or not isinstance(response, HttpResponseNotAllowed) or response.content:
+            return response
+        if request.headers.get("HX-Request"):
+            return response
+        page = render(request, "405.html", {"allowed": response.get("Allow", "")}, status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page

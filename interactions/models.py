@@ -265,6 +265,10 @@ class LoggedSegment(models.Model):
     """
 
     segment_no = models.CharField(max_length=20, db_index=True)
+    # The id of the worksheet it was logged from (deleted by logging): the worksheet's old URL redirects here
+    # instead of answering 404.
+    # Empty for segments logged before it was kept.
+    worksheet_id = models.PositiveIntegerField(null=True, blank=True, editable=False, db_index=True)
     description = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

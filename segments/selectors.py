@@ -203,3 +203,8 @@ class LineResolver:
             correspondence_type=self.correspondence_type(line, template, language),
             language_code=language,
         )
+
+
+def logged_segment_of_worksheet(worksheet_id: int) -> LoggedSegment | None:
+    """The logged segment a deleted worksheet became, if it was logged (its old URL redirects there)."""
+    return LoggedSegment.objects.filter(worksheet_id=worksheet_id).only("pk", "segment_no").first()

@@ -63,7 +63,7 @@ def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool =
         if send:
             _refuse_typed_lines_without_letter(segment)
         logged = LoggedSegment.objects.create(  # 3.
-            segment_no=segment.no, description=segment.description, user=user
+            segment_no=segment.no, worksheet_id=segment.pk, description=segment.description, user=user
         )
         before = InteractionLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         count = entries_insert(segment, logged, user=user, send=send)  # 4.

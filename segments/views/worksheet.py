@@ -46,6 +46,7 @@ from ..selectors import (
     LineResolver,
     describe_step,
     describe_steps,
+    logged_segment_of_worksheet,
     worksheet_lines,
     worksheet_segments,
 )
@@ -107,7 +108,17 @@ def segment_create(request):
 
 @require_safe
 def segment_page(request, pk: int):
-    """The worksheet (GET). Actions re-render it through segment_detail with their errors."""
+    """The worksheet (GET). Actions re-render it through segment_detail with their errors.
+
+    Logging deletes the worksheet: its URL (bookmarked, in the history, in a second tab) then leads to the logged
+    segment it became, with a message saying so, rather than to a 404.
+    """
+    require_perm(request, VIEW)
+    if not Segment.objects.filter(pk=pk).exists():
+        logged = logged_segment_of_worksheet(pk)
+        if logged is not None:
+            messages.info(request, f"{logged.segment_no} was logged as logged segment {logged.pk}.")
+            return redirect(logged)
     return segment_detail(request, pk)
 
 
