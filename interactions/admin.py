@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from crm.wording import count_of, money
+
 from .models import (
     InteractionGroup,
     InteractionLogEntry,
@@ -72,15 +74,16 @@ class StatisticsColumnsMixin:
 
     @admin.display(description="Interactions", ordering="stat_count")
     def interactions(self, obj):
-        return obj.stat_count
+        return f"{obj.stat_count or 0:,}"
 
+    # SQLite sums a DecimalField in floating point (95.2999999999989): the admin shows money as money.
     @admin.display(description="Cost", ordering="stat_cost")
     def cost(self, obj):
-        return obj.stat_cost
+        return money(obj.stat_cost or 0)
 
     @admin.display(description="Duration (min.)", ordering="stat_duration")
     def duration(self, obj):
-        return obj.stat_duration
+        return f"{obj.stat_duration or 0:,}"
 
 
 @admin.register(InteractionGroup)
@@ -221,7 +224,9 @@ class InteractionLogEntryAdmin(admin.ModelAdmin):
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
             return
-        self.message_user(request, f"{len(queued)} e-mails queued to be sent again.", messages.SUCCESS)
+        self.message_user(
+            request, f"{count_of(len(queued), 'e-mail', 'e-mails')} queued to be sent again.", messages.SUCCESS
+        )
 
 
 @admin.register(LoggedSegment)

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from crm.models import CorrespondenceType
 from crm.tables import BaseTable, url_format
+from crm.wording import money
 
 from .models import DeliveryStatus, DocumentType, Evaluation, InformationFlow, InitiatedBy, InteractionLogEntry
 
@@ -99,8 +100,8 @@ CELLS = {
         else ""
     ),
     "evaluation": lambda e: EVALUATIONS.get(e.evaluation, "") if e.evaluation else "",
-    "cost": lambda e: str(e.cost),
-    "duration_minutes": lambda e: str(e.duration_minutes),
+    "cost": lambda e: money(e.cost),
+    "duration_minutes": lambda e: f"{e.duration_minutes:,}",
     "salesperson": lambda e: _text(e.salesperson.code) if e.salesperson_id else "",
     "user": lambda e: _text(e.user.username) if e.user_id else "",
     "segment_no": lambda e: _text(e.segment_no),

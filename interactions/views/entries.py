@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_validation_error, require_perm, safe_next
 from crm.views.lists import ListPageView
+from crm.wording import count_of
 
 from .. import letter_pdf, services
 from ..filters import LogEntryFilter
@@ -37,7 +38,7 @@ RELATED_FOR_COLUMN = {
 
 
 def _plural(count: int, singular: str = "interaction log entry", plural: str = "interaction log entries") -> str:
-    return f"{count:,} {singular if count == 1 else plural}"
+    return count_of(count, singular, plural)
 
 
 def selected_columns(request) -> list[str]:

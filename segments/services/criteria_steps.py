@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from crm.audit import audit_record
 from crm.filters import ValidCriteria, validate_criteria
 from crm.models import AuditEvent, Contact
+from crm.wording import count_of
 from interactions.models import InteractionLogEntry, LoggedSegment
 
 from ..models import SavedSegmentCriteria, SavedSegmentCriteriaStep, Segment, SegmentCriteriaAction, SegmentLine
@@ -261,7 +262,7 @@ def segment_reuse_criteria(segment: Segment, *, saved: SavedSegmentCriteria, use
 def reuse_question(segment: Segment, steps: int, *, what: str) -> str:
     """Business Central's question before a reuse on a worksheet that has steps (reference 2.7, 2.8)."""
     return (
-        f"Segment {segment.no} already contains {steps} criteria action{'s' if steps != 1 else ''}. "
+        f"Segment {segment.no} already contains {count_of(steps, 'criteria action', 'criteria actions')}. "
         f"Are you sure you want to reuse {what}?"
     )
 

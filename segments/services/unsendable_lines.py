@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
+from crm.wording import end_sentence
 from interactions.letters import NO_CORRESPONDENCE_TYPE
 from interactions.models import InteractionLogEntry, LoggedSegment
 
@@ -103,10 +104,9 @@ def unsendable_refusal(logged: LoggedSegment) -> ValidationError | None:
         opening = "1 line is to be sent by e-mail, but its contact has no e-mail address"
     else:
         opening = f"{total:,} lines are to be sent by e-mail, but their contacts have no e-mail address"
-    # A name that ends in a full stop ("Inc.") ends the sentence itself.
-    ending = "" if names.endswith(".") else "."
     return ValidationError(
-        f"{opening}: {names}{ending} Switch those lines to hard copy or to no correspondence type, or log without "
-        "sending.",
+        # A name that ends in a full stop ("Inc.") ends the sentence itself.
+        f"{end_sentence(f'{opening}: {names}')} Switch those lines to hard copy or to no correspondence type, "
+        "or log without sending.",
         code="no_email_address",
     )

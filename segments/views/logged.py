@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 from crm.access import add_validation_error, require_perm, safe_next
 from crm.models import CorrespondenceType
 from crm.views.lists import ListPageView
+from crm.wording import count_of
 from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
@@ -143,7 +144,8 @@ def logged_segment_follow_up(request, pk: int):
     except ValidationError as error:
         add_validation_error(request, error)
         return redirect(logged)
-    messages.success(request, f"Follow-up segment {segment.no} was created with {segment.lines.count()} contacts.")
+    lines = count_of(segment.lines.count(), "contact", "contacts")
+    messages.success(request, f"Follow-up segment {segment.no} was created with {lines}.")
     return redirect(segment)
 
 

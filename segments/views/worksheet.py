@@ -21,6 +21,7 @@ from crm.access import add_service_error, add_validation_error, error_messages, 
 from crm.filters import PAGE_PARAMS, describe_criteria, filter_contacts, unknown_params
 from crm.ids import parse_id
 from crm.views.lists import LIST_PAGINATION, ListPageView
+from crm.wording import count_of, end_sentence
 from interactions import letter_pdf
 from interactions.validators import check_upload_size
 from interactions.views.entries import csv_safe
@@ -216,7 +217,7 @@ def segment_step(request, pk: int):
         add_validation_error(request, error)
         return segment_detail(request, pk, criteria_data=request.POST, step_form=form, status=400)
     verb = "added" if action == "add" else "removed"
-    messages.success(request, f"{count:,} contact{'s' if count != 1 else ''} {verb} ({describe_criteria(criteria)}).")
+    messages.success(request, f"{count_of(count, 'contact', 'contacts')} {verb} ({describe_criteria(criteria)}).")
     return _after_removal(segment) if action != "add" else redirect(segment)
 
 
@@ -268,7 +269,9 @@ def segment_save_criteria(request, pk: int):
         except ValidationError as error:
             add_validation_error(request, error)
         else:
-            messages.success(request, f"Criteria saved as {saved.code} ({saved.steps.count()} steps).")
+            messages.success(
+                request, f"Criteria saved as {saved.code} ({count_of(saved.steps.count(), 'step', 'steps')})."
+            )
             return redirect(segment)
     else:
         messages.error(request, "Enter a code for the saved criteria.")
@@ -289,7 +292,9 @@ def segment_reuse_criteria(request, pk: int):
         except ValidationError as error:
             add_validation_error(request, error)
         else:
-            messages.success(request, f"Saved criteria {saved.code} applied ({saved.steps.count()} steps).")
+            messages.success(
+                request, f"Saved criteria {saved.code} applied ({count_of(saved.steps.count(), 'step', 'steps')})."
+            )
             return redirect(segment)
     else:
         messages.error(request, "Choose saved criteria to reuse.")
@@ -310,7 +315,7 @@ def segment_reuse_logged(request, pk: int):
         except ValidationError as error:
             add_validation_error(request, error)
         else:
-            messages.success(request, f"{count:,} contact{'s' if count != 1 else ''} added from {logged}.")
+            messages.success(request, end_sentence(f"{count_of(count, 'contact', 'contacts')} added from {logged}"))
             return redirect(segment)
     else:
         for message in form.errors.get("logged_segment", []):
@@ -487,8 +492,7 @@ def segment_unsendable_lines(request, pk: int):
         add_validation_error(request, error)
     else:
         way = services.UNSENDABLE_WAYS_OUT[correspondence_type]
-        noun = "line was" if changed == 1 else "lines were"
-        messages.success(request, f"{changed:,} {noun} switched to {way}.")
+        messages.success(request, f"{count_of(changed, 'line was', 'lines were')} switched to {way}.")
     return redirect("segments:segment_detail", pk)
 
 

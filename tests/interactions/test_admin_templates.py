@@ -225,7 +225,7 @@ def test_the_resend_action_has_the_delivery_task_send_entries_in_error(
     entry = failed_email_entry()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = resend_in_admin(admin_client, entry)
-    assert response.status_code == 200 and "1 e-mails queued to be sent again." in response.content.decode()
+    assert response.status_code == 200 and "1 e-mail queued to be sent again." in response.content.decode()
     assert len(callbacks) == 1  # the delivery task, enqueued after the commit (in-process in the tests)
     entry.refresh_from_db()
     assert entry.delivery_status == "" and len(mail.outbox) == 1
