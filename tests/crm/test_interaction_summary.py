@@ -93,7 +93,7 @@ def test_a_page_of_contacts_is_summed_in_two_grouped_queries(company):
 def test_the_contact_page_shows_the_summary(viewer_client, company):
     page = viewer_client.get(f"/contacts/{company.pk}/").content.decode()
     assert "<dt>Interactions</dt><dd>4 <span" in page and "(with its persons)" in page
-    assert "<dt>Cost</dt><dd>7.50</dd>" in page and "<dt>Duration (min.)</dt><dd>76</dd>" in page
+    assert "<dt>Cost</dt><dd>7.50</dd>" in page and "<dt>Duration</dt><dd>76 min</dd>" in page
     assert "<dt>Last interaction</dt><dd>2025-03-05</dd>" in page
     assert "<dt>Last attempted</dt><dd>2025-03-04</dd>" in page
 
