@@ -87,3 +87,14 @@ def test_the_500_page_needs_neither_the_database_nor_the_request_context():
     page = response.content.decode()
     assert "Something went wrong" in page
     assert 'aria-label="Main"' in page and f'href="{reverse("crm:contact_list")}"' in page
+
+
+@pytest.mark.django_db
+def test_a_form_error_is_announced_and_tied_to_its_field(marketer_client):
+    response = marketer_client.post(reverse("crm:contact_create"), {"type": "person", "name": ""})
+    assert response.status_code in (200, 400)
+    page = response.content.decode()
+    assert 'class="form-errors" role="alert"' in page
+    assert 'href="#id_name">Name</a> needs correcting' in page
+    assert 'aria-invalid="true"' in page and 'aria-describedby="id_name_error"' in page
+    assert '<div id="id_name_error"><small class="error">' in page
