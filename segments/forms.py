@@ -133,6 +133,12 @@ class LineAddForm(forms.Form):
     contact_no = ContactNoField(label="Contact no.", help_text="Type the contact's number or name.")
     allow_existing = forms.BooleanField(required=False, label="Allow a second line for the same contact")
 
+    def __init__(self, *args, **kwargs):
+        # The worksheet also shows the criteria step form, which has an allow_existing field: distinct ids keep
+        # each label tied to its own checkbox.
+        kwargs.setdefault("auto_id", "line_add_%s")
+        super().__init__(*args, **kwargs)
+
 
 class SegmentLineForm(VersionedForm):
     class Meta:
