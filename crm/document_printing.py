@@ -261,7 +261,20 @@ def document_email(document: SalesDocument, *, user) -> None:
         )
 
 
-def _email_message(document: SalesDocument, *, pdf: bytes, version_no: int, to: str, user) -> EmailMessage:
+def document_email_draft(document: SalesDocument, *, user) -> dict:
+    """What e-mailing the document would send, for the page that asks to confirm: recipient, subject, body and
+    the attachment's name (with the version the e-mail would get). Records and sends nothing."""
+    current = _load(document)
+    subject, body = _email_text(current, user=user)
+    return {
+        "to": current.contact.email,
+        "subject": subject,
+        "body": body,
+        "attachment": current.pdf_filename(version_no=_next_version(current)),
+    }
+
+
+def _email_text(document: SalesDocument, *, user) -> tuple[str, str]:
     title = f"{document.get_kind_display()} {document.no}"
     sender = getattr(user, "get_full_name", lambda: "")() or settings.COMPANY_NAME
     body = (
@@ -270,6 +283,11 @@ def _email_message(document: SalesDocument, *, pdf: bytes, version_no: int, to: 
         f"of {document.date:%d %B %Y}.\n\n"
         f"Kind regards\n{sender}\n{settings.COMPANY_NAME}\n"
     )
+    return title, body
+
+
+def _email_message(document: SalesDocument, *, pdf: bytes, version_no: int, to: str, user) -> EmailMessage:
+    title, body = _email_text(document, user=user)
     message = EmailMessage(subject=title, body=body, to=[to])
     message.attach(document.pdf_filename(version_no=version_no), pdf, "application/pdf")
     return message

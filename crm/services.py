@@ -100,4 +100,10 @@ def contact_delete(contact: Contact, *, user=None) -> None:
     audit_record(AuditEvent.Action.CONTACT_DELETED, user=user, obj=str(contact), count=1, entries_moved=moved)
 
 
-from .document_printing import document_create, document_email, document_print, document_update  # noqa: E402,F401
+from .document_printing import (  # noqa: E402,F401
+    document_create,
+    document_email,
+    document_email_draft,
+    document_print,
+    document_update,
+)

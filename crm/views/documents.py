@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import services
 from ..access import add_service_error, add_validation_error, require_perm
@@ -126,10 +126,19 @@ def document_print(request, pk: int):
     return _pdf_response(pdf, filename=document.pdf_filename(version_no=document.printed_versions if versioned else 0))
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def document_email(request, pk: int):
+    """GET: the recipient, subject, text and attachment, and a button to send (the confirmation). POST: send."""
     require_perm(request, "crm.print_salesdocument")
     document = get_object_or_404(SalesDocument.objects.select_related("contact"), pk=pk)
+    if request.method != "POST":
+        if not document.contact.email:
+            messages.error(request, f"{document.contact} has no e-mail address. Add one to the contact first.")
+            return redirect(document)
+        draft = services.document_email_draft(document, user=request.user)
+        versioned = document.kind in SalesDocument.VERSIONED_KINDS
+        context = {"document": document, "draft": draft, "versioned": versioned}
+        return render(request, "crm/document_email_confirm.html", context)
     try:
         services.document_email(document, user=request.user)
     except (ValidationError, PdfUnavailableError) as error:

@@ -200,6 +200,30 @@ def test_emailing_sends_the_pdf_and_shows_a_confirmation(sales_client, django_ca
     assert InteractionLogEntry.objects.get().correspondence_type == "email"
 
 
+def test_emailing_first_shows_the_recipient_subject_and_attachment_and_asks_to_confirm(sales_client):
+    document = document_with_lines(contact=CompanyFactory(email="buyer@customer.example"))
+    detail = sales_client.get(f"/documents/{document.pk}/").content.decode()
+    assert f'href="/documents/{document.pk}/email/">E-mail to buyer@customer.example…</a>' in detail
+
+    response = sales_client.get(f"/documents/{document.pk}/email/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<dt>To</dt><dd>buyer@customer.example</dd>" in page
+    assert f"<dt>Subject</dt><dd>Invoice {document.no}</dd>" in page
+    assert f"<dt>Attachment</dt><dd>{document.no}.pdf " in page
+    assert f'<form method="post" action="/documents/{document.pk}/email/"' in page and "Send the e-mail" in page
+    document.refresh_from_db()
+    assert len(mail.outbox) == 0 and document.no_printed == 0 and InteractionLogEntry.objects.count() == 0
+
+
+def test_the_confirmation_of_an_e_mail_to_a_contact_without_an_address_leads_back_with_the_error(sales_client):
+    document = document_with_lines(contact=CompanyFactory(email=""))
+    response = sales_client.get(f"/documents/{document.pk}/email/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/documents/{document.pk}/"
+    assert "has no e-mail address" in response.content.decode()
+
+
 def test_emailing_a_contact_without_an_address_shows_the_error(sales_client):
     document = document_with_lines(contact=CompanyFactory(email=""))
     response = sales_client.post(f"/documents/{document.pk}/email/", follow=True)
