@@ -1,5 +1,5 @@
 """One log line per request (logger `crm.request`): method, path, status, duration and the user's id; and the early
-refusal of a request body larger than any upload (RequestSizeLimitMiddleware).
+refusal of a request body larger than any upload (RequestSizeLimitMiddleware); the CSP header; the 405 page.
 
 It sits right after SecurityMiddleware, so the duration covers everything below it, static files included,
 and a response that an inner middleware turned into a redirect or a 403 is logged with its real status.
