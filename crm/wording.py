@@ -1,4 +1,4 @@
-"""Words for counts, money and minutes in messages and pages, the same everywhere (docs/BEHAVIOUR.md, "Wording").
+"""Words for counts, money and minutes in messages and pages, the same everywhere (docs/BEHAVIOUR.md §13a).
 
 `count_of(2, "contact", "contacts")` is "2 contacts" and `count_of(1, …)` "1 contact"; `end_sentence("… Inc.")` does not
 add a second full stop; `money(Decimal("95.2999"))` is "95.30" and `minutes(95)` "95 min".
