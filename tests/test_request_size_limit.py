@@ -12,7 +12,7 @@ from crm.middleware import RequestSizeLimitMiddleware, request_body_limit
 from interactions.models import InteractionTemplate
 from tests.factories import InteractionGroupFactory
 from tests.interactions.factories import template_admin_post
-from tests.interactions.test_hardening_template_upload import ADD_URL, GOOD_LETTER
+from tests.interactions.test_admin_template_upload import ADD_URL, GOOD_LETTER
 
 pytestmark = pytest.mark.django_db
 

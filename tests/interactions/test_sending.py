@@ -27,7 +27,7 @@ from interactions.tasks import deliver_entries
 from tests.factories import InteractionLogEntryFactory, PersonFactory
 from tests.interactions.factories import html_template
 
-HOOKED = "tests.interactions.test_hardening_delivery.HookedBackend"
+HOOKED = "tests.interactions.test_sending.HookedBackend"
 PG_ONLY = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="Real concurrent senders need PostgreSQL's row and advisory locks."
 )
