@@ -578,9 +578,7 @@ class CompiledDocx:
     def __init__(self, members: list[_Member | _MergedPart]):
         self._members = tuple(members)
         # What the compiled template holds in memory, so a cache of them can be bounded by size.
-        self.nbytes = sum(
-            len(m.local) if isinstance(m, _Member) else sum(map(len, m.chunks)) for m in self._members
-        )
+        self.nbytes = sum(len(m.local) if isinstance(m, _Member) else sum(map(len, m.chunks)) for m in self._members)
         plain: set[str] = set()
         names: set[str] = set()
         for m in members:
