@@ -1,6 +1,8 @@
 """Every change to contacts goes through these functions (keyword-only, one transaction each)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +12,9 @@ from .audit import audit_record
 from .models import AuditEvent, Contact
 from .numbering import next_number
 from .versioning import ensure_version
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 CONTACT_M2M = ("mailing_groups", "industry_groups", "job_responsibilities")
 
@@ -22,7 +27,7 @@ def _check_company(contact: Contact) -> None:
 
 
 @transaction.atomic
-def contact_create(*, user=None, **fields: Any) -> Contact:
+def contact_create(*, user: User | None = None, **fields: Any) -> Contact:
     m2m = {name: fields.pop(name) for name in CONTACT_M2M if name in fields}
     contact = Contact(**fields)
     _check_company(contact)
@@ -36,7 +41,9 @@ def contact_create(*, user=None, **fields: Any) -> Contact:
 
 
 @transaction.atomic
-def contact_update(contact: Contact, *, user=None, row_version: int | None = None, **fields: Any) -> Contact:
+def contact_update(
+    contact: Contact, *, user: User | None = None, row_version: int | None = None, **fields: Any
+) -> Contact:
     """Apply changes, enforcing the rules of docs/BEHAVIOUR.md §1 (type and company changes).
 
     `row_version`: the contact's version when the edit form was opened; a save since then refuses this one.
@@ -79,7 +86,7 @@ def contact_update(contact: Contact, *, user=None, row_version: int | None = Non
 
 
 @transaction.atomic
-def contact_delete(contact: Contact, *, user=None) -> None:
+def contact_delete(contact: Contact, *, user: User | None = None) -> None:
     """Delete a contact. A person's log entries move to its company; a company's keep their data, detached."""
     if contact.segment_lines.exists():
         raise ValidationError(

@@ -163,7 +163,7 @@ def interactions_over_time(
     start, end = period_start(first, interval), period_start(last, interval)
     if counts and _periods_between(start, end, interval) > MAX_PERIODS:
         start, end = min(counts), max(counts)  # a huge range: chart the part that has data
-    series = []
+    series: list[tuple[datetime.date, int]] = []
     current = start
     while current <= end and len(series) < MAX_PERIODS:
         series.append((current, counts.get(current, 0)))

@@ -1,7 +1,9 @@
 """Logging an outgoing phone call (docs/BEHAVIOUR.md §10, "Outgoing phone calls"): Business Central's Make Phone
 Call, logged with the template of the setup row "Outgoing phone calls"."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
@@ -9,6 +11,9 @@ from crm.models import Contact, CorrespondenceType
 
 from ..models import InteractionLogEntry, InteractionTemplateSetup
 from .create import interaction_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = ["interaction_log_call", "CALL_SETUP_MISSING", "PHONE_NUMBER_MISSING", "contact_phone_numbers"]
 
@@ -32,7 +37,7 @@ def contact_phone_numbers(contact: Contact) -> list[str]:
 def interaction_log_call(
     contact: Contact,
     *,
-    user,
+    user: User | None,
     description: str | None = None,
     phone_no: str | None = None,
     duration_minutes: int | None = None,

@@ -5,7 +5,10 @@ The PDF is drawn by crm.cover_sheets; it is not kept on the entries (as in Busin
 show a cover sheet after it was printed): `COVER_SHEET_NOT_SHOWN` is what opening such an entry's document says.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +26,9 @@ from ..models import (
     InteractionTemplate,
     InteractionTemplateSetup,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "COVER_SHEET_NOT_SHOWN",
@@ -74,7 +80,7 @@ def cover_sheets_check_contacts(contact_ids: Sequence[int]) -> None:
             raise privacy_blocked_error(blocked)
 
 
-def cover_sheets_log(contact_ids: Sequence[int], *, user) -> int:
+def cover_sheets_log(contact_ids: Sequence[int], *, user: User | None) -> int:
     """Log one cover sheet entry per contact (in the given order); the number logged, 0 when not set up.
 
     1. The setup template (cover_sheets_template); none: nothing is logged, no error.
@@ -152,7 +158,7 @@ def cover_sheets_log(contact_ids: Sequence[int], *, user) -> int:
     return logged
 
 
-def cover_sheet_print(contact: Contact, *, text: str, user) -> tuple[bytes, int]:
+def cover_sheet_print(contact: Contact, *, text: str, user: User | None) -> tuple[bytes, int]:
     """Print one contact's cover sheet: (the PDF, the number of entries logged: 1, or 0 when not set up).
 
     Refused, nothing printed or logged: a privacy-blocked contact, a text too long for the page, a setup

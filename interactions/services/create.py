@@ -1,12 +1,15 @@
 """Creating one interaction for one contact, and finishing it later (docs/BEHAVIOUR.md §2)."""
 
+from __future__ import annotations
+
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.audit import audit_record
@@ -25,6 +28,9 @@ from ..models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, S
 from ..validators import PERSONAL_NOTE_MAX_LENGTH
 from .delivery import entries_deliver_after_commit
 from .entries import stored_documents_delete_unused
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "interaction_create",
@@ -98,7 +104,7 @@ def _now_rounded_up() -> datetime.time:
     return now.time().replace(second=0, microsecond=0)
 
 
-def _default_salesperson(user, contact: Contact) -> Salesperson | None:
+def _default_salesperson(user: User | None, contact: Contact) -> Salesperson | None:
     if user is not None and getattr(user, "is_authenticated", False):
         own = Salesperson.objects.filter(user=user).first()
         if own is not None:
@@ -106,7 +112,14 @@ def _default_salesperson(user, contact: Contact) -> Salesperson | None:
     return contact.salesperson
 
 
-def _prepare(*, contact, template, description, user, fields: dict[str, Any]) -> _Draft:
+def _prepare(
+    *,
+    contact: Contact,
+    template: InteractionTemplate,
+    description: str | None,
+    user: User | None,
+    fields: dict[str, Any],
+) -> _Draft:
     """Validate and resolve everything without writing a log entry. Raises ValidationError."""
     unknown = set(fields) - set(OPTIONAL_FIELDS)
     if unknown:
@@ -216,7 +229,13 @@ def _merge_values(draft: _Draft, *, entry_no: int | None) -> dict[str, str]:
 
 
 def interaction_create(
-    *, contact, template, description, user, postpone: bool = False, **fields: Any
+    *,
+    contact: Contact,
+    template: InteractionTemplate,
+    description: str | None,
+    user: User | None,
+    postpone: bool = False,
+    **fields: Any,
 ) -> InteractionLogEntry:
     """Log one interaction with one contact (docs/BEHAVIOUR.md §2); e-mail it after commit when its type is e-mail.
 
@@ -242,7 +261,9 @@ def interaction_create(
     raise RuntimeError("The template's letter snapshot was deleted three times while logging; nothing was logged.")
 
 
-def _save(draft: _Draft, *, user, postpone: bool, resumed: InteractionLogEntry | None = None) -> InteractionLogEntry:
+def _save(
+    draft: _Draft, *, user: User | None, postpone: bool, resumed: InteractionLogEntry | None = None
+) -> InteractionLogEntry:
     entry = draft.entry
     locked = Contact.objects.select_for_update().only("privacy_blocked").get(pk=entry.contact.pk)
     if locked.privacy_blocked:
@@ -279,7 +300,14 @@ def _save(draft: _Draft, *, user, postpone: bool, resumed: InteractionLogEntry |
     return entry
 
 
-def interaction_preview(*, contact, template, description, user, **fields: Any) -> tuple[bytes, str, str]:
+def interaction_preview(
+    *,
+    contact: Contact,
+    template: InteractionTemplate,
+    description: str | None,
+    user: User | None,
+    **fields: Any,
+) -> tuple[bytes, str, str]:
     """The letter this interaction would produce, (bytes, filename, content type), logging nothing."""
     draft = _prepare(contact=contact, template=template, description=description, user=user, fields=fields)
     if draft.letter is None:
@@ -289,7 +317,7 @@ def interaction_preview(*, contact, template, description, user, **fields: Any) 
     return render_letter(draft.letter, _merge_values(draft, entry_no=None))
 
 
-def postponed_entries_for(user):
+def postponed_entries_for(user: User | None) -> QuerySet[InteractionLogEntry]:
     """The postponed entries a user may resume or delete: their own; a superuser's are everyone's."""
     entries = InteractionLogEntry.postponed_objects.all()
     if getattr(user, "is_superuser", False):
@@ -299,7 +327,7 @@ def postponed_entries_for(user):
     return entries.filter(user=user)
 
 
-def _locked_postponed(entry: InteractionLogEntry, *, user) -> InteractionLogEntry:
+def _locked_postponed(entry: InteractionLogEntry, *, user: User | None) -> InteractionLogEntry:
     """Inside the caller's transaction: the entry's row, locked, still postponed and the user's to touch."""
     locked = InteractionLogEntry.all_objects.select_for_update().filter(pk=entry.pk).first()
     if locked is None or not locked.postponed:
@@ -331,7 +359,7 @@ def resume_values(entry: InteractionLogEntry) -> dict[str, Any]:
 
 
 def interaction_resume(
-    entry: InteractionLogEntry, *, user, postpone: bool = False, **fields: Any
+    entry: InteractionLogEntry, *, user: User | None, postpone: bool = False, **fields: Any
 ) -> InteractionLogEntry:
     """Finish a postponed entry under its own entry number (reference 2.1, Resume; docs/BEHAVIOUR.md §2).
 
@@ -357,7 +385,7 @@ def interaction_resume(
 
 
 @transaction.atomic
-def interaction_delete_postponed(entry: InteractionLogEntry, *, user) -> None:
+def interaction_delete_postponed(entry: InteractionLogEntry, *, user: User | None) -> None:
     """Delete a postponed entry (reference 2.1); any other entry is refused with a ValidationError."""
     locked = _locked_postponed(entry, user=user)
     documents = {pk for pk in (locked.merge_template_id, locked.document_id) if pk}

@@ -4,6 +4,10 @@ Called by the `document_printed` receiver inside the print's transaction: raisin
 print and nothing is recorded.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 
 from crm.models import Contact, CorrespondenceType, SalesDocument
@@ -17,11 +21,14 @@ from ..models import (
 )
 from ..storage import store_document
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 __all__ = ["log_printed_document"]
 
 
 def log_printed_document(
-    *, document: SalesDocument, user, pdf: bytes, version_no: int, emailed: bool = False
+    *, document: SalesDocument, user: User | None, pdf: bytes, version_no: int, emailed: bool = False
 ) -> InteractionLogEntry | None:
     """Log one real print (or e-mail) of a sales document. Returns the entry, or None when not set up.
 

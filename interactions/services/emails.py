@@ -1,9 +1,12 @@
 """Writing a free e-mail to a contact (docs/BEHAVIOUR.md §10, "E-mails"): logged with the template of the setup row
 "E-mails", kept on the entry as an `.eml` file, and sent by the delivery task after commit."""
 
+from __future__ import annotations
+
 import mimetypes
 import os
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +20,9 @@ from ..models import InteractionLogEntry, InteractionTemplateSetup
 from ..storage import store_document
 from ..validators import check_upload_size
 from .create import interaction_create
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = ["interaction_send_email", "EMAIL_SETUP_MISSING", "EMAIL_MAX_RECIPIENTS", "email_attachment_max_bytes"]
 
@@ -52,7 +58,7 @@ def _recipients(to: str | list[str] | None) -> list[str]:
     return addresses
 
 
-def _attachment(attachment) -> Attachment | None:
+def _attachment(attachment: Any) -> Attachment | None:
     """An uploaded file (or an Attachment) within the upload limit, read into memory."""
     if attachment is None:
         return None
@@ -76,7 +82,13 @@ def _attachment(attachment) -> Attachment | None:
 
 
 def interaction_send_email(
-    contact: Contact, *, user, to: str | list[str] | None, subject: str, body: str, attachment=None
+    contact: Contact,
+    *,
+    user: User | None,
+    to: str | list[str] | None,
+    subject: str,
+    body: str,
+    attachment: Any = None,
 ) -> InteractionLogEntry:
     """Log a free e-mail to `contact` with the "E-mails" setup template and have it sent after commit.
 

@@ -4,8 +4,11 @@ Entries are never edited after logging except for these (docs/BEHAVIOUR.md §9).
 transaction and acts on the rows set-based (one UPDATE / DELETE per statement), never a Python loop of save().
 """
 
+from __future__ import annotations
+
 import datetime
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
@@ -28,6 +31,9 @@ from ..models import (
     StoredDocument,
 )
 from .delivery import entries_deliver_after_commit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "log_entries_set_canceled",
@@ -54,7 +60,7 @@ REBUILD_INDEXES_FROM_SHARE = {"sqlite": 0.3, "postgresql": None}
 REBUILD_INDEXES_MIN_ROWS = 50_000
 
 
-def _entries_queryset(entries) -> QuerySet:
+def _entries_queryset(entries: Iterable[Any]) -> QuerySet:
     """Entries given as a queryset, model instances or ids, as a queryset (never loaded row by row)."""
     if isinstance(entries, QuerySet):
         if entries.model is not InteractionLogEntry:
@@ -95,14 +101,20 @@ def _owned_letters(queryset: QuerySet) -> dict[int, int]:
     return {doc: owner[doc] for doc, n in uses.items() if n == 1}
 
 
-def log_entries_owning_letters(entries) -> int:
+def log_entries_owning_letters(entries: QuerySet[InteractionLogEntry] | Iterable[Any]) -> int:
     """How many of the entries (not canceled yet) have a letter no other entry uses: the cancel page asks whether
     to remove those letters too (reference 2.12, scenario 66)."""
     owned = _owned_letters(_entries_queryset(entries).filter(canceled=False))
     return len(set(owned.values()))
 
 
-def log_entries_set_canceled(entries, *, canceled: bool, user, remove_own_letters: bool = False) -> int:
+def log_entries_set_canceled(
+    entries: QuerySet[InteractionLogEntry] | Iterable[Any],
+    *,
+    canceled: bool,
+    user: User | None,
+    remove_own_letters: bool = False,
+) -> int:
     """Cancel (or un-cancel) the given entries; returns how many changed. Records who and when.
 
     1. Un-canceling: lock the logged segments of the entries (so one cannot be canceled under us), and refuse
@@ -154,7 +166,9 @@ def log_entries_set_canceled(entries, *, canceled: bool, user, remove_own_letter
         return changed
 
 
-def log_entries_evaluate(entries, *, evaluation: str, user) -> int:
+def log_entries_evaluate(
+    entries: QuerySet[InteractionLogEntry] | Iterable[Any], *, evaluation: str, user: User | None
+) -> int:
     """Set the evaluation (very positive … very negative, or blank to clear) on the entries; returns how many
     changed."""
     if evaluation not in Evaluation.values:
@@ -171,7 +185,9 @@ def log_entries_evaluate(entries, *, evaluation: str, user) -> int:
 RESENDABLE_STATUSES = (DeliveryStatus.ERROR, DeliveryStatus.IN_PROGRESS)
 
 
-def log_entries_queue_resend(entries, *, user, obj=None) -> list[int]:
+def log_entries_queue_resend(
+    entries: QuerySet[InteractionLogEntry] | Iterable[Any], *, user: User | None, obj: Any = None
+) -> list[int]:
     """The one rule of resending: decide which of the entries are sent again, mark them, record it; their ids.
 
     Resent: e-mail entries that are not canceled and whose e-mail failed or was never sent (RESENDABLE_STATUSES).
@@ -194,7 +210,7 @@ def log_entries_queue_resend(entries, *, user, obj=None) -> list[int]:
         return ids
 
 
-def log_entries_resend(entries, *, user) -> list[int]:
+def log_entries_resend(entries: QuerySet[InteractionLogEntry] | Iterable[Any], *, user: User | None) -> list[int]:
     """Resend the e-mail of the entries the resend rule allows (`log_entries_queue_resend`); their ids.
 
     The entries page and the admin's action call this. It only decides and records: the delivery task sends
@@ -216,7 +232,9 @@ def log_entries_resend(entries, *, user) -> list[int]:
 # --- deleting canceled entries ----------------------------------------------------------------------------------
 
 
-def _resolve(model, value, *, key: str, label: str):
+def _resolve(
+    model: type[InteractionTemplate | InteractionGroup | Contact | Salesperson], value: Any, *, key: str, label: str
+) -> InteractionTemplate | InteractionGroup | Contact | Salesperson | None:
     if value in (None, ""):
         return None
     if isinstance(value, model):
@@ -228,7 +246,7 @@ def _resolve(model, value, *, key: str, label: str):
     return found
 
 
-def _as_date(value, *, label: str) -> datetime.date | None:
+def _as_date(value: Any, *, label: str) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.datetime):
@@ -245,7 +263,14 @@ def _as_date(value, *, label: str) -> datetime.date | None:
 
 
 def canceled_entries_to_delete(
-    *, before=None, after=None, template=None, group=None, contact=None, salesperson=None, entries=None
+    *,
+    before: datetime.date | str | None = None,
+    after: datetime.date | str | None = None,
+    template: InteractionTemplate | str | None = None,
+    group: InteractionGroup | str | None = None,
+    contact: Contact | str | None = None,
+    salesperson: Salesperson | str | None = None,
+    entries: QuerySet[InteractionLogEntry] | Iterable[Any] | None = None,
 ) -> QuerySet:
     """The canceled entries `log_entries_delete_canceled` would delete with these arguments.
 
@@ -275,7 +300,7 @@ def canceled_entries_to_delete(
     return queryset
 
 
-def _references_to(model) -> list[tuple[type[models.Model], str, Any]]:
+def _references_to(model: type[models.Model]) -> list[tuple[type[models.Model], str, Any]]:
     """Every (model, column attname, on_delete) that points at `model`, including hidden (related_name="+")
     relations and many-to-many through tables; found through _meta so a new FK elsewhere is covered too."""
     found = []
@@ -385,14 +410,14 @@ def _delete_files(names: list[str]) -> None:
 
 def log_entries_delete_canceled(
     *,
-    user=None,
-    before=None,
-    after=None,
-    template=None,
-    group=None,
-    contact=None,
-    salesperson=None,
-    entries=None,
+    user: User | None = None,
+    before: datetime.date | str | None = None,
+    after: datetime.date | str | None = None,
+    template: InteractionTemplate | str | None = None,
+    group: InteractionGroup | str | None = None,
+    contact: Contact | str | None = None,
+    salesperson: Salesperson | str | None = None,
+    entries: QuerySet[InteractionLogEntry] | Iterable[Any] | None = None,
     dry_run: bool = False,
     expected: int | None = None,
 ) -> int:

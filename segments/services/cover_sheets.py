@@ -10,6 +10,7 @@ once the PDF exists, with bulk inserts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,9 @@ from interactions.services import cover_sheet_clean_text, cover_sheets_log, cove
 from ..cover_sheets import segment_cover_sheet_contacts
 from ..models import LetterDownloadJob, Segment, SegmentLine
 from .letter_jobs import queue_letter_job
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = ["CoverSheets", "cover_sheets_in_background", "segment_cover_sheets_print"]
 
@@ -58,7 +62,7 @@ def _check(segment: Segment) -> int:
     return count
 
 
-def segment_cover_sheets_print(segment: Segment, *, text: str, user) -> CoverSheets:
+def segment_cover_sheets_print(segment: Segment, *, text: str, user: User | None) -> CoverSheets:
     """Print a cover sheet for every line of the worksheet, as one PDF, and log them.
 
     1. Refused, nothing printed or logged: a text too long for the page, a setup template with language

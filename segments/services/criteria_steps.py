@@ -9,7 +9,7 @@ how a step locks the segment and why the SQL is set-based.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +24,9 @@ from interactions.models import InteractionLogEntry, LoggedSegment
 
 from ..models import SavedSegmentCriteria, SavedSegmentCriteriaStep, Segment, SegmentCriteriaAction, SegmentLine
 from .step_history import company_key, lines_delete, lines_insert, segment_lock, step_finish, step_start, step_undo
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "segment_add_contacts",
@@ -119,7 +122,9 @@ def _options(names: tuple[str, ...], given: dict[str, Any]) -> dict[str, bool]:
     return {name: bool(given.get(name, False)) for name in names}
 
 
-def _add(segment: Segment, *, criteria: Mapping[str, Any], options: dict, user, action: str = Action.ADD) -> int:
+def _add(
+    segment: Segment, *, criteria: Mapping[str, Any], options: dict, user: User | None, action: str = Action.ADD
+) -> int:
     valid = validate_criteria(criteria)
     options = _options(ADD_OPTIONS, options)
     targets = _add_targets(segment, _matching(valid), **options)
@@ -127,7 +132,7 @@ def _add(segment: Segment, *, criteria: Mapping[str, Any], options: dict, user, 
     return step_finish(step, lines_insert(segment, step, targets))
 
 
-def _remove(segment: Segment, *, action: str, criteria: Mapping[str, Any], options: dict, user) -> int:
+def _remove(segment: Segment, *, action: str, criteria: Mapping[str, Any], options: dict, user: User | None) -> int:
     valid = validate_criteria(criteria)
     options = _options(REMOVE_OPTIONS, options)
     matching = _lines_matching(segment, valid, entire_companies=options["entire_companies"])
@@ -139,7 +144,7 @@ def _remove(segment: Segment, *, action: str, criteria: Mapping[str, Any], optio
     return step_finish(step, lines_delete(step, doomed))
 
 
-def _reuse_logged(segment: Segment, *, logged_segment_id: int, user) -> int:
+def _reuse_logged(segment: Segment, *, logged_segment_id: int, user: User | None) -> int:
     if not LoggedSegment.objects.filter(pk=logged_segment_id).exists():
         raise ValidationError(f"Logged segment {logged_segment_id} does not exist (it may have been deleted).")
     entries = InteractionLogEntry.objects.filter(logged_segment_id=logged_segment_id, contact_id=OuterRef("pk"))
@@ -165,7 +170,7 @@ def segment_add_contacts(
     segment: Segment,
     *,
     criteria: dict,
-    user,
+    user: User | None,
     allow_existing: bool = False,
     expand_companies: bool = False,
     allow_related_companies: bool = False,
@@ -189,7 +194,9 @@ def segment_add_contacts(
 
 
 @transaction.atomic
-def segment_reduce_contacts(segment: Segment, *, criteria: dict, user, entire_companies: bool = False) -> int:
+def segment_reduce_contacts(
+    segment: Segment, *, criteria: dict, user: User | None, entire_companies: bool = False
+) -> int:
     """Remove the lines whose contact matches (one undoable step). Returns the lines removed."""
     segment = segment_lock(segment)
     return _remove(
@@ -198,7 +205,9 @@ def segment_reduce_contacts(segment: Segment, *, criteria: dict, user, entire_co
 
 
 @transaction.atomic
-def segment_refine_contacts(segment: Segment, *, criteria: dict, user, entire_companies: bool = False) -> int:
+def segment_refine_contacts(
+    segment: Segment, *, criteria: dict, user: User | None, entire_companies: bool = False
+) -> int:
     """Keep only the lines whose contact matches (one undoable step). Returns the lines removed."""
     segment = segment_lock(segment)
     return _remove(
@@ -207,7 +216,7 @@ def segment_refine_contacts(segment: Segment, *, criteria: dict, user, entire_co
 
 
 @transaction.atomic
-def segment_go_back(segment: Segment, *, user) -> None:
+def segment_go_back(segment: Segment, *, user: User | None) -> None:
     """Undo the last step exactly: delete the lines it inserted, restore the lines it deleted.
 
     Restored lines keep their id (so older steps' history still points at them) and their per-line
@@ -223,7 +232,7 @@ def segment_go_back(segment: Segment, *, user) -> None:
 
 
 @transaction.atomic
-def segment_save_criteria(segment: Segment, *, code: str, description: str, user) -> SavedSegmentCriteria:
+def segment_save_criteria(segment: Segment, *, code: str, description: str, user: User | None) -> SavedSegmentCriteria:
     """Store the segment's steps under a code, to replay them on another segment later."""
     segment = segment_lock(segment)
     code = (code or "").strip().upper()
@@ -247,7 +256,9 @@ def segment_save_criteria(segment: Segment, *, code: str, description: str, user
 
 
 @transaction.atomic
-def segment_reuse_criteria(segment: Segment, *, saved: SavedSegmentCriteria, user, confirm: bool = False) -> None:
+def segment_reuse_criteria(
+    segment: Segment, *, saved: SavedSegmentCriteria, user: User | None, confirm: bool = False
+) -> None:
     """Replay every saved step, in order, as new undoable steps, honouring every option.
 
     Unlike Business Central (docs/BEHAVIOUR.md §14), Entire companies on a saved Refine step is honoured. A segment
@@ -273,7 +284,7 @@ def _confirm_reuse(segment: Segment, *, confirm: bool, what: str) -> None:
         raise ValidationError(reuse_question(segment, existing, what=what))
 
 
-def _replay(segment: Segment, saved_step: SavedSegmentCriteriaStep, *, user) -> int:
+def _replay(segment: Segment, saved_step: SavedSegmentCriteriaStep, *, user: User | None) -> int:
     action, criteria, options = saved_step.action, dict(saved_step.criteria), dict(saved_step.options)
     if action in (Action.ADD, Action.ADD_LINE):
         return _add(segment, criteria=criteria, options=options, user=user, action=action)
@@ -289,7 +300,9 @@ def _replay(segment: Segment, saved_step: SavedSegmentCriteriaStep, *, user) -> 
 
 
 @transaction.atomic
-def segment_reuse_logged(segment: Segment, *, logged_segment: LoggedSegment, user, confirm: bool = False) -> int:
+def segment_reuse_logged(
+    segment: Segment, *, logged_segment: LoggedSegment, user: User | None, confirm: bool = False
+) -> int:
     """Append a line for each contact of a logged segment's entries (one undoable step). Returns lines added.
 
     Excluded, privacy-blocked and duplicate contacts are skipped (Business Central copies them all:

@@ -9,7 +9,7 @@ line has a correspondence type.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -25,6 +25,9 @@ from interactions.models import (
 )
 
 from ..models import Segment, SegmentLine
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "EntryRows",
@@ -158,7 +161,7 @@ def email_lines_without_address_sql(segment: Segment) -> tuple[str, list]:
     )
 
 
-def entries_insert(segment: Segment, logged: LoggedSegment, *, user, send: bool) -> int:
+def entries_insert(segment: Segment, logged: LoggedSegment, *, user: User | None, send: bool) -> int:
     """One INSERT … SELECT: a log entry per line of the segment, in line order. Returns the number inserted.
 
     Lines of privacy-blocked contacts are left out; segment_log refuses the segment when any were.
@@ -177,7 +180,7 @@ class EntryRows(NamedTuple):
     params: list
 
 
-def entry_rows(segment: Segment, logged: LoggedSegment, *, user, send: bool) -> EntryRows:
+def entry_rows(segment: Segment, logged: LoggedSegment, *, user: User | None, send: bool) -> EntryRows:
     """The log entry rows of the segment's lines as one SELECT (`entries_insert` inserts them; the benchmark
     inserts the same rows into a scratch table to compare)."""
     ops = connection.ops

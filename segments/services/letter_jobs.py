@@ -14,6 +14,8 @@ the setting, a job writes its entries' stored letters (`segments.logged_letters.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +26,9 @@ from interactions.models import LoggedSegment
 from .. import letters, logged_letters
 from ..models import LetterDownloadJob, Segment, SegmentLine
 from ..tasks import run_letter_download_job
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "letters_in_background",
@@ -43,7 +48,7 @@ def letters_in_background(segment: Segment, *, line_count: int | None = None) ->
     return line_count > settings.SEGMENT_LETTERS_DIRECT_MAX_LINES
 
 
-def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownloadJob:
+def segment_letters_prepare(segment: Segment, *, kind: str, user: User | None) -> LetterDownloadJob:
     """Queue a job that merges all of the segment's letters into one file (`kind`: "zip" or "docx").
 
     1. Refuse an unknown kind, an empty segment or one without a Word letter, with the message the direct
@@ -65,7 +70,7 @@ def segment_letters_prepare(segment: Segment, *, kind: str, user) -> LetterDownl
         return queue_letter_job(kind=kind, user=user, segment=segment)
 
 
-def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, user) -> LetterDownloadJob:
+def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, user: User | None) -> LetterDownloadJob:
     """Queue a job that writes a logged segment's letters to print into one file (`kind`: "zip" or "docx").
 
     As segment_letters_prepare: refused for an unknown kind or a logged segment without letters to print; under
@@ -81,7 +86,9 @@ def logged_segment_letters_prepare(logged_segment: LoggedSegment, *, kind: str, 
         return queue_letter_job(kind=kind, user=user, logged_segment=locked)
 
 
-def queue_letter_job(*, kind: str, user, text: str = "", **owner) -> LetterDownloadJob:
+def queue_letter_job(
+    *, kind: str, user: User | None, text: str = "", **owner: Segment | LoggedSegment
+) -> LetterDownloadJob:
     """Under the owner's row lock: its live job of this kind as it is, or a new one (a stale one is failed first),
     enqueued after commit. `owner`: segment= or logged_segment=; `text`: a cover sheets job's free text."""
     active = Job.objects.filter(**owner, kind=kind, status__in=Job.ACTIVE).first()

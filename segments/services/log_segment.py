@@ -8,6 +8,8 @@ written by one INSERT … SELECT (`entry_insert_sql.py`); what can happen to a l
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -30,10 +32,13 @@ from .logged_segments import logged_segment_create_follow_up
 from .step_history import delete_worksheet
 from .unsendable_lines import unsendable_refusal
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 __all__ = ["segment_log", "segment_log_options"]
 
 
-def segment_log(segment: Segment, *, user, send: bool = False, follow_up: bool = False) -> LoggedSegment:
+def segment_log(segment: Segment, *, user: User | None, send: bool = False, follow_up: bool = False) -> LoggedSegment:
     """Log a segment: all or nothing, in one transaction.
 
     1. Lock the segment row (SELECT … FOR UPDATE) and re-read it. A second simultaneous click waits on this

@@ -3,6 +3,9 @@ un-cancel, deleting canceled ones, running its job again (the job itself: `segme
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +21,9 @@ from ..tasks import run_log_job
 from .criteria_steps import segment_reuse_logged
 from .worksheet import segment_create
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 __all__ = [
     "logged_segment_create_follow_up",
     "logged_segment_set_canceled",
@@ -29,7 +35,7 @@ __all__ = [
 # --- follow-up segments ----------------------------------------------------------------------------------------
 
 
-def logged_segment_create_follow_up(logged_segment: LoggedSegment, *, user) -> Segment:
+def logged_segment_create_follow_up(logged_segment: LoggedSegment, *, user: User | None) -> Segment:
     """A new segment "Follow-up on segment <No>" with the contacts of the logged segment (docs/BEHAVIOUR.md §7).
     Logging with a follow-up calls it inside the logging transaction."""
     with transaction.atomic():
@@ -43,7 +49,7 @@ def logged_segment_create_follow_up(logged_segment: LoggedSegment, *, user) -> S
 # --- cancel, delete ----------------------------------------------------------------------------------------------
 
 
-def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool, user) -> None:
+def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool, user: User | None) -> None:
     """Cancel or un-cancel a logged segment and every one of its entries (one UPDATE each, recorded).
 
     Locks the logged segment row, so a concurrent switch waits and the entries always end up agreeing with it.
@@ -73,7 +79,7 @@ def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool
     logged_segment.canceled, logged_segment.canceled_at, logged_segment.canceled_by = canceled, now, user
 
 
-def logged_segments_delete_canceled(*, user, ids=None) -> int:
+def logged_segments_delete_canceled(*, user: User | None, ids: Iterable[int] | None = None) -> int:
     """Delete canceled logged segments (only canceled ones; `ids` narrows the choice). Their entries stay,
     detached (logged_segment empty), as in Business Central (docs/BEHAVIOUR.md §8). Returns the number of logged
     segments deleted."""
@@ -110,7 +116,7 @@ def refuse_while_job_alive(locked: LoggedSegment) -> None:
         )
 
 
-def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user) -> LogJob | None:
+def logged_segment_retry_delivery(logged_segment: LoggedSegment, *, user: User | None) -> LogJob | None:
     """Run the job again: send again the e-mail entries whose delivery failed, and do whatever a failed or
     stopped job left. Returns the new job, or None when nothing failed.
 

@@ -6,6 +6,8 @@ the contacts' mailing-group table; no contact id passes through Python.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -16,13 +18,16 @@ from crm.models import AuditEvent, Contact, MailingGroup
 from ..models import Segment, SegmentLine
 from .step_history import segment_lock
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 __all__ = ["segment_apply_mailing_group"]
 
 _MEMBERSHIP = Contact.mailing_groups.through
 
 
 def segment_apply_mailing_group(
-    segment: Segment, *, mailing_group: MailingGroup | None, user, remove_old_assignments: bool = False
+    segment: Segment, *, mailing_group: MailingGroup | None, user: User | None, remove_old_assignments: bool = False
 ) -> int:
     """Add every contact of the worksheet to the mailing group; returns how many contacts were added.
 

@@ -10,6 +10,9 @@ so a field added to entries is copied too), whatever the number of entries.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max, QuerySet
@@ -23,6 +26,9 @@ from interactions.models import DeliveryStatus, InteractionDailyTotal, Interacti
 from ..models import LogJob
 from ..tasks import run_log_job
 from .logged_segments import refuse_while_job_alive
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = ["log_entries_resend_updated", "RESEND_PREFIX", "NOTHING_TO_RESEND"]
 
@@ -52,7 +58,7 @@ def _personal_note_only() -> str:
     return "json_object('personal_note', COALESCE(json_extract(e.merge_values, '$.personal_note'), ''))"
 
 
-def _copy_entries(ids_sql: str, params: list, *, user) -> int:
+def _copy_entries(ids_sql: str, params: list, *, user: User | None) -> int:
     """INSERT … SELECT a copy of each entry the subquery names, with the resend's changes; returns the count."""
     quote = connection.ops.quote_name
     description_length = InteractionLogEntry._meta.get_field("description").max_length
@@ -96,7 +102,7 @@ def _copy_entries(ids_sql: str, params: list, *, user) -> int:
         return max(cursor.rowcount, 0)
 
 
-def log_entries_resend_updated(entries, *, user) -> LogJob:
+def log_entries_resend_updated(entries: LoggedSegment | Iterable[Any], *, user: User | None) -> LogJob:
     """Resend the entries' letters merged again with today's data: a new entry per entry, the old ones unchanged.
 
     `entries`: a logged segment (all its entries) or entries of one logged segment (a queryset or ids).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -10,11 +12,14 @@ from crm.models import AuditEvent
 
 from ..models import SavedSegmentCriteria
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 __all__ = ["saved_criteria_delete"]
 
 
 @transaction.atomic
-def saved_criteria_delete(saved: SavedSegmentCriteria, *, user) -> None:
+def saved_criteria_delete(saved: SavedSegmentCriteria, *, user: User | None) -> None:
     """Delete saved criteria with their steps (docs/BEHAVIOUR.md §6). Worksheets that replayed them keep their own
     steps: reusing copies the steps, it does not point at them."""
     deleted, _ = SavedSegmentCriteria.objects.filter(pk=saved.pk).delete()

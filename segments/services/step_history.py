@@ -17,16 +17,19 @@ inserts lines into this segment while we hold the lock).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, F, Max, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, CharField, F, Field, Max, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from crm.models import Contact
 
 from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Kind = SegmentHistory.Kind
 
@@ -51,7 +54,7 @@ BLANK_TEXT_FIELDS = ("description", "correspondence_type", "subject", "language_
 # --- SQL helpers --------------------------------------------------------------------------------------------------
 
 
-def _insert_select(model, columns: dict[str, Any], queryset: QuerySet) -> int:
+def _insert_select(model: type[Any], columns: dict[str, Any], queryset: QuerySet) -> int:
     """`INSERT INTO <model> (<columns>) SELECT <expressions> FROM <queryset>`; returns the rows inserted.
 
     `columns` maps the target column (attname) to an expression over the queryset's model. The ORM compiles
@@ -69,7 +72,7 @@ def _insert_select(model, columns: dict[str, Any], queryset: QuerySet) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _const(value, field) -> Value:
+def _const(value: Any, field: Field) -> Value:
     return Value(value, output_field=field)
 
 
@@ -88,7 +91,9 @@ def segment_lock(segment: Segment) -> Segment:
         raise ValidationError("This segment no longer exists (it was logged or deleted).")
 
 
-def step_start(segment: Segment, *, action: str, criteria: dict, options: dict, user) -> SegmentCriteriaAction:
+def step_start(
+    segment: Segment, *, action: str, criteria: dict, options: dict, user: User | None
+) -> SegmentCriteriaAction:
     """Record the next step of a locked segment (its `affected` count follows with `step_finish`)."""
     last = segment.criteria_actions.aggregate(last=Max("step"))["last"] or 0
     return SegmentCriteriaAction.objects.create(
@@ -103,12 +108,12 @@ def step_finish(step: SegmentCriteriaAction, affected: int) -> int:
     return affected
 
 
-def company_key():
+def company_key() -> Coalesce:
     """The contact's company, or the contact itself for a company (or a person without one)."""
     return Coalesce(F("company_id"), F("id"))
 
 
-def _of_company(column: str):
+def _of_company(column: str) -> Case:
     """The contact's company's `column`: its own for a company, its company's for a person, blank without one."""
     return Case(
         When(type=Contact.Type.COMPANY, then=F(column)),

@@ -8,6 +8,8 @@ query.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, QuerySet, Window
@@ -22,6 +24,9 @@ from interactions.models import InteractionLogEntry, LoggedSegment
 from ..models import Segment, SegmentLine
 from .entry_insert_sql import email_lines_without_address_sql
 from .step_history import segment_lock
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 __all__ = [
     "lines_without_email_address",
@@ -61,7 +66,7 @@ def unsendable_lines(segment: Segment, *, limit: int = UNSENDABLE_NAMED) -> tupl
     return lines, (lines[0].total if lines else 0)
 
 
-def segment_unsendable_lines_set_type(segment: Segment, *, correspondence_type: str, user) -> int:
+def segment_unsendable_lines_set_type(segment: Segment, *, correspondence_type: str, user: User | None) -> int:
     """Switch every line that would be e-mailed to a contact without an address to hard copy or to no
     correspondence type ("none"): the line's own type, as if set on each line. One UPDATE in one transaction with
     the segment row locked, recorded in the audit trail. Returns the number of lines changed."""

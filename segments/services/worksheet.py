@@ -6,7 +6,8 @@ record their history through `step_history.py`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.audit import audit_record
-from crm.models import AuditEvent
+from crm.models import AuditEvent, Contact
 from crm.numbering import next_number
 from crm.privacy import refuse_privacy_blocked
 from crm.versioning import ensure_version
@@ -28,6 +29,11 @@ from interactions.validators import check_upload_size
 from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
 from .criteria_steps import segment_add_contacts
 from .step_history import OVERRIDE_FIELDS, delete_steps, delete_worksheet, segment_lock, step_finish, step_start
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from interactions.models import InteractionTemplate
 
 __all__ = [
     "segment_create",
@@ -101,13 +107,13 @@ RESET_STEPS_QUESTION = "Your Segment is now empty. Do you want to reset number o
 ANY_LETTER = object()
 
 
-def _unknown(fields: dict[str, Any], allowed) -> None:
+def _unknown(fields: dict[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
         raise ValidationError(f"Unknown field: {', '.join(unknown)}.")
 
 
-def template_defaults(template) -> dict[str, Any]:
+def template_defaults(template: InteractionTemplate | None) -> dict[str, Any]:
     """The header values a template suggests (the form pre-fills them; segment_create applies them)."""
     if template is None:
         return {}
@@ -115,7 +121,7 @@ def template_defaults(template) -> dict[str, Any]:
 
 
 @transaction.atomic
-def segment_create(*, user, criteria: dict | None = None, **fields: Any) -> Segment:
+def segment_create(*, user: User | None, criteria: dict | None = None, **fields: Any) -> Segment:
     """Create a worksheet. Header values not given come from the template, the user's salesperson and today.
 
     With `criteria`, a first Add step adds the matching contacts (the contact list's "New segment from these
@@ -137,7 +143,7 @@ def segment_create(*, user, criteria: dict | None = None, **fields: Any) -> Segm
 
 @transaction.atomic
 def segment_update_header(
-    segment: Segment, *, user, push_to_lines: bool = False, row_version: int | None = None, **fields: Any
+    segment: Segment, *, user: User | None, push_to_lines: bool = False, row_version: int | None = None, **fields: Any
 ) -> Segment:
     """Change header values. With `push_to_lines`, the lines that still use the header template drop their
     overrides of the changed fields, so they follow the new header value (the page asks first).
@@ -179,7 +185,9 @@ def segment_update_header(
 
 
 @transaction.atomic
-def segment_line_add(segment: Segment, *, contact, user, allow_existing: bool = False) -> SegmentLine:
+def segment_line_add(
+    segment: Segment, *, contact: Contact, user: User | None, allow_existing: bool = False
+) -> SegmentLine:
     """Add one contact by hand: an undoable step ("Add line"), with the same rules as Add contacts."""
     segment = segment_lock(segment)
     refuse_privacy_blocked(contact)
@@ -199,7 +207,7 @@ def segment_line_add(segment: Segment, *, contact, user, allow_existing: bool = 
 
 
 @transaction.atomic
-def segment_line_remove(line: SegmentLine, *, user) -> None:
+def segment_line_remove(line: SegmentLine, *, user: User | None) -> None:
     """Remove one line by hand: an undoable step; go back restores it with its overrides."""
     segment = segment_lock(line.segment)
     try:
@@ -225,7 +233,9 @@ def segment_line_remove(line: SegmentLine, *, user) -> None:
 
 
 @transaction.atomic
-def segment_line_update(line: SegmentLine, *, user, row_version: int | None = None, **fields: Any) -> SegmentLine:
+def segment_line_update(
+    line: SegmentLine, *, user: User | None, row_version: int | None = None, **fields: Any
+) -> SegmentLine:
     """Set a line's overrides and personal note. Blank / None means "as the header says".
 
     `row_version`: the line's version when its form was opened; a change saved since refuses this one.
@@ -250,7 +260,12 @@ def segment_line_update(line: SegmentLine, *, user, row_version: int | None = No
 
 
 def segment_line_set_letter(
-    line: SegmentLine, *, data: bytes | None, filename: str = "", user, replacing: int | None | object = ANY_LETTER
+    line: SegmentLine,
+    *,
+    data: bytes | None,
+    filename: str = "",
+    user: User | None,
+    replacing: int | None | object = ANY_LETTER,
 ) -> SegmentLine:
     """Give one line its own Word letter (replacing the template letter for that contact only), or remove it
     with `data=None`. The upload is validated like a template upload: a real .docx, within the size limit,
@@ -296,7 +311,7 @@ def segment_line_set_letter(
 
 
 @transaction.atomic
-def segment_delete(segment: Segment, *, user) -> None:
+def segment_delete(segment: Segment, *, user: User | None) -> None:
     """Delete a worksheet with its lines, steps and history (logged segments are not worksheets)."""
     segment = segment_lock(segment)
     lines = segment.lines.count()
@@ -319,7 +334,7 @@ def segment_steps_to_reset(segment: Segment) -> int:
 
 
 @transaction.atomic
-def segment_reset_steps(segment: Segment, *, user) -> int:
+def segment_reset_steps(segment: Segment, *, user: User | None) -> int:
     """Clear an empty worksheet's steps and their undo history ("Yes" to the question above). Returns the
     number of steps cleared. Afterwards Go back has nothing to undo and the worksheet starts afresh.
 
