@@ -160,3 +160,21 @@ def test_the_entries_list_fits_a_laptop_screen_and_its_filters_fold_away(page, v
     apply.click()
     page.wait_for_url("**template=NEWSLETTER**")
     assert page.get_by_role("button", name="Apply").is_visible(), "a set filter keeps the panel open"
+
+
+def test_every_navigation_item_shows_on_a_laptop_screen(page, marketer):
+    marketer.is_staff = True  # the longest navigation: every item, the Admin link included
+    marketer.save(update_fields=["is_staff"])
+    page.set_viewport_size(LAPTOP)
+
+    login(page, "marketer")
+    page.goto("/interactions/")
+
+    hidden = page.evaluate(
+        """() => { const nav = document.querySelector(".mainnav"); const box = nav.getBoundingClientRect();
+                   return [...nav.querySelectorAll("a")].filter((a) => a.getBoundingClientRect().right > box.right + 1)
+                          .map((a) => a.textContent.trim()); }"""
+    )
+    assert hidden == [], f"cut off at 1366 px: {hidden}"
+    assert page.get_by_role("link", name="Postponed").is_visible()
+    assert page.get_by_role("search").is_visible()
