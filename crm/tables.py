@@ -78,7 +78,7 @@ class ContactTable(BaseTable):
     post_code = tables.Column("Post code")
     country_code = tables.Column("Country")
     email = tables.EmailColumn(verbose_name="E-mail", orderable=False)
-    phone = tables.Column(orderable=False)
+    phone = tables.Column(orderable=False, attrs={"td": {"class": "nowrap"}})
     salesperson = tables.Column("Salesperson", accessor="salesperson__code", orderable=False)
 
     # The interaction summary (crm.interaction_summary), hidden unless the page asks for it (?columns=interactions);
