@@ -89,6 +89,7 @@ def test_every_page_of_the_url_list_has_no_serious_or_critical_axe_violation(pag
 
 
 def test_the_error_pages_lead_back_and_the_navigation_works_by_keyboard(page, marketer):
+    page.set_viewport_size({"width": 1920, "height": 1000})  # wide enough for the product's name in the bar
     login(page, "marketer")
     page.goto("/segments/987654321/")
     assert page.get_by_role("heading", name="Page not found").is_visible()
