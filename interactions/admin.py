@@ -10,6 +10,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from crm.wording import count_of, money
@@ -26,6 +27,10 @@ from .models import (
 )
 from .selectors import counted, statistics_aggregates
 from .services.entries import log_entries_resend
+from .services.templates import interaction_template_save, template_language_row_question
+
+# The name of the buttons that answer the language row question (scenario 2): "yes" or "no".
+LANGUAGE_ROW_ANSWER = "_language_row"
 
 
 class StatisticsPeriodFilter(admin.SimpleListFilter):
@@ -124,12 +129,52 @@ class InteractionTemplateForm(forms.ModelForm):
         model = InteractionTemplate
         fields = [field.name for field in InteractionTemplate._meta.fields if field.editable and not field.auto_created]
 
+    # Set by clean(): the question to show with Yes / No buttons, and whether the answer was yes.
+    language_row_question: str | None = None
+    create_language_row = False
+
     def clean(self):
         cleaned = super().clean()
         refusals = automatic_logging_refusals(self.instance.code, languages=(), attachment=cleaned.get("attachment"))
         if refusals and _used_in_setup(self.instance):
             self.add_error("attachment", refusals)
+        self._ask_about_language_row(cleaned)
         return cleaned
+
+    def _inline_language_codes(self) -> list[str] | None:
+        """The language rows the same POST keeps (the inline below the form), or None without the inline."""
+        prefix = "languages"
+        total = self.data.get(f"{prefix}-TOTAL_FORMS")
+        if total is None or not str(total).isdigit():
+            return None
+        return [
+            self.data.get(f"{prefix}-{index}-language_code", "")
+            for index in range(int(total))
+            if not self.data.get(f"{prefix}-{index}-DELETE")
+        ]
+
+    def _ask_about_language_row(self, cleaned) -> None:
+        # Scenario 2 (docs/BEHAVIOUR.md §4): a default language code the template has no row for asks first; the
+        # answer comes back as a button of the same form (no JavaScript). "No" never reaches this form: the admin
+        # view turns it away before validating (InteractionTemplateAdmin.changeform_view).
+        code = cleaned.get("language_code", "")
+        question = (
+            template_language_row_question(self.instance, code, kept_codes=self._inline_language_codes())
+            if code
+            else None
+        )
+        if question is None:
+            return
+        if self.data.get(LANGUAGE_ROW_ANSWER) == "yes":
+            if _used_in_setup(self.instance):
+                self.add_error(
+                    "language_code", automatic_logging_refusals(self.instance.code, languages=[code], attachment=None)
+                )
+            else:
+                self.create_language_row = True
+            return
+        self.language_row_question = question
+        self.add_error("language_code", question)
 
 
 @admin.register(InteractionTemplate)
@@ -157,6 +202,22 @@ class InteractionTemplateAdmin(StatisticsColumnsMixin, admin.ModelAdmin):
         ),
         ("Letter or e-mail", {"fields": ("language_code", "subject", "attachment", "attach_as_pdf")}),
     ]
+
+    change_form_template = "admin/interactions/interactiontemplate/change_form.html"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and request.POST.get(LANGUAGE_ROW_ANSWER) == "no":
+            # Scenario 2: "No" changes nothing, as Business Central's answer aborts the change.
+            self.message_user(
+                request,
+                "Nothing was changed: the template keeps its default language code and its language rows.",
+                messages.INFO,
+            )
+            return redirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        interaction_template_save(obj, create_language_row=getattr(form, "create_language_row", False))
 
     @admin.display(description="Letter")
     def letter(self, obj):

@@ -7,3 +7,4 @@ from .delivery import *  # noqa: F401,F403
 from .document_logging import *  # noqa: F401,F403
 from .emails import *  # noqa: F401,F403
 from .entries import *  # noqa: F401,F403
+from .templates import *  # noqa: F401,F403

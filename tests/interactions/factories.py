@@ -70,7 +70,7 @@ def template_admin_post(group, attachment=None, **extra) -> dict:
         "unit_cost": "1.50",
         "unit_duration_minutes": "10",
         "correspondence_type": "hard_copy",
-        "language_code": "en",
+        "language_code": "",
         "subject": "Welcome",
         "languages-TOTAL_FORMS": "0",
         "languages-INITIAL_FORMS": "0",
