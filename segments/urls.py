@@ -14,6 +14,7 @@ urlpatterns = [
     path("logged/<int:pk>/cancel/", logged.logged_segment_cancel, name="logged_segment_cancel"),
     path("logged/<int:pk>/follow-up/", logged.logged_segment_follow_up, name="logged_segment_follow_up"),
     path("logged/<int:pk>/retry/", logged.logged_segment_retry, name="logged_segment_retry"),
+    path("logged/resend-entries/", logged.entries_resend_updated, name="entries_resend_updated"),
     path("logged/<int:pk>/resend/", logged.logged_segment_resend_updated, name="logged_segment_resend_updated"),
     path("logged/<int:pk>/letters.zip", logged_letters.logged_segment_letters, name="logged_segment_letters"),
     path(

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
@@ -11,6 +12,7 @@ from crm.access import add_validation_error, require_perm, safe_next
 from crm.models import CorrespondenceType
 from crm.views.lists import ListPageView
 from crm.wording import count_of
+from interactions.forms import BulkActionForm
 from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
@@ -195,3 +197,35 @@ def logged_segment_resend_updated(request, pk: int):
     state = job.get_status_display().lower()
     messages.success(request, f"Resending with updated merge fields: new entries are merged and sent ({state}).")
     return redirect(logged)
+
+
+@require_POST
+def entries_resend_updated(request):
+    """Resend with updated merge fields from entries selected on the Interaction Log Entries page (reference 2.13).
+
+    The entries page posts its selection here (its button's formaction): the service lives in segments, which
+    interactions must not import. Same service and rules as the logged segment's button; the new entries' job is
+    watched on their logged segment's page.
+    """
+    require_perm(request, "interactions.change_loggedsegment")
+    back = safe_next(request, reverse("interactions:interaction_list"))
+    form = BulkActionForm(request.POST)
+    form.is_valid()
+    if "ids" in form.errors:
+        for error in form.errors["ids"]:
+            messages.error(request, str(error))
+        return redirect(back)
+    ids = form.cleaned_data["ids"]
+    try:
+        job = services.log_entries_resend_updated(ids, user=request.user)
+    except ValidationError as error:
+        add_validation_error(request, error)
+        return redirect(back)
+    job.refresh_from_db()
+    state = job.get_status_display().lower()
+    messages.success(
+        request,
+        f"Resending with updated merge fields: new entries are merged and sent ({state}). The old entries are "
+        "unchanged.",
+    )
+    return redirect(job.logged_segment)

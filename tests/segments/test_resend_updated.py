@@ -195,3 +195,89 @@ def test_a_viewer_cannot_resend(logged, viewer_client):
         "Resend with updated merge fields" not in viewer_client.get(f"/segments/logged/{logged.pk}/").content.decode()
     )
     assert InteractionLogEntry.objects.count() == count
+
+
+# --- selected entries on the Interaction Log Entries page ---------------------------------------------------------
+
+ENTRIES_RESEND_URL = "/segments/logged/resend-entries/"
+
+
+def test_the_entries_page_offers_resend_with_updated_merge_fields_posting_to_the_segments_service(
+    logged, marketer_client
+):
+    page = marketer_client.get("/interactions/").content.decode()
+    assert 'formaction="/segments/logged/resend-entries/"' in page
+    assert "Resend with updated merge fields" in page
+
+
+def test_scenario_71_selected_entries_are_resent_from_the_entries_page(
+    logged, marketer_client, django_capture_on_commit_callbacks
+):
+    """Scenario 71 from the entries page. Given an e-mailed entry whose contact's salutation changed, when it is
+    selected on the Interaction Log Entries page and resent with updated merge fields, then one new entry has
+    today's salutation and was sent, the old entry is unchanged, and the page goes to the logged segment."""
+    entry = logged.entries.filter(correspondence_type="email").order_by("id").first()
+    entry.contact.salutation = "Dear Ms Brown"
+    entry.contact.save()
+    before = _snapshot(InteractionLogEntry.objects.filter(pk=entry.pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = marketer_client.post(
+            ENTRIES_RESEND_URL, {"action": "resend_updated", "ids": [entry.pk], "next": "/interactions/"}
+        )
+    assert response.status_code == 302 and response.url == f"/segments/logged/{logged.pk}/"
+    new = InteractionLogEntry.objects.get(description="Resend: " + entry.description)
+    assert new.contact_id == entry.contact_id and "Dear Ms Brown," in letter_text(new)
+    assert len(mail.outbox) == 1
+    assert _snapshot(InteractionLogEntry.objects.filter(pk=entry.pk)) == before
+    page = marketer_client.get(response.url).content.decode()
+    assert "Resending with updated merge fields" in page
+
+
+def test_nothing_to_send_from_the_entries_page_is_said_and_nothing_changes(
+    marketer, marketer_client, django_capture_on_commit_callbacks
+):
+    segment, _ = segment_with_lines(2, template=InteractionTemplateFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        logged = segment_log(segment, user=marketer)
+    count, jobs = InteractionLogEntry.objects.count(), LogJob.objects.count()
+    ids = list(logged.entries.values_list("pk", flat=True))
+    response = marketer_client.post(
+        ENTRIES_RESEND_URL, {"action": "resend_updated", "ids": ids, "next": "/interactions/"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/interactions/"
+    assert "There is nothing to send." in response.content.decode()
+    assert (InteractionLogEntry.objects.count(), LogJob.objects.count()) == (count, jobs)
+
+
+def test_entries_of_two_logged_segments_from_the_entries_page_are_refused(
+    logged, marketer, marketer_client, django_capture_on_commit_callbacks
+):
+    segment, _ = segment_with_lines(1, template=template_with_letter(correspondence_type="hard_copy"))
+    with django_capture_on_commit_callbacks(execute=True):
+        other = segment_log(segment, user=marketer)
+    count = InteractionLogEntry.objects.count()
+    ids = [logged.entries.first().pk, other.entries.first().pk]
+    response = marketer_client.post(ENTRIES_RESEND_URL, {"action": "resend_updated", "ids": ids}, follow=True)
+    assert "must always be from the same logged segment" in response.content.decode()
+    assert InteractionLogEntry.objects.count() == count
+
+
+def test_resending_from_the_entries_page_without_a_selection_says_so(logged, marketer_client):
+    count = InteractionLogEntry.objects.count()
+    response = marketer_client.post(ENTRIES_RESEND_URL, {"action": "resend_updated"}, follow=True)
+    assert "Select one or more entries first." in response.content.decode()
+    assert InteractionLogEntry.objects.count() == count
+
+
+def test_a_salesperson_and_a_viewer_cannot_resend_selected_entries(logged, sales_client, viewer_client):
+    count = InteractionLogEntry.objects.count()
+    ids = list(logged.entries.values_list("pk", flat=True))
+    for client in (sales_client, viewer_client):
+        response = client.post(ENTRIES_RESEND_URL, {"action": "resend_updated", "ids": ids})
+        assert response.status_code == 403
+        assert "resend-entries" not in client.get("/interactions/").content.decode()
+    assert InteractionLogEntry.objects.count() == count
+
+
+def test_resending_selected_entries_needs_a_post(marketer_client):
+    assert marketer_client.get(ENTRIES_RESEND_URL).status_code == 405
