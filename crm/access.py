@@ -1,8 +1,12 @@
 """Small access helpers shared by every app's views (healthchecks-style)."""
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 
 from .filenames import visible_filename
@@ -23,6 +27,38 @@ def error_messages(error: ValidationError) -> list[str]:
 def add_validation_error(request, error: ValidationError) -> None:
     for message in error_messages(error):
         messages.error(request, message)
+
+
+def add_refusal(request, error: Exception) -> None:
+    """A service's refusal as the page's error messages: a ValidationError's messages, else the error's text (e.g.
+    "LibreOffice is not installed")."""
+    if isinstance(error, ValidationError):
+        add_validation_error(request, error)
+    else:
+        messages.error(request, str(error))
+
+
+def object_action(
+    model, *, perm: str, refusals: tuple[type[Exception], ...] = (ValidationError,)
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A view that acts on one object through a service: `perm` or 403 first, then the object by the URL's `pk`
+    (404 when there is none), then the view, called with the object instead of the pk. When the service refuses
+    (one of `refusals`), the user is back on the object's page with the reason as a message."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request, pk: int) -> HttpResponse:
+            require_perm(request, perm)
+            obj = get_object_or_404(model, pk=pk)
+            try:
+                return view(request, obj)
+            except refusals as error:
+                add_refusal(request, error)
+                return redirect(obj)
+
+        return wrapper
+
+    return decorate
 
 
 def add_service_error(form, error: ValidationError, *, fields: dict[str, str] | None = None) -> None:

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import selectors, services
-from ..access import add_service_error, add_validation_error, require_perm
+from ..access import add_service_error, object_action, require_perm
 from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..interaction_summary import contact_interaction_summary, contacts_interaction_summaries
@@ -140,13 +140,8 @@ def contact_edit(request, pk: int):
 
 
 @require_POST
-def contact_delete(request, pk: int):
-    require_perm(request, "crm.delete_contact")
-    contact = get_object_or_404(Contact, pk=pk)
-    try:
-        services.contact_delete(contact, user=request.user)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(contact)
+@object_action(Contact, perm="crm.delete_contact")
+def contact_delete(request, contact: Contact):
+    services.contact_delete(contact, user=request.user)
     messages.success(request, f"Contact {contact.no} was deleted.")
     return redirect("crm:contact_list")

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import services
-from ..access import add_service_error, add_validation_error, require_perm
+from ..access import add_refusal, add_service_error, object_action, require_perm
 from ..filters import SalesDocumentFilter
 from ..forms import LineFormSet, SalesDocumentForm
 from ..models import SalesDocument
@@ -100,28 +100,18 @@ def document_edit(request, pk: int):
 
 
 @require_GET
-def document_pdf(request, pk: int):
+@object_action(SalesDocument, perm="crm.view_salesdocument", refusals=(PdfUnavailableError,))
+def document_pdf(request, document: SalesDocument):
     """The preview: the same PDF a print would produce, shown in the browser. Records nothing."""
-    require_perm(request, "crm.view_salesdocument")
-    document = get_object_or_404(SalesDocument, pk=pk)
-    try:
-        pdf = services.document_print(document, user=request.user, preview=True)
-    except PdfUnavailableError as error:
-        messages.error(request, str(error))
-        return redirect(document)
+    pdf = services.document_print(document, user=request.user, preview=True)
     return _pdf_response(pdf, filename=f"{document.no}-preview.pdf", disposition="inline")
 
 
 @require_POST
-def document_print(request, pk: int):
+@object_action(SalesDocument, perm="crm.print_salesdocument", refusals=(ValidationError, PdfUnavailableError))
+def document_print(request, document: SalesDocument):
     """A real print: counted, logged (when set up), and downloaded as the PDF the customer gets."""
-    require_perm(request, "crm.print_salesdocument")
-    document = get_object_or_404(SalesDocument, pk=pk)
-    try:
-        pdf = services.document_print(document, user=request.user)
-    except (ValidationError, PdfUnavailableError) as error:
-        _report(request, error)
-        return redirect(document)
+    pdf = services.document_print(document, user=request.user)
     versioned = document.kind in SalesDocument.VERSIONED_KINDS
     return _pdf_response(pdf, filename=document.pdf_filename(version_no=document.printed_versions if versioned else 0))
 
@@ -142,7 +132,7 @@ def document_email(request, pk: int):
     try:
         services.document_email(document, user=request.user)
     except (ValidationError, PdfUnavailableError) as error:
-        _report(request, error)
+        add_refusal(request, error)
     else:
         messages.success(request, f"{document} was e-mailed to {document.contact.email}.")
     return redirect(document)
@@ -153,10 +143,3 @@ def _pdf_response(pdf: bytes, *, filename: str, disposition: str = "attachment")
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _report(request, error: Exception) -> None:
-    if isinstance(error, ValidationError):
-        add_validation_error(request, error)
-    else:
-        messages.error(request, str(error))

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
-from crm.access import add_validation_error, require_perm, safe_next
+from crm.access import add_validation_error, object_action, require_perm, safe_next
 from crm.models import CorrespondenceType
 from crm.views.lists import ListPageView
 from crm.wording import count_of
@@ -138,14 +138,9 @@ def logged_segment_cancel(request, pk: int):
 
 
 @require_POST
-def logged_segment_follow_up(request, pk: int):
-    require_perm(request, "segments.add_segment")
-    logged = get_object_or_404(LoggedSegment, pk=pk)
-    try:
-        segment = services.logged_segment_create_follow_up(logged, user=request.user)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(logged)
+@object_action(LoggedSegment, perm="segments.add_segment")
+def logged_segment_follow_up(request, logged: LoggedSegment):
+    segment = services.logged_segment_create_follow_up(logged, user=request.user)
     lines = count_of(segment.lines.count(), "contact", "contacts")
     messages.success(request, f"Follow-up segment {segment.no} was created with {lines}.")
     return redirect(segment)
@@ -167,14 +162,9 @@ def logged_segments_delete_canceled(request):
 
 
 @require_POST
-def logged_segment_retry(request, pk: int):
-    require_perm(request, "interactions.change_loggedsegment")
-    logged = get_object_or_404(LoggedSegment, pk=pk)
-    try:
-        job = services.logged_segment_retry_delivery(logged, user=request.user)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(logged)
+@object_action(LoggedSegment, perm="interactions.change_loggedsegment")
+def logged_segment_retry(request, logged: LoggedSegment):
+    job = services.logged_segment_retry_delivery(logged, user=request.user)
     if job is None:
         messages.info(request, "Nothing to send again: no delivery failed.")
     else:
@@ -184,15 +174,10 @@ def logged_segment_retry(request, pk: int):
 
 
 @require_POST
-def logged_segment_resend_updated(request, pk: int):
+@object_action(LoggedSegment, perm="interactions.change_loggedsegment")
+def logged_segment_resend_updated(request, logged: LoggedSegment):
     """Resend with updated merge fields (reference 2.13): new entries merged again with today's data and sent."""
-    require_perm(request, "interactions.change_loggedsegment")
-    logged = get_object_or_404(LoggedSegment, pk=pk)
-    try:
-        job = services.log_entries_resend_updated(logged, user=request.user)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(logged)
+    job = services.log_entries_resend_updated(logged, user=request.user)
     job.refresh_from_db()
     state = job.get_status_display().lower()
     messages.success(request, f"Resending with updated merge fields: new entries are merged and sent ({state}).")
