@@ -7,11 +7,13 @@ re-renders the worksheet with the user's criteria still filled in and the reason
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from contextlib import closing
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import StreamingHttpResponse
+from django.forms import Form
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -261,88 +263,85 @@ def segment_go_back(request, pk: int):
 def segment_save_criteria(request, pk: int):
     require_perm(request, CHANGE)
     require_perm(request, "segments.add_savedsegmentcriteria")
-    segment = _segment(pk)
+
+    def save(segment: Segment, data: dict) -> str:
+        saved = services.segment_save_criteria(segment, user=request.user, **data)
+        return f"Criteria saved as {saved.code} ({count_of(saved.steps.count(), 'step', 'steps')})."
+
     form = SaveCriteriaForm(request.POST)
-    if form.is_valid():
-        try:
-            saved = services.segment_save_criteria(segment, user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_validation_error(request, error)
-        else:
-            messages.success(
-                request, f"Criteria saved as {saved.code} ({count_of(saved.steps.count(), 'step', 'steps')})."
-            )
-            return redirect(segment)
-    else:
-        messages.error(request, "Enter a code for the saved criteria.")
-    return segment_detail(request, pk, forms={"save": form}, status=400)
+    return _form_action(request, pk, form, save, form_key="save", invalid="Enter a code for the saved criteria.")
 
 
 @require_POST
 def segment_reuse_criteria(request, pk: int):
     require_perm(request, CHANGE)
-    segment = _segment(pk)
+
+    def reuse(segment: Segment, data: dict) -> str:
+        saved = data["saved"]
+        services.segment_reuse_criteria(segment, saved=saved, user=request.user, confirm=data["confirm"])
+        return f"Saved criteria {saved.code} applied ({count_of(saved.steps.count(), 'step', 'steps')})."
+
     form = ReuseCriteriaForm(request.POST)
-    if form.is_valid():
-        saved = form.cleaned_data["saved"]
-        try:
-            services.segment_reuse_criteria(
-                segment, saved=saved, user=request.user, confirm=form.cleaned_data["confirm"]
-            )
-        except ValidationError as error:
-            add_validation_error(request, error)
-        else:
-            messages.success(
-                request, f"Saved criteria {saved.code} applied ({count_of(saved.steps.count(), 'step', 'steps')})."
-            )
-            return redirect(segment)
-    else:
-        messages.error(request, "Choose saved criteria to reuse.")
-    return segment_detail(request, pk, forms={"reuse": form}, status=400)
+    return _form_action(request, pk, form, reuse, form_key="reuse", invalid="Choose saved criteria to reuse.")
 
 
 @require_POST
 def segment_reuse_logged(request, pk: int):
     require_perm(request, CHANGE)
-    segment = _segment(pk)
-    form = ReuseLoggedForm(request.POST)
-    if form.is_valid():
-        logged = form.cleaned_data["logged_segment"]
-        try:
-            count = services.segment_reuse_logged(
-                segment, logged_segment=logged, user=request.user, confirm=form.cleaned_data["confirm"]
-            )
-        except ValidationError as error:
-            add_validation_error(request, error)
-        else:
-            messages.success(request, end_sentence(f"{count_of(count, 'contact', 'contacts')} added from {logged}"))
-            return redirect(segment)
-    else:
-        for message in form.errors.get("logged_segment", []):
-            messages.error(request, message)
-    return segment_detail(request, pk, forms={"reuse_logged": form}, status=400)
+
+    def reuse(segment: Segment, data: dict) -> str:
+        logged = data["logged_segment"]
+        count = services.segment_reuse_logged(
+            segment, logged_segment=logged, user=request.user, confirm=data["confirm"]
+        )
+        return end_sentence(f"{count_of(count, 'contact', 'contacts')} added from {logged}")
+
+    return _form_action(request, pk, ReuseLoggedForm(request.POST), reuse, form_key="reuse_logged")
 
 
 @require_POST
 def segment_line_add(request, pk: int):
     require_perm(request, CHANGE)
+
+    def add(segment: Segment, data: dict) -> str:
+        contact = data["contact_no"]
+        services.segment_line_add(segment, contact=contact, user=request.user, allow_existing=data["allow_existing"])
+        return f"{contact.no} {contact.name} was added."
+
+    return _form_action(request, pk, LineAddForm(request.POST), add, form_key="line_add")
+
+
+def _form_action(
+    request,
+    pk: int,
+    form: Form,
+    act: Callable[[Segment, dict], str],
+    *,
+    form_key: str | None,
+    invalid: str | None = None,
+) -> HttpResponse:
+    """A worksheet action with a form: a valid form's data go to `act(segment, cleaned_data)`, which calls the
+    service and returns the success message, and the worksheet follows. An invalid form (the `invalid` message, or
+    else the form's own errors) or the service's refusal show the worksheet again (status 400) with the form as
+    posted under `form_key` in its `forms`; without a `form_key`, the user is sent back to the worksheet."""
     segment = _segment(pk)
-    form = LineAddForm(request.POST)
     if form.is_valid():
-        contact = form.cleaned_data["contact_no"]
         try:
-            services.segment_line_add(
-                segment, contact=contact, user=request.user, allow_existing=form.cleaned_data["allow_existing"]
-            )
+            message = act(segment, form.cleaned_data)
         except ValidationError as error:
             add_validation_error(request, error)
         else:
-            messages.success(request, f"{contact.no} {contact.name} was added.")
+            messages.success(request, message)
             return redirect(segment)
+    elif invalid is not None:
+        messages.error(request, invalid)
     else:
-        for message in form.errors.get("contact_no", []):
-            messages.error(request, message)
-    return segment_detail(request, pk, forms={"line_add": form}, status=400)
+        for errors in form.errors.values():
+            for text in errors:
+                messages.error(request, text)
+    if form_key is None:
+        return redirect(segment)
+    return segment_detail(request, pk, forms={form_key: form}, status=400)
 
 
 def segment_line_edit(request, pk: int, line_id: int):
@@ -500,28 +499,16 @@ def segment_unsendable_lines(request, pk: int):
 def segment_apply_mailing_group(request, pk: int):
     """Apply mailing group (reference 3): every contact of the worksheet joins the group."""
     require_perm(request, CHANGE)
-    segment = _segment(pk)
-    form = ApplyMailingGroupForm(request.POST)
-    if form.is_valid():
-        group = form.cleaned_data["mailing_group"]
-        try:
-            added = services.segment_apply_mailing_group(
-                segment,
-                mailing_group=group,
-                user=request.user,
-                remove_old_assignments=form.cleaned_data["remove_old_assignments"],
-            )
-        except ValidationError as error:
-            add_validation_error(request, error)
-        else:
-            plural = "s" if added != 1 else ""
-            messages.success(request, f"{added:,} contact{plural} added to mailing group {group.code}.")
-            return redirect(segment)
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-    return redirect(segment)
+
+    def apply(segment: Segment, data: dict) -> str:
+        group = data["mailing_group"]
+        added = services.segment_apply_mailing_group(
+            segment, mailing_group=group, user=request.user, remove_old_assignments=data["remove_old_assignments"]
+        )
+        plural = "s" if added != 1 else ""
+        return f"{added:,} contact{plural} added to mailing group {group.code}."
+
+    return _form_action(request, pk, ApplyMailingGroupForm(request.POST), apply, form_key=None)
 
 
 # The worksheet's contacts as CSV (reference 3, Export Contacts): one row per line, in line order.
