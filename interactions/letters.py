@@ -32,6 +32,7 @@ __all__ = [
     "resolve_language",
     "store_document",
     "template_attachment",
+    "template_attachment_kind",
     "template_has_letter",
 ]
 
@@ -224,13 +225,8 @@ def attachment_kind(name: str) -> str:
     return {".docx": "docx", ".html": "html", ".htm": "html"}.get(extension, "")
 
 
-def template_attachment(template: InteractionTemplate, language_code: str) -> tuple[StoredDocument | None, str]:
-    """The snapshot of the attachment for that language variant, else the template default: (document, kind).
-
-    The snapshot is content-addressed, so logging a thousand entries with the same template stores the file
-    once, and later edits of the template in the admin never change a letter already logged. Call it outside
-    transactions that hold locks: it reads (and may write) a file.
-    """
+def _attachment_field(template: InteractionTemplate, language_code: str):
+    """The attachment field for that language variant, else the template default (may be empty)."""
     field = template.attachment
     if language_code and language_code != template.language_code:
         variant = next((row for row in _template_languages(template) if row.language_code == language_code), None)
@@ -241,9 +237,25 @@ def template_attachment(template: InteractionTemplate, language_code: str) -> tu
         variant = next((row for row in _template_languages(template) if row.language_code == language_code), None)
         if variant is not None and variant.attachment and not field:
             field = variant.attachment
-    if not field:
-        return None, ""
-    kind = attachment_kind(field.name)
+    return field
+
+
+def template_attachment_kind(template: InteractionTemplate, language_code: str) -> str:
+    """What template_attachment would give for that language ("docx", "html" or "" for none), without reading or
+    storing the file: a job counts its letters with it before merging them."""
+    field = _attachment_field(template, language_code)
+    return attachment_kind(field.name) if field else ""
+
+
+def template_attachment(template: InteractionTemplate, language_code: str) -> tuple[StoredDocument | None, str]:
+    """The snapshot of the attachment for that language variant, else the template default: (document, kind).
+
+    The snapshot is content-addressed, so logging a thousand entries with the same template stores the file
+    once, and later edits of the template in the admin never change a letter already logged. Call it outside
+    transactions that hold locks: it reads (and may write) a file.
+    """
+    field = _attachment_field(template, language_code)
+    kind = attachment_kind(field.name) if field else ""
     if not kind:
         return None, ""
     with field.open("rb") as handle:

@@ -8,19 +8,19 @@ again (`logged_segment_retry_delivery`) queues another. The job only does what i
 from __future__ import annotations
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from crm.jobs.heartbeat import JobHeartbeat
 from interactions.document_pins import pin_documents
-from interactions.letters import contact_merge_values, template_attachment
+from interactions.letters import contact_merge_values, template_attachment, template_attachment_kind
 from interactions.models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, LoggedSegment
 from interactions.sending import deliveries_recover_interrupted, entries_deliver
 
 from .models import LogJob
 
-__all__ = ["log_job_run", "log_job_lost", "log_job_entries_to_send", "LETTER_BATCH", "DELIVERY_BATCH"]
+__all__ = ["log_job_run", "log_job_plan", "log_job_lost", "log_job_entries_to_send", "LETTER_BATCH", "DELIVERY_BATCH"]
 
 # Rows per batch when the job merges letters and sends e-mail (one short transaction per batch).
 LETTER_BATCH = 500
@@ -38,21 +38,24 @@ def log_job_run(job_id: int) -> LogJob:
     """
     job = LogJob.objects.select_related("logged_segment").get(pk=job_id)
     logged = job.logged_segment
-    pending = _entries_needing_letters(logged)
-    to_send = _entries_to_send(logged) if job.send else InteractionLogEntry.objects.none()
+    letters, email_texts, emails = log_job_plan(logged, send=job.send)
     LogJob.objects.filter(pk=job.pk).update(
         status=LogJob.Status.RUNNING,
         started_at=timezone.now(),
-        total=pending.count() + to_send.count(),
+        letters=letters,
+        email_texts=email_texts,
+        emails=emails,
+        total=letters + email_texts + emails,
         done=0,
         error="",
-        stage="Merging letters",
+        stage="Merging" if letters or email_texts else LogJob.SENDING if emails else "Done",
         heartbeat_at=Now(),
     )
     try:
-        _merge_letters(job, logged)
+        if letters or email_texts:
+            _merge_letters(job, logged)
         if job.send:
-            LogJob.objects.filter(pk=job.pk).update(stage="Sending e-mail", heartbeat_at=Now())
+            LogJob.objects.filter(pk=job.pk).update(stage=LogJob.SENDING, heartbeat_at=Now())
             _deliver(job, logged)
     except Exception as error:  # noqa: BLE001 - recorded on the job, shown on the page, retryable
         LogJob.fail(job.pk, error=f"{type(error).__name__}: {error}")
@@ -62,6 +65,32 @@ def log_job_run(job_id: int) -> LogJob:
     )
     job.refresh_from_db()
     return job
+
+
+def log_job_plan(logged: LoggedSegment, *, send: bool) -> tuple[int, int, int]:
+    """What a run of the job does now: (Word letters to merge, e-mail texts to merge, e-mails to send).
+
+    Counted as the merge decides (an entry's own letter, else its template's attachment for its language, none
+    for an entry without a contact), with one grouped query and no file read, so the card can say "1,500
+    letters" and never speak of letters for a logged segment that has none (docs/BEHAVIOUR.md §13a)."""
+    pending = _entries_needing_letters(logged).filter(contact__isnull=False)
+    letters = pending.filter(merge_template__isnull=False).count()
+    groups = list(
+        pending.filter(merge_template__isnull=True)
+        .order_by()
+        .values_list("template_id", "language_code")
+        .annotate(count=Count("id"))
+    )
+    templates = InteractionTemplate.objects.prefetch_related("languages").in_bulk({row[0] for row in groups})
+    email_texts = 0
+    for template_id, language_code, count in groups:
+        kind = template_attachment_kind(templates[template_id], language_code)
+        if kind == "docx":
+            letters += count
+        elif kind == "html":
+            email_texts += count
+    emails = _entries_to_send(logged).count() if send else 0
+    return letters, email_texts, emails
 
 
 def _entries_needing_letters(logged: LoggedSegment):
@@ -134,7 +163,8 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
             attachments.clear()
             last_id = previous_id
             continue
-        heartbeat.write(done=F("done") + len(batch))
+        # Counted as merged: the entries that got a letter or an e-mail text (log_job_plan counted those).
+        heartbeat.write(done=F("done") + len(merged))
 
 
 def _store_merge_values(entries: list[InteractionLogEntry]) -> bool:

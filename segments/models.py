@@ -14,6 +14,7 @@ from django.urls import reverse
 from crm.jobs.models import BackgroundJob
 from crm.models import Contact, CorrespondenceType, Salesperson
 from crm.validators import validate_plausible_date
+from crm.wording import count_of
 from interactions.letters import NO_CORRESPONDENCE_TYPE
 from interactions.models import InformationFlow, InitiatedBy, InteractionTemplate, LoggedSegment, StoredDocument
 from interactions.validators import PERSONAL_NOTE_MAX_LENGTH
@@ -245,17 +246,78 @@ class LogJob(BackgroundJob):
     """
 
     # Said wherever a LogJob is failed: what running it again will (and will not) do.
-    RERUN_NOTE = "Letters merged and e-mails sent so far are kept; running the job again does only what is left."
+    RERUN_NOTE = "What was merged and sent so far is kept; running the job again does only what is left."
     TASK_PATH = "segments.tasks.run_log_job"
+    # The stage while it sends (the progress text counts e-mails from there on).
+    SENDING = "Sending e-mail"
 
     logged_segment = models.ForeignKey(LoggedSegment, on_delete=models.CASCADE, related_name="log_jobs")
     send = models.BooleanField(default=False, help_text="Deliver the e-mail entries after merging.")
+    # What this run does, counted when it starts (segments.log_job.log_job_plan): `total` is their sum, and
+    # `done` counts letters and e-mail texts merged, then e-mails sent. The card says each as what it is, and
+    # never "letters merged" for a run that merged none (docs/BEHAVIOUR.md §13a).
+    letters = models.PositiveIntegerField(default=0, help_text="Word letters this run merges.")
+    email_texts = models.PositiveIntegerField(default=0, help_text="E-mail texts (HTML) this run merges.")
+    emails = models.PositiveIntegerField(default=0, help_text="E-mails this run sends.")
 
     class Meta(BackgroundJob.Meta):
         pass
 
     def __str__(self) -> str:
         return f"Log job {self.pk} ({self.get_status_display()})"
+
+    @property
+    def merging(self) -> int:
+        return self.letters + self.email_texts
+
+    def _merged_noun(self) -> tuple[str, str]:
+        if self.letters and self.email_texts:
+            return "letter or e-mail text", "letters and e-mail texts"
+        if self.email_texts:
+            return "e-mail text", "e-mail texts"
+        return "letter", "letters"
+
+    @property
+    def progress_text(self) -> str:
+        """Where a running job stands, counted in what it handles: "Merging letters: 120 of 1,500 letters",
+        "Sending e-mail: 3 of 10 e-mails"; a queued job's stage when it says more than "Queued" (queued again);
+        empty once it ended."""
+        if self.status == self.Status.QUEUED:
+            return "" if self.stage in ("", self.get_status_display()) else self.stage
+        if self.status != self.Status.RUNNING:
+            return ""
+        if self.stage == self.SENDING:
+            sent = max(0, min(self.done - self.merging, self.emails))
+            return f"{self.SENDING}: {sent:,} of {count_of(self.emails, 'e-mail', 'e-mails')}"
+        if self.merging:
+            singular, plural = self._merged_noun()
+            merged = min(self.done, self.merging)
+            return f"Merging {plural}: {merged:,} of {count_of(self.merging, singular, plural)}"
+        return self.stage
+
+    @property
+    def plan_text(self) -> str:
+        """What the run does (queued or running) or did (done, failed): letters and e-mails counted as such.
+
+        A queued job has not counted them yet: the page fills them in first (segments.views.logged)."""
+        if self.status == self.Status.FAILED:
+            return ""  # its error says what went wrong, and RERUN_NOTE what running it again does
+        singular, plural = self._merged_noun()
+        if self.status == self.Status.DONE:
+            merged = f"{count_of(self.merging, singular, plural)} merged" if self.merging else "No letter to merge"
+            if not self.send:
+                return f"{merged}; nothing sent by e-mail."
+            if not self.emails:
+                return f"{merged}; no line is to be sent by e-mail."
+            sent = count_of(self.emails, "e-mail", "e-mails")
+            return f"{merged}, then {sent} sent." if self.merging else f"{merged}; {sent} sent."
+        merges = f"It merges {count_of(self.merging, singular, plural)}" if self.merging else "No letter to merge"
+        if not self.send:
+            return f"{merges}; it sends nothing by e-mail."
+        if not self.emails:
+            return f"{merges}; no line is to be sent by e-mail."
+        sends = count_of(self.emails, "e-mail", "e-mails")
+        return f"{merges}, then sends {sends}." if self.merging else f"It sends {sends}; there is no letter to merge."
 
 
 class LetterDownloadJob(BackgroundJob):
@@ -302,3 +364,31 @@ class LetterDownloadJob(BackgroundJob):
     def __str__(self) -> str:
         owner = f"logged segment {self.logged_segment_id}" if self.logged_segment_id else f"segment {self.segment_id}"
         return f"{self.get_kind_display()} of {owner} ({self.get_status_display()})"
+
+    def _counted(self, number: int) -> str:
+        """A count in what this job goes through: a logged segment's stored letters, a worksheet's cover sheets,
+        or a worksheet's lines (a line without a Word letter is gone through but gives none)."""
+        if self.logged_segment_id:
+            return count_of(number, "letter", "letters")
+        if self.kind == self.Kind.COVER_SHEETS:
+            return count_of(number, "cover sheet", "cover sheets")
+        return count_of(number, "line", "lines")
+
+    @property
+    def progress_text(self) -> str:
+        """ "Merging letters · 120 of 1,500 lines" while it runs (or its stage alone, queued); empty once it ended."""
+        if not self.is_active:
+            return ""
+        stage = "" if self.stage == self.get_status_display() else self.stage
+        counted = f"{self.done:,} of {self._counted(self.total)}" if self.total else ""
+        return " · ".join(part for part in (stage, counted) if part)
+
+    @property
+    def outcome_text(self) -> str:
+        """What the finished file holds: "1,500 letters, written", "3 cover sheets, printed and logged", "the
+        letters of 1,500 lines, merged" (its lines may include some without a letter)."""
+        if self.logged_segment_id:
+            return f"{self._counted(self.total)}, written"
+        if self.kind == self.Kind.COVER_SHEETS:
+            return f"{self._counted(self.total)}, printed and logged"
+        return f"The letters of {self._counted(self.total)}, merged"

@@ -9,7 +9,6 @@ from django.utils.html import format_html
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_validation_error, object_action, require_perm, safe_next
-from crm.models import CorrespondenceType
 from crm.views.lists import ListPageView
 from crm.wording import count_of
 from interactions.forms import BulkActionForm
@@ -17,7 +16,8 @@ from interactions.models import DeliveryStatus, LoggedSegment
 
 from .. import services
 from ..filters import LoggedSegmentFilter
-from ..models import Segment
+from ..log_job import log_job_plan
+from ..models import LogJob, Segment
 from ..tables import LoggedSegmentTable
 from .logged_letters import letters_context
 
@@ -106,12 +106,12 @@ def logged_segment_progress(request, pk: int):
 
 
 def _job_context(logged: LoggedSegment) -> dict:
-    """The logged segment's latest job, and whether it has e-mail to send (the card says what the job does)."""
+    """The logged segment's latest job. A queued one has not counted its letters and e-mails yet: they are
+    counted here (not stored), so its card says what it will do in the same words as a running one."""
     job = logged.log_jobs.order_by("-id").first()
-    sends = (
-        job is not None and job.send and logged.entries.filter(correspondence_type=CorrespondenceType.EMAIL).exists()
-    )
-    return {"job": job, "job_sends_email": sends}
+    if job is not None and job.status == LogJob.Status.QUEUED:
+        job.letters, job.email_texts, job.emails = log_job_plan(logged, send=job.send)
+    return {"job": job}
 
 
 @require_POST

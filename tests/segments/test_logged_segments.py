@@ -366,10 +366,10 @@ def test_a_logged_segment_without_letters_has_none_to_print(suffix, marketer, ma
 def test_the_progress_card_polls_while_the_job_runs_and_stops_when_done(marketer, viewer_client):
     logged = _logged(marketer, lines=1)
     job = LogJob.objects.create(
-        logged_segment=logged, status=LogJob.Status.RUNNING, total=10, done=4, stage="Merging letters"
+        logged_segment=logged, status=LogJob.Status.RUNNING, total=10, letters=10, done=4, stage="Merging"
     )
     content = viewer_client.get(f"/segments/logged/{logged.pk}/progress/").content.decode()
-    assert 'hx-trigger="every 2s"' in content and "4 of 10" in content
+    assert 'hx-trigger="every 2s"' in content and "Merging letters: 4 of 10 letters" in content
     LogJob.objects.filter(pk=job.pk).update(status=LogJob.Status.DONE, done=10)
     content = viewer_client.get(f"/segments/logged/{logged.pk}/progress/").content.decode()
     assert "hx-trigger" not in content and "Done" in content
@@ -404,4 +404,4 @@ def test_the_job_card_says_whether_anything_was_sent_by_e_mail(
             logged = segment_log(segment, user=marketer, send=True)
         said[kind] = viewer_client.get(f"/segments/logged/{logged.pk}/progress/").content.decode()
     assert "no line is to be sent by e-mail" in said["hard_copy"] and "e-mail lines sent" not in said["hard_copy"]
-    assert "Letters merged, then the e-mail lines sent." in said["email"]
+    assert "1 letter merged, then 1 e-mail sent." in said["email"]
