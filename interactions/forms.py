@@ -82,20 +82,9 @@ class InteractionCreateForm(forms.Form):
         help_text="Blank: the contact's language if the template has it, else the template's.",
     )
 
-    # Shown under "Show more", as in Business Central (docs/BEHAVIOUR.md §2).
-    MORE_FIELDS = (
-        "salesperson",
-        "date",
-        "time",
-        "correspondence_type",
-        "information_flow",
-        "initiated_by",
-        "evaluation",
-        "was_successful",
-        "cost",
-        "duration_minutes",
-        "language_code",
-    )
+    # The contact (typed, or fixed by the contact's page) and these come first; every other field is shown under
+    # "Show more", in the order declared above, as in Business Central (docs/BEHAVIOUR.md §2).
+    MAIN_FIELDS = ("template", "description", "personal_note")
 
     def __init__(self, *args, contact: Contact | None = None, user=None, **kwargs):
         initial = kwargs.setdefault("initial", {})
@@ -139,15 +128,15 @@ class InteractionCreateForm(forms.Form):
 
     @property
     def main_fields(self):
-        return [self[name] for name in ("template", "description", "personal_note")]
+        return [self[name] for name in self.MAIN_FIELDS]
 
     @property
     def more_fields(self):
-        return [self[name] for name in self.MORE_FIELDS]
+        return [self[name] for name in self.fields if name != "contact" and name not in self.MAIN_FIELDS]
 
     @property
     def more_has_errors(self) -> bool:
-        return any(self[name].errors for name in self.MORE_FIELDS)
+        return any(field.errors for field in self.more_fields)
 
     def service_arguments(self) -> dict:
         """Keyword arguments for interaction_create / interaction_preview. None means "the default"."""

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from crm.filenames import visible_filename
+from interactions.forms import InteractionCreateForm
 from interactions.merge.package import letter_filename
 from interactions.models import InteractionLogEntry
 from tests.factories import InteractionLogEntryFactory, InteractionTemplateFactory, PersonFactory, SalespersonFactory
@@ -122,6 +123,15 @@ def test_a_privacy_blocked_contact_is_refused_on_the_page(sales_client, person):
     response = sales_client.post(f"/interactions/new/?contact={person.pk}", _form(person, template))
     assert message in response.content.decode()
     assert not InteractionLogEntry.objects.exists()
+
+
+def test_show_more_holds_every_field_but_the_contact_and_the_main_ones_in_business_centrals_order():
+    form = InteractionCreateForm()
+    assert [field.name for field in form.main_fields] == ["template", "description", "personal_note"]
+    assert " ".join(field.name for field in form.more_fields) == (
+        "salesperson date time correspondence_type information_flow initiated_by evaluation was_successful cost "
+        "duration_minutes language_code"
+    )
 
 
 def test_show_more_fields_reach_the_entry(sales_client, person):
