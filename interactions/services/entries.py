@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
@@ -44,6 +44,7 @@ __all__ = [
     "RESENDABLE_STATUSES",
     "log_entries_delete_canceled",
     "canceled_entries_to_delete",
+    "CanceledEntryFilters",
     "stored_documents_delete_unused",
 ]
 
@@ -262,39 +263,47 @@ def _as_date(value: Any, *, label: str) -> datetime.date | None:
     return parsed
 
 
-def canceled_entries_to_delete(
-    *,
-    before: datetime.date | str | None = None,
-    after: datetime.date | str | None = None,
-    template: InteractionTemplate | str | None = None,
-    group: InteractionGroup | str | None = None,
-    contact: Contact | str | None = None,
-    salesperson: Salesperson | str | None = None,
-    entries: QuerySet[InteractionLogEntry] | Iterable[Any] | None = None,
-) -> QuerySet:
-    """The canceled entries `log_entries_delete_canceled` would delete with these arguments.
+class CanceledEntryFilters(TypedDict, total=False):
+    """Which canceled entries to delete (docs/BEHAVIOUR.md §9); every one given must match, none given: all.
 
     `before` / `after` are exclusive (entries dated before / after that day). template, group and salesperson
     are instances or codes, contact an instance or a contact number; `entries` narrows further (e.g. the
-    filtered queryset of the log entries page). Unknown codes or bad dates raise ValidationError.
+    filtered queryset of the log entries page).
     """
+
+    before: datetime.date | str | None
+    after: datetime.date | str | None
+    template: InteractionTemplate | str | None
+    group: InteractionGroup | str | None
+    contact: Contact | str | None
+    salesperson: Salesperson | str | None
+    entries: QuerySet[InteractionLogEntry] | Iterable[Any] | None
+
+
+def canceled_entries_to_delete(**given: Unpack[CanceledEntryFilters]) -> QuerySet:
+    """The canceled entries `log_entries_delete_canceled` would delete with these filters. Unknown codes or bad
+    dates raise ValidationError."""
+    unknown = set(given) - set(CanceledEntryFilters.__annotations__)
+    if unknown:  # a misspelt filter must not widen the delete to every canceled entry
+        raise TypeError(f"Unknown filters for canceled entries: {', '.join(sorted(unknown))}")
     filters: dict[str, Any] = {"canceled": True}
-    before_date = _as_date(before, label="Before")
-    after_date = _as_date(after, label="After")
+    before_date = _as_date(given.get("before"), label="Before")
+    after_date = _as_date(given.get("after"), label="After")
     if before_date:
         filters["date__lt"] = before_date
     if after_date:
         filters["date__gt"] = after_date
-    for name, value, model, key, label in (
-        ("template", template, InteractionTemplate, "code", "interaction template with the code"),
-        ("group", group, InteractionGroup, "code", "interaction group with the code"),
-        ("contact", contact, Contact, "no", "contact with the number"),
-        ("salesperson", salesperson, Salesperson, "code", "salesperson with the code"),
+    for name, model, key, label in (
+        ("template", InteractionTemplate, "code", "interaction template with the code"),
+        ("group", InteractionGroup, "code", "interaction group with the code"),
+        ("contact", Contact, "no", "contact with the number"),
+        ("salesperson", Salesperson, "code", "salesperson with the code"),
     ):
-        found = _resolve(model, value, key=key, label=label)
+        found = _resolve(model, given.get(name), key=key, label=label)
         if found is not None:
             filters[f"{name}_id"] = found.pk
     queryset = InteractionLogEntry.objects.filter(**filters)
+    entries = given.get("entries")
     if entries is not None:
         queryset = queryset.filter(pk__in=_entries_queryset(entries).values("pk"))
     return queryset
@@ -411,17 +420,11 @@ def _delete_files(names: list[str]) -> None:
 def log_entries_delete_canceled(
     *,
     user: User | None = None,
-    before: datetime.date | str | None = None,
-    after: datetime.date | str | None = None,
-    template: InteractionTemplate | str | None = None,
-    group: InteractionGroup | str | None = None,
-    contact: Contact | str | None = None,
-    salesperson: Salesperson | str | None = None,
-    entries: QuerySet[InteractionLogEntry] | Iterable[Any] | None = None,
     dry_run: bool = False,
     expected: int | None = None,
+    **filters: Unpack[CanceledEntryFilters],
 ) -> int:
-    """Delete the canceled entries matching every given filter; returns how many were deleted.
+    """Delete the canceled entries matching every given filter (CanceledEntryFilters); returns how many were deleted.
 
     Only canceled entries ever go: `canceled=True` is part of every statement. With `dry_run`, only counts.
     `expected`: the number the user was shown and confirmed; when the DELETE removes any other number (entries
@@ -437,15 +440,7 @@ def log_entries_delete_canceled(
     4. Delete the noted documents nothing references any more; their files go after commit, so a rollback never
        leaves rows pointing at missing files.
     """
-    doomed = canceled_entries_to_delete(
-        before=before,
-        after=after,
-        template=template,
-        group=group,
-        contact=contact,
-        salesperson=salesperson,
-        entries=entries,
-    )
+    doomed = canceled_entries_to_delete(**filters)
     if dry_run:
         return doomed.count()
     with transaction.atomic():

@@ -107,6 +107,15 @@ def test_unknown_codes_and_bad_dates_are_refused_and_nothing_is_deleted():
     assert InteractionLogEntry.objects.count() == 2
 
 
+def test_a_misspelt_filter_is_an_error_and_nothing_is_deleted():
+    InteractionLogEntryFactory.create_batch(2, canceled=True)
+    with pytest.raises(TypeError, match="Unknown filters for canceled entries: templat"):
+        log_entries_delete_canceled(templat="CALL")
+    with pytest.raises(TypeError, match="templat"):
+        entries_service.canceled_entries_to_delete(templat="CALL")
+    assert InteractionLogEntry.objects.count() == 2
+
+
 def test_the_delete_does_not_load_the_entries(marketer):
     InteractionLogEntryFactory.create_batch(25, canceled=True)
     with CaptureQueriesContext(connection) as queries:

@@ -9,30 +9,29 @@ from django.core.management.base import BaseCommand, CommandError
 
 from interactions.services import log_entries_delete_canceled
 
+# The service's filters (interactions.services.CanceledEntryFilters) the command offers: name, metavar, help.
+FILTERS = (
+    ("before", "YYYY-MM-DD", "Only entries dated before this day."),
+    ("after", "YYYY-MM-DD", "Only entries dated after this day."),
+    ("template", "CODE", "Only entries of this interaction template."),
+    ("group", "CODE", "Only entries of this interaction group."),
+    ("contact", "NO", "Only entries of this contact (its number)."),
+    ("salesperson", "CODE", "Only entries of this salesperson."),
+)
+
 
 class Command(BaseCommand):
     help = "Delete canceled interaction log entries matching every given filter (never a non-canceled one)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--before", metavar="YYYY-MM-DD", help="Only entries dated before this day.")
-        parser.add_argument("--after", metavar="YYYY-MM-DD", help="Only entries dated after this day.")
-        parser.add_argument("--template", metavar="CODE", help="Only entries of this interaction template.")
-        parser.add_argument("--group", metavar="CODE", help="Only entries of this interaction group.")
-        parser.add_argument("--contact", metavar="NO", help="Only entries of this contact (its number).")
-        parser.add_argument("--salesperson", metavar="CODE", help="Only entries of this salesperson.")
+        for name, metavar, text in FILTERS:
+            parser.add_argument(f"--{name}", metavar=metavar, help=text)
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
 
-    def handle(self, *args, before, after, template, group, contact, salesperson, dry_run, **options):
+    def handle(self, *args, dry_run, **options):
+        filters = {name: options[name] for name, _, _ in FILTERS}
         try:
-            count = log_entries_delete_canceled(
-                before=before,
-                after=after,
-                template=template,
-                group=group,
-                contact=contact,
-                salesperson=salesperson,
-                dry_run=dry_run,
-            )
+            count = log_entries_delete_canceled(dry_run=dry_run, **filters)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages))
         # The wording is a contract (docs/BEHAVIOUR.md §9: scripts parse it), so it stays plural for 1 too.
