@@ -48,7 +48,10 @@ class SegmentHeaderEditForm(VersionedForm, SegmentHeaderForm):
     push_to_lines = forms.BooleanField(
         required=False,
         label="Update the lines too",
-        help_text="Lines that still use the header template drop their own values of the changed fields.",
+        help_text=(
+            "Lines that still use the header template drop their own values of the changed fields; you see which "
+            "lines before anything is saved."
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crm.audit import audit_record
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "segment_create",
     "segment_update_header",
+    "segment_header_push_preview",
     "segment_line_add",
     "segment_line_remove",
     "segment_line_update",
@@ -99,6 +100,8 @@ LINE_FIELDS = (
     "unit_duration_minutes",
     "personal_note",
 )
+# How many lines the "Update the lines too" confirmation names; the rest are counted.
+NAMED_LINES = 10
 # Business Central's question, word for word (docs/BEHAVIOUR.md §6): asked when a removal leaves the worksheet empty.
 RESET_STEPS_QUESTION = "Your Segment is now empty. Do you want to reset number of criteria actions?"
 
@@ -155,33 +158,67 @@ def segment_update_header(
     _unknown(fields, HEADER_FIELDS)
     stored = segment_lock(segment)
     ensure_version(stored, row_version, what=f"The header of segment {stored.no}")
-    old_template_id = stored.template_id
-    if "template" in fields and fields["template"] != stored.template:
-        # docs/BEHAVIOUR.md §6: choosing another template copies its defaults, except what the user set alongside.
-        fields = {**template_defaults(fields["template"]), **fields}
-    changed = [name for name, value in fields.items() if getattr(stored, name) != value]
+    fields, changed = _header_changes(stored, fields)
+    pushed, clear = _lines_pushed(stored, changed) if push_to_lines else (SegmentLine.objects.none(), {})
     for name, value in fields.items():
         setattr(stored, name, value)
     stored.row_version += 1
     stored.full_clean(exclude=["created_by"])
     stored.save()
-    if push_to_lines and changed:
-        following = SegmentLine.objects.filter(segment=stored).filter(
-            Q(template__isnull=True) | Q(template_id=old_template_id)
-        )
-        clear: dict[str, Any] = {}
-        for name in changed:
-            target = PUSHABLE.get(name)
-            if target is None:
-                continue
-            field = SegmentLine._meta.get_field(target)
-            clear[target] = None if field.null else ""
-        if "template" in changed:
-            clear["template"] = None
-        if clear:
-            following.update(**clear)
+    if clear:
+        pushed.update(**clear)
     audit_record(AuditEvent.Action.SEGMENT_CHANGED, user=user, obj=stored, fields=changed, pushed=push_to_lines)
     return stored
+
+
+def segment_header_push_preview(
+    segment: Segment, *, limit: int = NAMED_LINES, **fields: Any
+) -> tuple[list[SegmentLine], int]:
+    """Which lines "Update the lines too" would change if the header took these values: the first `limit` of
+    them (with their contacts, in line order) and how many in all. Changes nothing: the page shows it before the
+    user confirms (docs/BEHAVIOUR.md §6). Two queries: the first lines and, only when there are more, the count.
+
+    A line changes when it follows the header's template (none of its own, or the header's) and holds a value
+    of its own in a changed field; a line with a template of its own keeps its description and every other
+    value, as in Business Central (the push updates only the lines whose template is the header's)."""
+    _unknown(fields, HEADER_FIELDS)
+    stored = Segment.objects.get(pk=segment.pk)
+    _, changed = _header_changes(stored, fields)
+    pushed, _ = _lines_pushed(stored, changed)
+    lines = list(pushed.select_related("contact").order_by("id")[:limit])
+    count = pushed.count() if len(lines) == limit else len(lines)
+    return lines, count
+
+
+def _header_changes(stored: Segment, fields: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The values the header takes and the names of those that differ from what it holds."""
+    if "template" in fields and fields["template"] != stored.template:
+        # docs/BEHAVIOUR.md §6: choosing another template copies its defaults, except what the user set alongside.
+        fields = {**template_defaults(fields["template"]), **fields}
+    return fields, [name for name, value in fields.items() if getattr(stored, name) != value]
+
+
+def _lines_pushed(stored: Segment, changed: list[str]) -> tuple[QuerySet[SegmentLine], dict[str, Any]]:
+    """The lines a push of the changed header fields changes, and the overrides it clears on them.
+
+    Only lines that follow the header's (current, not yet changed) template: none of their own, or the header's.
+    Of those, only the ones holding a value of their own in a cleared field: the others change nothing."""
+    clear: dict[str, Any] = {}
+    for name in changed:
+        target = PUSHABLE.get(name)
+        if target is None:
+            continue
+        field = SegmentLine._meta.get_field(target)
+        clear[target] = None if field.null else ""
+    if "template" in changed:
+        clear["template"] = None
+    if not clear:
+        return SegmentLine.objects.none(), {}
+    holding = Q()
+    for target, empty in clear.items():
+        holding |= Q(**{f"{target}__isnull": False}) if empty is None else ~Q(**{target: empty})
+    following = Q(template__isnull=True) | Q(template_id=stored.template_id)
+    return SegmentLine.objects.filter(segment=stored).filter(following).filter(holding), clear
 
 
 @transaction.atomic

@@ -180,11 +180,18 @@ def segment_header(request, pk: int):
     form = SegmentHeaderEditForm(request.POST, instance=Segment.objects.get(pk=pk), prefix="h")
     if form.is_valid():
         fields = {k: v for k, v in form.service_fields().items()}
+        push = form.cleaned_data["push_to_lines"]
+        if push and fields and request.POST.get("confirm_push") != "yes":
+            # Say which lines the push changes before changing them (docs/BEHAVIOUR.md §6); none: just save.
+            lines, count = services.segment_header_push_preview(segment, **fields)
+            if count:
+                context = {"segment": segment, "form": form, "lines": lines, "count": count}
+                return render(request, "segments/header_push_confirm.html", {**context, "more": count - len(lines)})
         try:
             services.segment_update_header(
                 segment,
                 user=request.user,
-                push_to_lines=form.cleaned_data["push_to_lines"],
+                push_to_lines=push,
                 row_version=form.edit_version(),
                 **fields,
             )

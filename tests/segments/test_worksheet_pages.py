@@ -340,7 +340,10 @@ def test_the_header_form_saves_and_pushes(marketer_client, marketer, segment):
         "h-date": "2025-06-01",
         "h-push_to_lines": "on",
     }
+    # The page first says which lines the push changes (tests/segments/test_header_push.py), then saves.
     response = marketer_client.post(f"/segments/{segment.pk}/header/", data)
+    assert response.status_code == 200 and line.contact.name in response.content.decode()
+    response = marketer_client.post(f"/segments/{segment.pk}/header/", {**data, "confirm_push": "yes"})
     assert response.status_code == 302
     segment.refresh_from_db()
     line.refresh_from_db()
