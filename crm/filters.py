@@ -89,6 +89,24 @@ def normal_language_code(text: str) -> str:
 LANGUAGE_OPTIONS = tuple((normal_language_code(code), name) for code, name in global_settings.LANGUAGES)
 
 
+class ContainsFilter(django_filters.CharFilter):
+    """A list page's search box: the text typed (spaces around it dropped), contained in any of `fields`, in any
+    case; a blank box filters nothing."""
+
+    def __init__(self, *args, fields: Iterable[str], **kwargs):
+        self.search_fields = tuple(fields)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return qs.filter(condition)
+
+
 class CodeChoiceFilter(django_filters.CharFilter):
     """A code (salesperson, mailing group …) that must exist: a typo is an error, not an empty result. Typed in any
     case (“gift” is GIFT) and chosen from the list of codes with their descriptions."""

@@ -9,9 +9,8 @@ the composite indexes; an unknown code is a form error, never an empty page that
 
 import django_filters
 from django import forms
-from django.db.models import Q
 
-from crm.filters import ListFilterSet, code_lookup, whole_id
+from crm.filters import ContainsFilter, ListFilterSet, code_lookup, whole_id
 from crm.forms import CodeListInput, ContactPicker
 from crm.models import Contact, CorrespondenceType, Salesperson
 
@@ -85,7 +84,7 @@ class RelatedCodeFilter(django_filters.CharFilter):
 class LogEntryFilter(ListFilterSet):
     date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="From date", widget=DATE_WIDGET)
     date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label="To date", widget=DATE_WIDGET)
-    q = django_filters.CharFilter(method="filter_text", label="Description or subject contains")
+    q = ContainsFilter(label="Description or subject contains", fields=("description", "subject"))
     contact = RelatedCodeFilter(field_name="contact", label="Contact no.", widget=ContactPicker())
     company = RelatedCodeFilter(
         field_name="contact_company", label="Company no.", widget=ContactPicker(companies_only=True)
@@ -127,10 +126,6 @@ class LogEntryFilter(ListFilterSet):
         fields: list[str] = []
         form = LogEntryFilterForm
 
-    def filter_text(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(description__icontains=value) | Q(subject__icontains=value)) if value else queryset
-
     def filter_canceled(self, queryset, name, value):
         return queryset.filter(canceled=value == "yes")
 
@@ -158,12 +153,8 @@ class LogEntryFilter(ListFilterSet):
 
 
 class PostponedEntryFilter(ListFilterSet):
-    q = django_filters.CharFilter(label="Description contains", method="filter_text")
+    q = ContainsFilter(label="Description contains", fields=("description",))
 
     class Meta:
         model = InteractionLogEntry
         fields: list[str] = []
-
-    def filter_text(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(description__icontains=value) if value else queryset

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
-from crm.filters import ListFilterSet
+from crm.filters import ContainsFilter, ListFilterSet
 from crm.models import CorrespondenceType
 from interactions.models import LoggedSegment
 
@@ -54,17 +54,11 @@ class LoggedSegmentFilter(ListFilterSet):
 
 
 class SavedCriteriaFilter(ListFilterSet):
-    q = django_filters.CharFilter(label="Code or description contains", method="filter_text")
+    q = ContainsFilter(label="Code or description contains", fields=("code", "description"))
 
     class Meta:
         model = SavedSegmentCriteria
         fields: list[str] = []
-
-    def filter_text(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(description__icontains=value))
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
