@@ -150,6 +150,26 @@ def contact_merge_values(
     return values
 
 
+def entry_merge_values(
+    entry, *, entry_no: int | None, personal_note: str = "", segment_description: str = ""
+) -> dict[str, str]:
+    """The merge values of a log entry's letter, from the entry's own fields (contact, salesperson, date,
+    description, subject, segment no. and language); `entry_no` is None while the entry is not saved (a preview),
+    the personal note and the logged segment's description are not kept on the entry itself."""
+    return contact_merge_values(
+        entry.contact,
+        salesperson=entry.salesperson,
+        date=entry.date,
+        description=entry.description,
+        subject=entry.subject,
+        entry_no=entry_no,
+        segment_no=entry.segment_no,
+        segment_description=segment_description,
+        personal_note=personal_note,
+        language_code=entry.language_code,
+    )
+
+
 # A segment line's own type "none": no correspondence type on purpose, whatever the rules would give.
 NO_CORRESPONDENCE_TYPE = "none"
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from crm.jobs.heartbeat import JobHeartbeat
 from interactions.document_pins import pin_documents
-from interactions.letters import contact_merge_values, template_attachment, template_attachment_kind
+from interactions.letters import entry_merge_values, template_attachment, template_attachment_kind
 from interactions.models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, LoggedSegment
 from interactions.sending import deliveries_recover_interrupted, entries_deliver
 
@@ -140,17 +140,8 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
                 if snapshot is None:  # no letter for this template and language: nothing to merge
                     continue
             note = (entry.merge_values or {}).get("personal_note", "")
-            entry.merge_values = contact_merge_values(
-                entry.contact,
-                salesperson=entry.salesperson,
-                date=entry.date,
-                description=entry.description,
-                subject=entry.subject,
-                entry_no=entry.pk,
-                segment_no=entry.segment_no,
-                segment_description=logged.description,
-                personal_note=note,
-                language_code=entry.language_code,
+            entry.merge_values = entry_merge_values(
+                entry, entry_no=entry.pk, personal_note=note, segment_description=logged.description
             )
             entry.merge_template = snapshot
             merged.append(entry)

@@ -18,7 +18,7 @@ from crm.privacy import privacy_blocked_error, refuse_privacy_blocked
 
 from ..document_pins import pin_documents
 from ..letters import (
-    contact_merge_values,
+    entry_merge_values,
     render_letter,
     resolve_correspondence_type,
     resolve_language,
@@ -215,17 +215,7 @@ def _prepare(
 
 
 def _merge_values(draft: _Draft, *, entry_no: int | None) -> dict[str, str]:
-    entry = draft.entry
-    return contact_merge_values(
-        entry.contact,
-        salesperson=entry.salesperson,
-        date=entry.date,
-        description=entry.description,
-        subject=entry.subject,
-        entry_no=entry_no,
-        personal_note=draft.personal_note,
-        language_code=entry.language_code,
-    )
+    return entry_merge_values(draft.entry, entry_no=entry_no, personal_note=draft.personal_note)
 
 
 def interaction_create(

@@ -6,6 +6,7 @@ from interactions.letters import (
     compiled_docx,
     contact_merge_values,
     entry_document_bytes,
+    entry_merge_values,
     format_letter_date,
     resolve_correspondence_type,
     resolve_language,
@@ -39,6 +40,24 @@ def test_merge_values_cover_every_known_field_as_text_with_the_language_and_iso_
     assert values["interaction.date"] == "12 March 2025"
     assert values["interaction.entry_no"] == "42"
     assert values["interaction.subject"] == "Visit"
+
+
+def test_an_entrys_merge_values_come_from_the_entrys_own_fields():
+    seller = SalespersonFactory(code="OS", name="Own Seller")
+    entry = InteractionLogEntryFactory(
+        date=datetime.date(2025, 3, 12),
+        description="Visit",
+        subject="Our visit",
+        salesperson=seller,
+        segment_no="SEG00007",
+        language_code="de",
+    )
+    values = entry_merge_values(entry, entry_no=entry.pk, personal_note="See you", segment_description="Spring")
+    assert values["contact.name"] == entry.contact.name and values["salesperson.name"] == "Own Seller"
+    assert values["interaction.date"] == "12. März 2025"  # in the entry's language
+    assert (values["interaction.description"], values["interaction.subject"]) == ("Visit", "Our visit")
+    assert (values["segment.no"], values["segment.description"]) == ("SEG00007", "Spring")
+    assert (values["interaction.entry_no"], values["personal_note"]) == (str(entry.pk), "See you")
 
 
 def test_the_address_block_has_one_line_per_row_and_a_company_is_its_own_company():
