@@ -190,13 +190,18 @@ def segment_letter_job_download(request, pk: int, job_id: int):
     """The file a letter job made, to whoever may see its segment (404 for another segment's job, or once the
     segment was logged or deleted)."""
     require_perm(request, VIEW)
-    segment = _segment(pk)
+    return letter_job_file(job_id, segment=_segment(pk))
+
+
+def letter_job_file(job_id: int, **owner) -> FileResponse:
+    """The file a finished letter job made, for the worksheet (`segment=`) or the logged segment
+    (`logged_segment=`) that owns the job; 404 for another's job or one without a file."""
     job = get_object_or_404(
         LetterDownloadJob.objects.select_related("document"),
         pk=job_id,
-        segment=segment,
         status=LetterDownloadJob.Status.DONE,
         document__isnull=False,
+        **owner,
     )
     return FileResponse(
         job.document.file.open("rb"),

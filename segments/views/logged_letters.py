@@ -11,19 +11,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from crm.access import add_validation_error, require_perm
-from crm.filenames import visible_filename
 from interactions.models import LoggedSegment
 
 from .. import logged_letters, services
 from ..letters import LETTER_FILES
-from ..models import LetterDownloadJob
-from .letters import jobs_card_context, report_prepared, spooled_download
+from .letters import jobs_card_context, letter_job_file, report_prepared, spooled_download
 
 VIEW_PERMS = ("interactions.view_loggedsegment", "interactions.view_interactionlogentry")
 DIRECT = {"zip": "segments:logged_segment_letters", "docx": "segments:logged_segment_letters_docx"}
@@ -111,20 +109,7 @@ def logged_segment_letter_jobs(request, pk: int):
 def logged_segment_letter_job_download(request, pk: int, job_id: int):
     """The file a letter job wrote, to whoever may read the logged segment's letters (404 for another logged
     segment's job)."""
-    logged = _logged(request, pk)
-    job = get_object_or_404(
-        LetterDownloadJob.objects.select_related("document"),
-        pk=job_id,
-        logged_segment=logged,
-        status=LetterDownloadJob.Status.DONE,
-        document__isnull=False,
-    )
-    return FileResponse(
-        job.document.file.open("rb"),
-        as_attachment=True,
-        filename=visible_filename(job.filename),
-        content_type=job.document.content_type,
-    )
+    return letter_job_file(job_id, logged_segment=_logged(request, pk))
 
 
 def _logged(request, pk: int) -> LoggedSegment:
