@@ -25,6 +25,7 @@ from .numbering import next_number
 from .pdf import render_pdf
 from .signals import document_printed
 from .versioning import ensure_version
+from .wording import count_of, field_names
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,13 @@ def document_create(*, kind: str, contact: Contact, user, lines: list[dict[str, 
     document.full_clean()
     document.save()
     _write_lines(document, cleaned_lines)
-    audit_record(AuditEvent.Action.DOCUMENT_CREATED, user=user, obj=document, count=1)
+    audit_record(
+        AuditEvent.Action.DOCUMENT_CREATED,
+        user=user,
+        obj=document,
+        count=1,
+        summary=f"Created {document} for contact {contact}, with {count_of(len(cleaned_lines), 'line', 'lines')}",
+    )
     return document
 
 
@@ -127,7 +134,15 @@ def document_update(
     if cleaned_lines is not None:
         document.lines.all().delete()
         _write_lines(document, cleaned_lines)
-    audit_record(AuditEvent.Action.DOCUMENT_CHANGED, user=user, obj=document, count=1, lines=lines is not None)
+    changed = sorted(fields) + (["lines"] if cleaned_lines is not None else [])
+    audit_record(
+        AuditEvent.Action.DOCUMENT_CHANGED,
+        user=user,
+        obj=document,
+        count=1,
+        lines=lines is not None,
+        summary=f"Changed {document}: {field_names(changed)}",
+    )
     return document
 
 

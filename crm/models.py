@@ -327,6 +327,9 @@ class AuditEvent(models.Model):
     object_repr = models.CharField("Object", max_length=200, blank=True)
     object_url = models.CharField(max_length=200, blank=True)
     count = models.PositiveIntegerField(default=0, help_text="Records affected.")
+    # What happened in readable words, with the numbers of the entries or segments touched and their count
+    # ("Canceled 3 entries: 101, 102, 105"), written by the service that did it; the audit page shows it.
+    summary = models.TextField(blank=True)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

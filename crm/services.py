@@ -12,6 +12,7 @@ from .audit import audit_record
 from .models import AuditEvent, Contact
 from .numbering import next_number
 from .versioning import ensure_version
+from .wording import count_of, field_names
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,7 +37,9 @@ def contact_create(*, user: User | None = None, **fields: Any) -> Contact:
     contact.save()
     for name, values in m2m.items():
         getattr(contact, name).set(values)
-    audit_record(AuditEvent.Action.CONTACT_CREATED, user=user, obj=contact, count=1)
+    audit_record(
+        AuditEvent.Action.CONTACT_CREATED, user=user, obj=contact, count=1, summary=f"Created contact {contact}"
+    )
     return contact
 
 
@@ -81,7 +84,14 @@ def contact_update(
         getattr(contact, name).set(values)
         if before != {getattr(value, "pk", value) for value in values}:
             changed.append(name)
-    audit_record(AuditEvent.Action.CONTACT_CHANGED, user=user, obj=contact, count=1, fields=sorted(changed))
+    audit_record(
+        AuditEvent.Action.CONTACT_CHANGED,
+        user=user,
+        obj=contact,
+        count=1,
+        fields=sorted(changed),
+        summary=f"Changed contact {contact}: {field_names(sorted(changed))}",
+    )
     return contact
 
 
@@ -104,7 +114,12 @@ def contact_delete(contact: Contact, *, user: User | None = None) -> None:
     except ProtectedError as error:
         raise ValidationError(f"You cannot delete contact {contact.no}: other records still refer to it.") from error
     # str(): the deleted contact has no page to link to.
-    audit_record(AuditEvent.Action.CONTACT_DELETED, user=user, obj=str(contact), count=1, entries_moved=moved)
+    summary = f"Deleted contact {contact}"
+    if moved:
+        summary += f"; {count_of(moved, 'interaction log entry', 'interaction log entries')} moved to its company"
+    audit_record(
+        AuditEvent.Action.CONTACT_DELETED, user=user, obj=str(contact), count=1, entries_moved=moved, summary=summary
+    )
 
 
 from .document_printing import (  # noqa: E402,F401

@@ -172,12 +172,19 @@ class AuditEventTable(BaseTable):
         orderable=False,
     )
     count = tables.Column("Records", orderable=False, attrs={"td": {"class": "numeric"}})
-    details = tables.Column(orderable=False)
+    summary = tables.Column("What happened", orderable=False, empty_values=())
 
     class Meta(BaseTable.Meta):
         model = AuditEvent
-        fields = ("created_at", "action", "user", "object_repr", "count", "details")
+        fields = ("created_at", "action", "user", "object_repr", "count", "summary")
         order_by = ("-created_at",)
 
-    def render_details(self, value):
-        return ", ".join(f"{key}: {item}" for key, item in value.items()) if value else "—"
+    def render_count(self, value):
+        return f"{value:,}"
+
+    def render_summary(self, value, record):
+        # Rows written before the services said what they did in words have only their details.
+        if value:
+            return value
+        details = record.details or {}
+        return "; ".join(f"{key.replace('_', ' ')}: {item}" for key, item in details.items()) or "—"

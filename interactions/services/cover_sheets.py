@@ -18,6 +18,7 @@ from crm.audit import audit_record
 from crm.cover_sheets import COVER_SHEET_TEXT_MAX_LENGTH, cover_sheet_sender, cover_sheets_pdf
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
 from crm.privacy import privacy_blocked_error, refuse_privacy_blocked
+from crm.wording import NAMED_LIMIT, count_of, named_list
 
 from ..models import (
     DocumentType,
@@ -97,6 +98,7 @@ def cover_sheets_log(contact_ids: Sequence[int], *, user: User | None) -> int:
     if user is not None and getattr(user, "is_authenticated", False):
         own_salesperson_id = Salesperson.objects.filter(user=user).values_list("pk", flat=True).first()
     logged = 0
+    named: list[str] = []  # the first contacts' numbers, for the audit row
     with transaction.atomic():
         for chunk in _chunks(contact_ids):
             rows = {
@@ -114,6 +116,8 @@ def cover_sheets_log(contact_ids: Sequence[int], *, user: User | None) -> int:
                 pk, type_, company_id, salesperson_id, blocked, no, name = row
                 if blocked:
                     raise privacy_blocked_error(Contact(no=no, name=name))
+                if len(named) < NAMED_LIMIT:
+                    named.append(no)
                 entries.append(
                     InteractionLogEntry(
                         contact_id=pk,
@@ -154,6 +158,10 @@ def cover_sheets_log(contact_ids: Sequence[int], *, user: User | None) -> int:
                 count=logged,
                 template=template.code,
                 document_type=DocumentType.COVER_SHEET,
+                summary=(
+                    f"Logged {count_of(logged, 'printed cover sheet', 'printed cover sheets')} (template "
+                    f"{template.code}) for contacts {named_list(named, logged)}"
+                ),
             )
     return logged
 

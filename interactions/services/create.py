@@ -275,15 +275,20 @@ def _save(
         entry.save(update_fields=["merge_values"])
     if postpone:
         return entry  # not an interaction yet: the audit trail records it when it is finished
+    template_code = entry.template.code
     audit_record(
         AuditEvent.Action.INTERACTION_CREATED,
         user=user,
         obj=entry,
         count=1,
         contact=entry.contact.no,
-        template=entry.template.code,
+        template=template_code,
         correspondence_type=entry.correspondence_type,
         resumed=resumed is not None,
+        summary=(
+            f"{'Finished postponed' if resumed is not None else 'Created'} interaction log entry {entry.pk} for "
+            f"contact {entry.contact} (template {template_code})"
+        ),
     )
     if entry.delivery_status == DeliveryStatus.IN_PROGRESS:
         entries_deliver_after_commit([entry.pk])

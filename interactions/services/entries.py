@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
+from crm.wording import NAMED_LIMIT, count_of, named_list
 
 from ..models import (
     DeliveryStatus,
@@ -152,6 +153,8 @@ def log_entries_set_canceled(
                         code="logged_segment_canceled",
                     )
         owned = _owned_letters(queryset.filter(canceled=False)) if canceled and remove_own_letters else {}
+        # The audit row names the first entries it switches (one short read, by the primary key).
+        named = list(queryset.exclude(canceled=canceled).order_by("pk").values_list("pk", flat=True)[:NAMED_LIMIT])
         # The statistics' daily totals change with the flag, in the same statement (see switch_canceled).
         changed = InteractionDailyTotal.objects.switch_canceled(
             queryset, canceled=canceled, canceled_at=timezone.now(), canceled_by=user
@@ -163,7 +166,12 @@ def log_entries_set_canceled(
             stored_documents_delete_unused(set(owned))
         if changed:
             action = AuditEvent.Action.ENTRIES_CANCELED if canceled else AuditEvent.Action.ENTRIES_UNCANCELED
-            audit_record(action, user=user, count=changed, letters_removed=len(set(owned.values())))
+            removed = len(set(owned.values()))
+            summary = f"{'Canceled' if canceled else 'Un-canceled'} {count_of(changed, 'entry', 'entries')}: "
+            summary += named_list(named, changed)
+            if removed:
+                summary += f"; the own letters of {count_of(removed, 'entry', 'entries')} removed"
+            audit_record(action, user=user, count=changed, letters_removed=removed, summary=summary)
         return changed
 
 
@@ -176,9 +184,18 @@ def log_entries_evaluate(
         choices = ", ".join(label for value, label in Evaluation.choices if value)
         raise ValidationError(f"Choose an evaluation: {choices}.", code="bad_evaluation")
     with transaction.atomic():
-        changed = _entries_queryset(entries).exclude(evaluation=evaluation).update(evaluation=evaluation)
+        changing = _entries_queryset(entries).exclude(evaluation=evaluation)
+        named = list(changing.order_by("pk").values_list("pk", flat=True)[:NAMED_LIMIT])
+        changed = changing.update(evaluation=evaluation)
         if changed:
-            audit_record(AuditEvent.Action.ENTRIES_EVALUATED, user=user, count=changed, evaluation=evaluation)
+            label = dict(Evaluation.choices).get(evaluation) or "no evaluation"
+            audit_record(
+                AuditEvent.Action.ENTRIES_EVALUATED,
+                user=user,
+                count=changed,
+                evaluation=evaluation,
+                summary=f"Evaluated {count_of(changed, 'entry', 'entries')} as {label}: {named_list(named, changed)}",
+            )
         return changed
 
 
@@ -207,7 +224,13 @@ def log_entries_queue_resend(
         InteractionLogEntry.objects.filter(pk__in=ids).update(
             delivery_status=DeliveryStatus.IN_PROGRESS, delivery_error=""
         )
-        audit_record(AuditEvent.Action.ENTRIES_RESENT, user=user, obj=obj, count=len(ids))
+        audit_record(
+            AuditEvent.Action.ENTRIES_RESENT,
+            user=user,
+            obj=obj,
+            count=len(ids),
+            summary=f"Queued {count_of(len(ids), 'e-mail', 'e-mails')} to be sent again: entries {named_list(ids)}",
+        )
         return ids
 
 
@@ -447,6 +470,7 @@ def log_entries_delete_canceled(
         candidates: set[int] = set()
         for column in ("document_id", "merge_template_id"):
             candidates.update(doomed.exclude(**{column: None}).order_by().values_list(column, flat=True).distinct())
+        named = list(doomed.order_by("pk").values_list("pk", flat=True)[:NAMED_LIMIT])
         _detach_references_to_entries(doomed)
         deleted = _delete_entries(doomed)
         if expected is not None and (deleted or 0) != expected:
@@ -456,7 +480,14 @@ def log_entries_delete_canceled(
                 code="count_changed",
             )
         if deleted:
-            audit_record(AuditEvent.Action.ENTRIES_DELETED, user=user, count=deleted)
+            audit_record(
+                AuditEvent.Action.ENTRIES_DELETED,
+                user=user,
+                count=deleted,
+                summary=(
+                    f"Deleted {count_of(deleted, 'canceled entry', 'canceled entries')}: {named_list(named, deleted)}"
+                ),
+            )
         if candidates:
             stored_documents_delete_unused(candidates)
         return deleted or 0

@@ -228,7 +228,18 @@ def segment_go_back(segment: Segment, *, user: User | None) -> None:
     if step is None:
         raise ValidationError(f"Segment {segment.no} has no criteria actions to undo.")
     step_undo(segment, step)
-    audit_record(AuditEvent.Action.SEGMENT_STEP_UNDONE, user=user, obj=segment, step=step.step, undone=step.action)
+    audit_record(
+        AuditEvent.Action.SEGMENT_STEP_UNDONE,
+        user=user,
+        obj=segment,
+        count=step.affected,
+        step=step.step,
+        undone=step.action,
+        summary=(
+            f"Undid step {step.step} ({step.get_action_display()}) of segment {segment.no}: "
+            f"{count_of(step.affected, 'line', 'lines')} put back as they were"
+        ),
+    )
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from django.db.models import Q
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
 from crm.privacy import privacy_blocked_error
+from crm.wording import count_of
 from interactions.models import (
     InteractionDailyTotal,
     InteractionLogEntry,
@@ -90,11 +91,22 @@ def segment_log(segment: Segment, *, user: User | None, send: bool = False, foll
             segment_no=segment.no,
             send=send,
             follow_up=logged.follow_up_segment.no if logged.follow_up_segment else "",
+            summary=_logged_summary(logged, segment, count=count, send=send),
         )
         if count and _needs_job(segment, send=send):  # 8.
             job = LogJob.objects.create(logged_segment=logged, send=send, user=user, stage="Queued")
             transaction.on_commit(lambda: run_log_job.enqueue(job.pk))
     return logged
+
+
+def _logged_summary(logged: LoggedSegment, segment: Segment, *, count: int, send: bool) -> str:
+    """The audit row's words: "Logged segment 12 (SEG00003): 1,500 entries, e-mail sent; follow-up segment …"."""
+    follow_up = getattr(logged, "follow_up_segment", None)
+    return (
+        f"Logged segment {logged.pk} ({segment.no}): {count_of(count, 'entry', 'entries')}"
+        + (", e-mail sent" if send else "")
+        + (f"; follow-up segment {follow_up.no}" if follow_up else "")
+    )
 
 
 def segment_log_options(segment: Segment) -> dict:

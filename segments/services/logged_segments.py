@@ -13,6 +13,7 @@ from django.utils import timezone
 from crm.audit import audit_record
 from crm.jobs.stale import background_job_fail_if_stale
 from crm.models import AuditEvent
+from crm.wording import NAMED_LIMIT, count_of, named_list
 from interactions.models import InteractionDailyTotal, InteractionLogEntry, LoggedSegment
 from interactions.services import log_entries_queue_resend
 
@@ -75,7 +76,11 @@ def logged_segment_set_canceled(logged_segment: LoggedSegment, *, canceled: bool
             canceled_by=user,
         )
         action = AuditEvent.Action.LOGGED_SEGMENT_CANCELED if canceled else AuditEvent.Action.LOGGED_SEGMENT_UNCANCELED
-        audit_record(action, user=user, obj=locked, count=changed, segment_no=locked.segment_no)
+        entries = count_of(changed, "entry", "entries")
+        summary = (
+            f"{'Canceled' if canceled else 'Un-canceled'} logged segment {locked.pk} ({locked.segment_no}): {entries}"
+        )
+        audit_record(action, user=user, obj=locked, count=changed, segment_no=locked.segment_no, summary=summary)
     logged_segment.canceled, logged_segment.canceled_at, logged_segment.canceled_by = canceled, now, user
 
 
@@ -90,10 +95,19 @@ def logged_segments_delete_canceled(*, user: User | None, ids: Iterable[int] | N
         doomed_ids = list(doomed.select_for_update().values_list("pk", flat=True))
         if not doomed_ids:
             return 0
-        InteractionLogEntry.objects.filter(logged_segment_id__in=doomed_ids).update(logged_segment=None)
+        detached = InteractionLogEntry.objects.filter(logged_segment_id__in=doomed_ids).update(logged_segment=None)
         LogJob.objects.filter(logged_segment_id__in=doomed_ids).delete()
         LoggedSegment.objects.filter(pk__in=doomed_ids).delete()
-        audit_record(AuditEvent.Action.LOGGED_SEGMENTS_DELETED, user=user, count=len(doomed_ids), ids=doomed_ids)
+        audit_record(
+            AuditEvent.Action.LOGGED_SEGMENTS_DELETED,
+            user=user,
+            count=len(doomed_ids),
+            ids=doomed_ids[:NAMED_LIMIT],
+            summary=(
+                f"Deleted {count_of(len(doomed_ids), 'canceled logged segment', 'canceled logged segments')}: "
+                f"{named_list(sorted(doomed_ids))}; {count_of(detached, 'entry', 'entries')} kept, detached"
+            ),
+        )
     return len(doomed_ids)
 
 

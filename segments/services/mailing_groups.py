@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, Contact, MailingGroup
+from crm.wording import count_of
 
 from ..models import Segment, SegmentLine
 from .step_history import segment_lock
@@ -64,8 +65,18 @@ def segment_apply_mailing_group(
             AuditEvent.Action.SEGMENT_CHANGED,
             user=user,
             obj=segment,
+            count=added + removed,
             mailing_group=mailing_group.code,
             added=added,
             removed=removed,
+            summary=(
+                f"Applied mailing group {mailing_group.code} to segment {segment.no}: "
+                f"{count_of(added, 'contact', 'contacts')} added"
+                + (
+                    f", {count_of(removed, 'old assignment', 'old assignments')} removed"
+                    if remove_old_assignments
+                    else ""
+                )
+            ),
         )
     return added

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
+from crm.wording import NAMED_LIMIT, count_of, named_list
 from interactions.document_pins import pin_documents
 from interactions.models import DeliveryStatus, InteractionDailyTotal, InteractionLogEntry, LoggedSegment
 
@@ -140,6 +141,8 @@ def log_entries_resend_updated(entries: LoggedSegment | Iterable[Any], *, user: 
         if not snapshots:
             raise ValidationError(NOTHING_TO_RESEND, code="nothing_to_resend")
         pin_documents(snapshots)
+        # The first entries resent, for the audit row (read before the copies join them).
+        named = list(resendable.order_by("pk").values_list("pk", flat=True)[:NAMED_LIMIT])
         ids_sql, params = resendable.order_by().values("id").query.sql_with_params()
         # With the logged segment locked nobody else adds entries to it: its entries above this id are the copies.
         before = InteractionLogEntry.objects.aggregate(last=Max("id"))["last"] or 0
@@ -148,7 +151,18 @@ def log_entries_resend_updated(entries: LoggedSegment | Iterable[Any], *, user: 
         InteractionDailyTotal.objects.add_entries(
             InteractionLogEntry.objects.filter(logged_segment_id=logged.pk, id__gt=before)
         )
-        audit_record(AuditEvent.Action.ENTRIES_RESENT, user=user, obj=logged, count=count, updated_merge_fields=True)
+        summary = (
+            f"Resent {count_of(count, 'e-mail', 'e-mails')} of logged segment {logged.pk} ({logged.segment_no}) "
+            f"with updated merge fields: entries {named_list(named, count)}, copied"
+        )
+        audit_record(
+            AuditEvent.Action.ENTRIES_RESENT,
+            user=user,
+            obj=logged,
+            count=count,
+            updated_merge_fields=True,
+            summary=summary,
+        )
         job = LogJob.objects.create(logged_segment=logged, send=True, user=user, stage="Queued")  # 4.
         transaction.on_commit(lambda: run_log_job.enqueue(job.pk))
     return job

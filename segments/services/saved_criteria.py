@@ -25,4 +25,10 @@ def saved_criteria_delete(saved: SavedSegmentCriteria, *, user: User | None) -> 
     deleted, _ = SavedSegmentCriteria.objects.filter(pk=saved.pk).delete()
     if not deleted:
         raise ValidationError(f"Saved criteria {saved.code} no longer exists (someone deleted it already).")
-    audit_record(AuditEvent.Action.SAVED_CRITERIA_DELETED, user=user, obj=saved.code, count=1)
+    audit_record(
+        AuditEvent.Action.SAVED_CRITERIA_DELETED,
+        user=user,
+        obj=saved.code,
+        count=1,
+        summary=f"Deleted saved criteria {saved.code}",
+    )

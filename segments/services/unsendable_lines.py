@@ -17,7 +17,7 @@ from django.db.models.expressions import RawSQL
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, CorrespondenceType
-from crm.wording import end_sentence
+from crm.wording import count_of, end_sentence
 from interactions.letters import NO_CORRESPONDENCE_TYPE
 from interactions.models import InteractionLogEntry, LoggedSegment
 
@@ -84,6 +84,10 @@ def segment_unsendable_lines_set_type(segment: Segment, *, correspondence_type: 
                 count=changed,
                 segment_no=segment.no,
                 change=f"lines without an e-mail address switched to {UNSENDABLE_WAYS_OUT[correspondence_type]}",
+                summary=(
+                    f"Switched {count_of(changed, 'line', 'lines')} of segment {segment.no} whose contact has no "
+                    f"e-mail address to {UNSENDABLE_WAYS_OUT[correspondence_type]}"
+                ),
             )
     return changed
 

@@ -20,6 +20,7 @@ from crm.models import AuditEvent, Contact
 from crm.numbering import next_number
 from crm.privacy import refuse_privacy_blocked
 from crm.versioning import ensure_version
+from crm.wording import count_of, field_names
 from interactions.document_pins import pin_documents
 from interactions.letters import DOCX_CONTENT_TYPE
 from interactions.merge import MergeTemplateError, compile_docx
@@ -165,9 +166,19 @@ def segment_update_header(
     stored.row_version += 1
     stored.full_clean(exclude=["created_by"])
     stored.save()
-    if clear:
-        pushed.update(**clear)
-    audit_record(AuditEvent.Action.SEGMENT_CHANGED, user=user, obj=stored, fields=changed, pushed=push_to_lines)
+    lines_changed = pushed.update(**clear) if clear else 0
+    summary = f"Changed the header of segment {stored.no}: {field_names(changed)}"
+    if push_to_lines:
+        summary += f"; {count_of(lines_changed, 'line', 'lines')} updated too"
+    audit_record(
+        AuditEvent.Action.SEGMENT_CHANGED,
+        user=user,
+        obj=stored,
+        count=lines_changed,
+        fields=changed,
+        pushed=push_to_lines,
+        summary=summary,
+    )
     return stored
 
 
@@ -291,7 +302,15 @@ def segment_line_update(
     line.full_clean()
     line.save(update_fields=[SegmentLine._meta.get_field(name).attname for name in fields] + ["row_version"])
     audit_record(
-        AuditEvent.Action.SEGMENT_CHANGED, user=user, obj=line.segment, contact=line.contact.no, fields=sorted(fields)
+        AuditEvent.Action.SEGMENT_CHANGED,
+        user=user,
+        obj=line.segment,
+        count=1,
+        contact=line.contact.no,
+        fields=sorted(fields),
+        summary=(
+            f"Changed the line of contact {line.contact} on segment {line.segment.no}: {field_names(sorted(fields))}"
+        ),
     )
     return line
 
@@ -341,8 +360,15 @@ def segment_line_set_letter(
             AuditEvent.Action.SEGMENT_CHANGED,
             user=user,
             obj=line.segment,
+            count=1,
             contact=line.contact.no,
             letter=document.filename if document else "removed",
+            summary=(
+                f"Gave the line of contact {line.contact} on segment {line.segment.no} its own letter "
+                f"{document.filename}"
+                if document
+                else f"Removed the own letter of the line of contact {line.contact} on segment {line.segment.no}"
+            ),
         )
     return line
 
@@ -354,7 +380,13 @@ def segment_delete(segment: Segment, *, user: User | None) -> None:
     lines = segment.lines.count()
     delete_worksheet(segment)
     # str(): the deleted worksheet has no page to link to.
-    audit_record(AuditEvent.Action.SEGMENT_DELETED, user=user, obj=str(segment), count=lines)
+    audit_record(
+        AuditEvent.Action.SEGMENT_DELETED,
+        user=user,
+        obj=str(segment),
+        count=lines,
+        summary=f"Deleted segment {segment.no} with {count_of(lines, 'line', 'lines')}",
+    )
 
 
 def segment_steps_to_reset(segment: Segment) -> int:
@@ -387,5 +419,11 @@ def segment_reset_steps(segment: Segment, *, user: User | None) -> int:
     if not segment.criteria_actions.exists():
         raise ValidationError(f"Segment {segment.no} has no criteria actions to reset.")
     cleared = delete_steps(segment)
-    audit_record(AuditEvent.Action.SEGMENT_STEPS_RESET, user=user, obj=segment, count=cleared)
+    audit_record(
+        AuditEvent.Action.SEGMENT_STEPS_RESET,
+        user=user,
+        obj=segment,
+        count=cleared,
+        summary=f"Reset {count_of(cleared, 'criteria action', 'criteria actions')} of empty segment {segment.no}",
+    )
     return cleared
