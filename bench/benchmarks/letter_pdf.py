@@ -14,24 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.benchmarks.merge import letter_snapshot, letter_values
 from bench.registry import benchmark
 from crm.models import Contact
 from demo.interactions import build_letter_docx
 from interactions import letter_pdf
-from interactions.letters import compiled_docx, contact_merge_values, store_document
+from interactions.letters import compiled_docx, contact_merge_values
 from interactions.merge import letter_filename, write_zip_letters
 from interactions.merge.pdf_converter import pdf_filename
-from interactions.models import StoredDocument
-
-
-def _values(contacts, count: int):
-    for index, contact in enumerate(itertools.islice(itertools.cycle(contacts), count)):
-        yield contact_merge_values(
-            contact,
-            description="Spring offer",
-            entry_no=index + 1,
-            personal_note="We look forward to seeing you at the trade fair.",
-        )
 
 
 def _libreoffice_peak_kb(pid: int | None) -> int:
@@ -60,15 +50,8 @@ def _in_group(proc: Path, group: int) -> bool:
 def _run(ctx, count: int, kind: str) -> None:
     if not letter_pdf.is_available():
         raise RuntimeError("LibreOffice is not installed on this machine: the PDF rows are not measured")
-    created_snapshot = not StoredDocument.objects.filter(sha256=StoredDocument.digest(build_letter_docx())).exists()
-    snapshot = store_document(build_letter_docx(), filename="welcome.docx", content_type="application/octet-stream")
-    extra = []
-    if not Contact.objects.exists():  # an empty data set: bring a few contacts of our own
-        from crm.services import contact_create
-
-        extra = [contact_create(name=f"Bench contact {n}", city="Berlin") for n in range(100)]
-    converter = letter_pdf.converter()
-    try:
+    with letter_snapshot(build_letter_docx()) as snapshot:
+        converter = letter_pdf.converter()
         started = time.perf_counter()
         converter.convert(compiled_docx(snapshot).render(contact_merge_values(Contact.objects.first())))
         ctx.log(f"LibreOffice started and converted a first letter in {time.perf_counter() - started:.1f} s")
@@ -78,26 +61,21 @@ def _run(ctx, count: int, kind: str) -> None:
             with tempfile.TemporaryFile() as target, ctx.timer(items=count):
                 contacts = list(Contact.objects.select_related("company", "salesperson").order_by("pk")[:count])
                 if kind == "preview":
-                    target.write(letter_pdf.docx_to_pdf(compiled.render(next(_values(contacts, 1)))))
+                    target.write(letter_pdf.docx_to_pdf(compiled.render(next(letter_values(contacts, 1)))))
                 elif kind == "zip":
                     # The names run at most a batch ahead of the PDFs (tee keeps what one has read and the other not).
-                    for_names, for_letters = itertools.tee(_values(contacts, count))
+                    for_names, for_letters = itertools.tee(letter_values(contacts, count))
                     names = (pdf_filename(letter_filename(v["company.name"], v["contact.name"])) for v in for_names)
                     pdfs = letter_pdf.letters_to_pdfs(compiled.render(v) for v in for_letters)
                     write_zip_letters(target, zip(names, pdfs, strict=True))
                 else:
-                    letter_pdf.write_combined_pdf(target, (compiled.render(v) for v in _values(contacts, count)))
+                    letter_pdf.write_combined_pdf(target, (compiled.render(v) for v in letter_values(contacts, count)))
                 size = target.tell()
         ctx.log(
             f"{count} letter(s), {kind} {size / 1e6:.1f} MB; peak memory: LibreOffice "
             f"{_libreoffice_peak_kb(converter.pid) / 1024:.0f} MB, this process's peak grew by "
             f"{(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024:.0f} MB"
         )
-    finally:
-        Contact.objects.filter(pk__in=[c.pk for c in extra]).delete()
-        if created_snapshot:
-            snapshot.file.delete(save=False)
-            snapshot.delete()
 
 
 @benchmark("letters as PDF: one-letter preview (warm)", budget_s={"sqlite": 2.0, "postgresql": 2.0}, order=63)

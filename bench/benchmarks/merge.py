@@ -11,6 +11,8 @@ import datetime
 import io
 import itertools
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import docx
 from docx.oxml import parse_xml
@@ -24,29 +26,45 @@ from interactions.merge import letter_filename, write_combined_docx, write_zip_l
 from interactions.models import StoredDocument
 
 
-def _letters(compiled, contacts, count: int):
-    date = datetime.date(2026, 12, 1)
+def letter_values(contacts, count: int, *, date: datetime.date | None = None):
+    """The merge values of `count` letters, going round the contacts, numbered from 1 as entries would be."""
     for index, contact in enumerate(itertools.islice(itertools.cycle(contacts), count)):
-        values = contact_merge_values(
+        yield contact_merge_values(
             contact,
             date=date,
             description="Spring offer",
             entry_no=index + 1,
             personal_note="We look forward to seeing you at the trade fair.",
         )
+
+
+def _letters(compiled, contacts, count: int):
+    for values in letter_values(contacts, count, date=datetime.date(2026, 12, 1)):
         yield letter_filename(values["company.name"], values["contact.name"]), compiled.render(values)
 
 
-def _merge(ctx, count: int, *, combined: bool = False, template: bytes | None = None) -> None:
-    template = template or build_letter_docx()
+@contextmanager
+def letter_snapshot(template: bytes) -> Iterator[StoredDocument]:
+    """The template stored as a letter snapshot, and contacts to merge it for: an empty data set gets 100 of its
+    own. Afterwards the snapshot goes (unless it was there before) and so do those contacts."""
     created_snapshot = not StoredDocument.objects.filter(sha256=StoredDocument.digest(template)).exists()
     snapshot = store_document(template, filename="welcome.docx", content_type="application/octet-stream")
     extra = []
-    if not Contact.objects.exists():  # an empty data set: bring a few contacts of our own
+    if not Contact.objects.exists():
         from crm.services import contact_create
 
         extra = [contact_create(name=f"Bench contact {n}", city="Berlin") for n in range(100)]
     try:
+        yield snapshot
+    finally:
+        Contact.objects.filter(pk__in=[c.pk for c in extra]).delete()
+        if created_snapshot:
+            snapshot.file.delete(save=False)
+            snapshot.delete()
+
+
+def _merge(ctx, count: int, *, combined: bool = False, template: bytes | None = None) -> None:
+    with letter_snapshot(template or build_letter_docx()) as snapshot:
         for _ in range(ctx.runs):
             compiled = compiled_docx(snapshot)  # cached: compiled once, merged many times
             with tempfile.TemporaryFile() as target, ctx.timer(items=count):
@@ -58,11 +76,6 @@ def _merge(ctx, count: int, *, combined: bool = False, template: bytes | None = 
                 size = target.tell()
         kind = "one .docx" if combined else "zip"
         ctx.log(f"{count} letters from {len(contacts)} contacts, {kind} {size / 1e6:.1f} MB")
-    finally:
-        Contact.objects.filter(pk__in=[c.pk for c in extra]).delete()
-        if created_snapshot:
-            snapshot.file.delete(save=False)
-            snapshot.delete()
 
 
 def _runs(*parts) -> str:
