@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
-from . import services
+from . import salutation_services, services
 from .access import add_validation_error
 from .interaction_summary import NO_INTERACTIONS, InteractionSummary, salesperson_interaction_summary
 from .models import (
@@ -20,6 +20,8 @@ from .models import (
     SalesDocument,
     SalesDocumentLine,
     Salesperson,
+    Salutation,
+    SalutationFormula,
 )
 
 
@@ -97,6 +99,59 @@ class ServiceAdmin(admin.ModelAdmin):
         """The admin goes on with its own instance (messages, redirect): give it the saved row's identity."""
         obj.pk, obj.no = saved.pk, saved.no
         obj._state.adding = False
+
+
+class SalutationFormulaInline(admin.TabularInline):
+    model = SalutationFormula
+    extra = 2
+    fields = ("language_code", "salutation_type", "formula")
+
+
+@admin.register(Salutation)
+class SalutationAdmin(ServiceAdmin):
+    """Salutation codes with one formula per language and type (docs/BEHAVIOUR.md §1, "Salutations")."""
+
+    list_display = ("code", "description", "languages")
+    search_fields = ("code", "description")
+    inlines = [SalutationFormulaInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("formulas")
+
+    @admin.display(description="Formulas")
+    def languages(self, obj):
+        return ", ".join(
+            f"{formula.language_code or '—'} ({formula.salutation_type})" for formula in obj.formulas.all()
+        )
+
+    def save_model(self, request, obj, form, change):
+        salutation_services.salutation_save(obj)
+
+    def save_formset(self, request, form, formset, change):
+        # What the admin's history message lists (it reads these after saving).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.deleted_forms:
+            if inline_form.instance.pk:
+                salutation_services.salutation_formula_delete(inline_form.instance)
+                formset.deleted_objects.append(inline_form.instance)
+        for inline_form in formset.forms:
+            data = getattr(inline_form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not inline_form.has_changed():
+                continue
+            key = (data["language_code"], data["salutation_type"])
+            before = (inline_form.initial.get("language_code"), inline_form.initial.get("salutation_type"))
+            if inline_form.instance.pk and before != key:  # moved to another language or type
+                salutation_services.salutation_formula_delete(SalutationFormula.objects.get(pk=inline_form.instance.pk))
+            row = salutation_services.salutation_formula_set(
+                form.instance, language_code=key[0], salutation_type=key[1], formula=data["formula"]
+            )
+            if inline_form.instance.pk:
+                formset.changed_objects.append((row, inline_form.changed_data))
+            else:
+                formset.new_objects.append(row)
+
+    def delete_model(self, request, obj):
+        salutation_services.salutation_delete(obj)
 
 
 @admin.register(Contact)

@@ -9,7 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from .models import Contact, IndustryGroup, JobResponsibility, MailingGroup, SalesDocument, Salesperson
+from .models import (
+    Contact,
+    IndustryGroup,
+    JobResponsibility,
+    MailingGroup,
+    SalesDocument,
+    Salesperson,
+    Salutation,
+)
 
 # A code list is a small table (groups, salespeople, templates); the cap only keeps a page bounded if one is not.
 MAX_CODE_OPTIONS = 500
@@ -164,6 +172,14 @@ class ContactForm(VersionedForm):
         required=False,
         help_text="The company a person works for: type its number or name, e.g. CT000001.",
     )
+    # docs/BEHAVIOUR.md §1, Salutations: a short code list, read when the form is drawn.
+    salutation_code = forms.ModelChoiceField(
+        queryset=Salutation.objects.all(),
+        required=False,
+        label="Salutation code",
+        empty_label="— (the salutation above)",
+        help_text="Letters use this code's salutation in their language, else the salutation above.",
+    )
 
     class Meta:
         model = Contact
@@ -173,6 +189,7 @@ class ContactForm(VersionedForm):
             "company_no",
             "job_title",
             "salutation",
+            "salutation_code",
             "email",
             "phone",
             "mobile",

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from .validators import AT_MOST_100, NOT_NEGATIVE, validate_plausible_date
+from .validators import AT_MOST_100, NOT_NEGATIVE, validate_plausible_date, validate_salutation_formula
 
 
 class CorrespondenceType(models.TextChoices):
@@ -21,6 +21,7 @@ class CorrespondenceType(models.TextChoices):
     EMAIL = "email", "E-mail"
 
 
+language_code_validator = RegexValidator(r"^[a-z]{2}(-[A-Za-z]{2,4})?$", "Use a language code such as en, de or pt-BR.")
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()./-]{3,30}$", "Enter a phone number with digits, spaces and + ( ) . / - only (no letters)."
 )
@@ -65,6 +66,45 @@ class IndustryGroup(CodeDescription):
 class JobResponsibility(CodeDescription):
     class Meta(CodeDescription.Meta):
         verbose_name_plural = "job responsibilities"
+
+
+class Salutation(CodeDescription):
+    """A salutation code with one formula per language and type (docs/BEHAVIOUR.md §1, "Salutations")."""
+
+    class Meta(CodeDescription.Meta):
+        pass
+
+
+class SalutationFormula(models.Model):
+    class Type(models.TextChoices):
+        FORMAL = "formal", "Formal"
+        INFORMAL = "informal", "Informal"
+
+    salutation = models.ForeignKey(Salutation, on_delete=models.CASCADE, related_name="formulas")
+    language_code = models.CharField(
+        max_length=10,
+        blank=True,
+        validators=[language_code_validator],
+        help_text="The letter's language; blank for letters without a language.",
+    )
+    salutation_type = models.CharField("Type", max_length=10, choices=Type.choices, default=Type.FORMAL)
+    formula = models.CharField(
+        max_length=100,
+        validators=[validate_salutation_formula],
+        help_text="For example “Sehr geehrter Herr {surname}”. Placeholders: {job_title}, {first_name}, "
+        "{middle_name}, {surname}, {initials}, {company_name}, {name}.",
+    )
+
+    class Meta:
+        ordering = ["salutation", "language_code", "salutation_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["salutation", "language_code", "salutation_type"], name="salutation_formula_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.salutation.code} ({self.language_code or 'no language'}, {self.salutation_type})"
 
 
 class Salesperson(models.Model):
@@ -114,6 +154,17 @@ class Contact(models.Model):
     )
     job_title = models.CharField(max_length=60, blank=True)
     salutation = models.CharField(max_length=100, blank=True, help_text='For example "Dear Ms Smith".')
+    # Letters take the salutation from this code's formula in the letter's language, else the text above
+    # (docs/BEHAVIOUR.md §1, "Salutations"). Indexed only where set (below): only deleting a code looks it up.
+    salutation_code = models.ForeignKey(
+        Salutation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        db_index=False,
+        help_text="Letters use this code's salutation in their language, else the salutation above.",
+    )
     email = models.EmailField("E-mail", blank=True)
     phone = models.CharField(max_length=30, blank=True, validators=[phone_validator])
     mobile = models.CharField(max_length=30, blank=True, validators=[phone_validator])
@@ -124,11 +175,7 @@ class Contact(models.Model):
     country_code = models.CharField(
         max_length=2, blank=True, validators=[RegexValidator(r"^[A-Z]{2}$", "Use a two-letter country code, e.g. DE.")]
     )
-    language_code = models.CharField(
-        max_length=10,
-        blank=True,
-        validators=[RegexValidator(r"^[a-z]{2}(-[A-Za-z]{2,4})?$", "Use a language code such as en, de or pt-BR.")],
-    )
+    language_code = models.CharField(max_length=10, blank=True, validators=[language_code_validator])
     salesperson = models.ForeignKey(
         Salesperson, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
     )
@@ -164,6 +211,9 @@ class Contact(models.Model):
             # The few privacy-blocked contacts, so "is anyone on this segment blocked?" starts from them instead
             # of joining every line of a large segment with its contact.
             models.Index(fields=["id"], name="contact_privacy_blocked", condition=Q(privacy_blocked=True)),
+            models.Index(
+                fields=["salutation_code"], name="contact_salutation_code", condition=Q(salutation_code__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from django.conf import settings
 from django.utils import timezone
 
+from crm.salutations import INFORMAL, SalutationFormulas
+
 from .merge import LANGUAGE_KEY, CompiledDocx, CompiledHtml, compile_docx, compile_html, iso_key, letter_filename
 from .models import InteractionLogEntry, InteractionTemplate, StoredDocument
 from .storage import store_document
@@ -28,6 +30,7 @@ __all__ = [
     "entry_document_bytes",
     "format_letter_date",
     "render_letter",
+    "salutation_formulas_for",
     "resolve_correspondence_type",
     "resolve_language",
     "store_document",
@@ -103,6 +106,28 @@ def _party_values(prefix: str, party, values: dict[str, str]) -> None:
     values[f"{prefix}.address_block"] = "" if party is None else "\n".join(party.address_lines)
 
 
+def salutation_formulas_for(contacts) -> SalutationFormulas:
+    """The salutation formulas `contact_merge_values` needs for these contacts (companies loaded), in one query."""
+    return SalutationFormulas.for_contacts(contacts)
+
+
+def _salutations(prefix: str, party, language: str, formulas: SalutationFormulas, values: dict[str, str]) -> None:
+    """docs/BEHAVIOUR.md §1, "Salutations": the formal salutation is the code's formula in the letter's language,
+    else the contact's own text, else the language's default; the informal one is its informal formula, else the
+    formal salutation."""
+    formal = formulas.salutation(party, language)
+    if formal:
+        values[f"{prefix}.salutation"] = formal
+    elif not values[f"{prefix}.salutation"]:
+        values[f"{prefix}.salutation"] = _DEFAULT_SALUTATION.get(language.split("-")[0], "Dear Sir or Madam")
+    values[f"{prefix}.informal_salutation"] = (
+        formulas.salutation(party, language, INFORMAL) or values[f"{prefix}.salutation"]
+    )
+
+
+_NO_FORMULAS = SalutationFormulas()
+
+
 def contact_merge_values(
     contact,
     *,
@@ -115,23 +140,30 @@ def contact_merge_values(
     segment_description: str = "",
     personal_note: str = "",
     language_code: str = "",
+    salutations: SalutationFormulas | None = None,
 ) -> dict[str, str]:
     """Every merge field (interactions.merge.KNOWN_FIELDS) for one contact, as plain strings.
 
     `contact` must come with `company` and `salesperson` loaded (select_related) or this costs queries per
-    contact. `salesperson` defaults to the contact's own, `language_code` (the letter's language: the entry's)
-    to the contact's. Besides the fields, the values hold the letter's language and the dates as ISO dates, which Word
-    date pictures (`\\@ "d. MMMM yyyy"`) format in that language.
+    contact. `salutations`: the formulas of the contacts being merged (`salutation_formulas_for`), read once for
+    many letters; without it a contact with a salutation code costs one query. `salesperson` defaults to the
+    contact's own, `language_code` (the letter's language: the entry's) to the contact's. Besides the fields, the
+    values hold the letter's language and the dates as ISO dates, which Word date pictures (`\\@ "d. MMMM yyyy"`)
+    format in that language.
     """
     language = language_code or contact.language_code or ""
     values: dict[str, str] = {}
     _party_values("contact", contact, values)
     company = contact.company_or_self
     _party_values("company", company, values)
-    if not values["contact.salutation"]:
-        values["contact.salutation"] = _DEFAULT_SALUTATION.get(language.split("-")[0], "Dear Sir or Madam")
-    if company is not None and not values["company.salutation"]:
-        values["company.salutation"] = _DEFAULT_SALUTATION.get(language.split("-")[0], "Dear Sir or Madam")
+    if salutations is None:
+        codes = contact.salutation_code_id or (company is not None and company.salutation_code_id)
+        salutations = salutation_formulas_for([contact]) if codes else _NO_FORMULAS
+    _salutations("contact", contact, language, salutations, values)
+    if company is not None:
+        _salutations("company", company, language, salutations, values)
+    else:
+        values["company.informal_salutation"] = ""
     salesperson = salesperson if salesperson is not None else contact.salesperson
     for name in ("code", "name", "email", "phone"):
         values[f"salesperson.{name}"] = "" if salesperson is None else str(getattr(salesperson, name) or "")
@@ -151,11 +183,17 @@ def contact_merge_values(
 
 
 def entry_merge_values(
-    entry, *, entry_no: int | None, personal_note: str = "", segment_description: str = ""
+    entry,
+    *,
+    entry_no: int | None,
+    personal_note: str = "",
+    segment_description: str = "",
+    salutations: SalutationFormulas | None = None,
 ) -> dict[str, str]:
     """The merge values of a log entry's letter, from the entry's own fields (contact, salesperson, date,
     description, subject, segment no. and language); `entry_no` is None while the entry is not saved (a preview),
-    the personal note and the logged segment's description are not kept on the entry itself."""
+    the personal note and the logged segment's description are not kept on the entry itself. `salutations` as
+    for `contact_merge_values`."""
     return contact_merge_values(
         entry.contact,
         salesperson=entry.salesperson,
@@ -167,6 +205,7 @@ def entry_merge_values(
         segment_description=segment_description,
         personal_note=personal_note,
         language_code=entry.language_code,
+        salutations=salutations,
     )
 
 

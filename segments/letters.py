@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from django.core.exceptions import ValidationError
 
+from crm.salutations import SalutationFormulas
 from interactions import letter_pdf
 from interactions.letters import DOCX_CONTENT_TYPE, compiled_docx, contact_merge_values, template_attachment
 from interactions.merge import LetterCombineError, letter_filename, write_combined_docx, write_zip_letters
@@ -60,6 +61,14 @@ class _Letters:
         self.resolver = LineResolver.for_segment(segment)
         self._snapshots: dict[tuple[int, str], object] = {}
         self._variant_subjects: dict[tuple[int, str], str] = {}
+        self._salutations: SalutationFormulas | None = None
+
+    @property
+    def salutations(self) -> SalutationFormulas:
+        # Every salutation formula (a short table) once per segment, not a query per line.
+        if self._salutations is None:
+            self._salutations = SalutationFormulas.everything()
+        return self._salutations
 
     def template_document(self, line: SegmentLine):
         resolved = self.resolver.resolve(line)
@@ -106,6 +115,7 @@ class _Letters:
             segment_description=segment.description,
             personal_note=line.personal_note,
             language_code=self.resolver.resolve(line).language_code,
+            salutations=self.salutations,
         )
 
     def render(self, line: SegmentLine) -> tuple[str, bytes] | None:

@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from crm.jobs.heartbeat import JobHeartbeat
 from interactions.document_pins import pin_documents
-from interactions.letters import entry_merge_values, template_attachment, template_attachment_kind
+from interactions.letters import (
+    entry_merge_values,
+    salutation_formulas_for,
+    template_attachment,
+    template_attachment_kind,
+)
 from interactions.models import DeliveryStatus, InteractionLogEntry, InteractionTemplate, LoggedSegment
 from interactions.sending import deliveries_recover_interrupted, entries_deliver
 
@@ -121,6 +126,8 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
         if not batch:
             return
         previous_id, last_id = last_id, batch[-1].id
+        # The batch's salutation formulas in one query (none when no contact has a salutation code).
+        salutations = salutation_formulas_for(entry.contact for entry in batch)
         merged = []
         for entry in batch:
             heartbeat()
@@ -141,7 +148,11 @@ def _merge_letters(job: LogJob, logged: LoggedSegment) -> None:
                     continue
             note = (entry.merge_values or {}).get("personal_note", "")
             entry.merge_values = entry_merge_values(
-                entry, entry_no=entry.pk, personal_note=note, segment_description=logged.description
+                entry,
+                entry_no=entry.pk,
+                personal_note=note,
+                segment_description=logged.description,
+                salutations=salutations,
             )
             entry.merge_template = snapshot
             merged.append(entry)

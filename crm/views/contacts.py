@@ -83,7 +83,7 @@ def contact_search(request):
 @require_safe
 def contact_detail(request, pk: int):
     require_perm(request, "crm.view_contact")
-    contact = get_object_or_404(Contact.objects.select_related("company", "salesperson"), pk=pk)
+    contact = get_object_or_404(Contact.objects.select_related("company", "salesperson", "salutation_code"), pk=pk)
     persons = contact.persons.order_by("name")[:200] if contact.is_company else []
     # A company's history includes its persons' entries (contact_company is the company for both).
     history_source = contact.company_interaction_entries if contact.is_company else contact.interaction_entries

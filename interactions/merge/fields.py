@@ -13,6 +13,7 @@ _PARTY_FIELDS = (
     "no",
     "name",
     "salutation",
+    "informal_salutation",
     "address",
     "address_2",
     "address_block",

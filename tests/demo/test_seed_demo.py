@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
-from crm.models import Contact, MailingGroup, SalesDocument, Salesperson
+from crm.models import Contact, MailingGroup, SalesDocument, Salesperson, SalutationFormula
 from interactions.models import InteractionLogEntry, InteractionTemplate, InteractionTemplateSetup
 from segments.models import SavedSegmentCriteria, Segment, SegmentLine
 
@@ -27,6 +27,7 @@ def row_counts() -> dict[str, int]:
         Contact,
         Salesperson,
         MailingGroup,
+        SalutationFormula,
         InteractionTemplate,
         InteractionTemplateSetup,
         InteractionLogEntry,
@@ -52,6 +53,18 @@ def test_seed_demo_creates_contacts_entries_documents_worksheets_and_the_logins(
     # The login throttle (django-axes) needs the request a real login has.
     assert client.login(request=HttpRequest(), username="marketer", password="demo")
     assert "Demo data ready" in output
+
+
+def test_seed_demo_gives_the_demo_persons_salutation_codes_with_german_formulas():
+    from interactions.letters import contact_merge_values
+
+    seed_demo("--contacts", "40", "--entries", "0", "--no-users")
+    person = Contact.objects.select_related("company", "salesperson").filter(salutation__startswith="Dear Mr ").first()
+    assert person.salutation_code.code == "MR"
+    surname = person.name.split(" ", 1)[1]  # the demo's surnames may have a particle ("de Vries")
+    assert contact_merge_values(person, language_code="de")["contact.salutation"] == f"Sehr geehrter Herr {surname}"
+    assert contact_merge_values(person, language_code="en")["contact.salutation"] == f"Dear Mr {surname}"
+    assert not Contact.objects.filter(type=Contact.Type.PERSON, salutation_code__isnull=True).exists()
 
 
 def test_seed_demo_run_again_with_the_same_numbers_adds_nothing():

@@ -43,9 +43,10 @@ def runs_by_text(paragraph) -> dict[str, object]:
 
 
 def test_known_fields_catalogue():
-    assert len(KNOWN_FIELDS) == 13 * 2 + 4 + 4 + 2 + 2
+    assert len(KNOWN_FIELDS) == 14 * 2 + 4 + 4 + 2 + 2
     assert {
         "contact.address_block",
+        "contact.informal_salutation",
         "company.job_title",
         "salesperson.code",
         "interaction.entry_no",

@@ -9,12 +9,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from demo import documents, interactions, segments
+from demo import documents, interactions, salutations, segments
 from demo.contacts import seed_contacts
 
 # After the contacts, each part of the demo is seeded by its module's `seed(stdout, **options)`, in this order
 # (the demo worksheets use a template that the interactions part creates).
-SEEDERS = (interactions, documents, segments)
+SEEDERS = (salutations, interactions, documents, segments)
 
 DEMO_USERS = [
     # username, role, staff (admin access for templates), superuser
