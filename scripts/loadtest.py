@@ -47,24 +47,15 @@ PLAN: dict = {"contact_ids": [], "segment_ids": [], "sessions": {}}
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--database-url",
-        default="postgres://postgres@127.0.0.1:5432/crm_loadtest",
-        help="PostgreSQL on 127.0.0.1 (default: %(default)s; created and seeded if needed)",
-    )
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--entries", type=int, default=200_000)
+    stack.add_stack_arguments(parser, database="crm_loadtest", entries=200_000, port=8765)
     parser.add_argument("--users", type=int, default=20, help="browsing users (plus one logging a segment)")
     parser.add_argument("--spawn-rate", type=float, default=10)
     parser.add_argument("--duration", type=float, default=60, help="seconds of load (default 60)")
     parser.add_argument("--max-requests", type=int, default=20_000, help="stop after this many requests")
     parser.add_argument("--segments", type=int, default=2, help="segments the marketer logs during the run")
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--media-root", default=None, help="documents of that database (default: media/loadtest/<database name>)"
     )
-    parser.add_argument("--write", action="store_true", help="record the figures in docs/PERFORMANCE.md")
     return parser.parse_args()
 
 
@@ -195,11 +186,7 @@ def run_django_snippet(env: dict, code: str, **variables) -> str:
 
 
 def prepare(env: dict, args) -> dict:
-    stack.ensure_database(args.database_url, "The load test runs against PostgreSQL on 127.0.0.1 only.")
-    print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
-    stack.manage(env, "migrate", "--verbosity", "0")
-    stack.manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    stack.manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
+    stack.prepare_database(env, args, "The load test runs against PostgreSQL on 127.0.0.1 only.")
     # A worker of an earlier run that was killed mid-job left its task RUNNING: re-queue it for ours.
     stack.manage(env, "recover_tasks")
     print(f"Preparing {args.segments} segments…", flush=True)

@@ -21,6 +21,31 @@ PERFORMANCE_MD = PROJECT_DIR / "docs" / "PERFORMANCE.md"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
+def add_stack_arguments(parser, *, database: str, entries: int, port: int) -> None:
+    """The options of the stack a script runs against: its database and how far it is seeded, gunicorn's workers
+    and port, and whether the figures go into docs/PERFORMANCE.md."""
+    parser.add_argument(
+        "--database-url",
+        default=f"postgres://postgres@127.0.0.1:5432/{database}",
+        help="PostgreSQL on 127.0.0.1 (default: %(default)s; created and seeded if needed)",
+    )
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=entries)
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--port", type=int, default=port)
+    parser.add_argument("--write", action="store_true", help="record the figures in docs/PERFORMANCE.md")
+
+
+def prepare_database(env: dict, args, refusal: str) -> None:
+    """The database of `args.database_url` created if missing (exit with `refusal` unless it is local), migrated
+    and seeded to `args.contacts` and `args.entries` (idempotent), and the static files collected."""
+    ensure_database(args.database_url, refusal)
+    print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
+    manage(env, "migrate", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
+
+
 def django_env(database_url: str, **extra: str) -> dict:
     """The environment of a production process on the loopback interface, with `extra` variables on top."""
     return {

@@ -48,29 +48,20 @@ print(contact, template)
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/crm_load")
-    parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
+    stack.add_stack_arguments(parser, database="crm_load", entries=1_000_000, port=8766)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (-c)")
     parser.add_argument("--duration", type=int, default=15, help="seconds per page (wrk -d), at most 60")
-    parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--only", default="", help="measure only pages whose label contains this text")
-    parser.add_argument("--write", action="store_true", help="record the figures in docs/PERFORMANCE.md")
     args = parser.parse_args()
     args.duration = max(1, min(args.duration, 60))
     return args
 
 
 def prepare(env: dict, args) -> tuple[int, str]:
-    stack.ensure_database(args.database_url, "The saturation run uses PostgreSQL on 127.0.0.1 only.")
+    stack.prepare_database(env, args, "The saturation run uses PostgreSQL on 127.0.0.1 only.")
     import psycopg
 
-    print("Migrating, collecting static files, seeding (idempotent)…", flush=True)
-    stack.manage(env, "migrate", "--verbosity", "0")
-    stack.manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    stack.manage(env, "seed_demo", "--contacts", str(args.contacts), "--entries", str(args.entries))
     with psycopg.connect(args.database_url, autocommit=True) as connection:
         if connection.execute("SHOW autovacuum").fetchone()[0] != "on":
             # What autovacuum does on a live server: fresh planner statistics and visibility after the seeding
