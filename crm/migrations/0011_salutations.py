@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0009_contact_lookup_indexes'),
+        ('crm', '0010_audit_summary'),
     ]
 
     operations = [
