@@ -164,7 +164,7 @@ class SalesDocumentTable(BaseTable):
 class AuditEventTable(BaseTable):
     created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
     action = tables.Column(orderable=False)
-    user = tables.Column(accessor="user__username", orderable=False, default="—")
+    user = tables.Column("User", accessor="user__username", orderable=False, default="—")
     object_repr = tables.TemplateColumn(
         '{% if record.object_url %}<a href="{{ record.object_url }}">{{ record.object_repr }}</a>'
         "{% else %}{{ record.object_repr }}{% endif %}",
