@@ -1,6 +1,13 @@
-"""Reading the PDFs the app prints, in tests."""
+"""Reading the PDFs the app prints, in tests, and the mark of a test that needs WeasyPrint to print them."""
 
 import io
+
+import pytest
+
+from crm.pdf import pdf_unavailable_reason
+
+# WeasyPrint (crm.pdf) with its system libraries: without them the printing tests are skipped, saying why.
+needs_pdf = pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or "")
 
 
 def pdf_text(pdf: bytes) -> str:

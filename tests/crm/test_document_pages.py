@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from crm.models import SalesDocument
-from crm.pdf import pdf_unavailable_reason
 from interactions.models import InteractionLogEntry
 from tests.crm.forms import sales_document_form as form_data
 from tests.factories import (
@@ -22,9 +21,9 @@ from tests.factories import (
     SalesDocumentLineFactory,
     SalespersonFactory,
 )
+from tests.pdf_helpers import needs_pdf
 
 pytestmark = pytest.mark.django_db
-needs_pdf = pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or "")
 
 
 def document_with_lines(kind="invoice", lines=2, **kwargs):

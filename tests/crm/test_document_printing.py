@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from crm import services
 from crm.document_printing import document_html
 from crm.models import SalesDocument
-from crm.pdf import PdfUnavailableError, pdf_unavailable_reason
+from crm.pdf import PdfUnavailableError
 from interactions.models import DOCUMENT_TYPE_FOR_KIND, InteractionLogEntry, StoredDocument
 from tests.factories import (
     CompanyFactory,
@@ -23,12 +23,9 @@ from tests.factories import (
     SalesDocumentLineFactory,
     SalespersonFactory,
 )
-from tests.pdf_helpers import pdf_text
+from tests.pdf_helpers import needs_pdf, pdf_text
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or ""),
-]
+pytestmark = [pytest.mark.django_db, needs_pdf]
 
 KINDS = list(SalesDocument.Kind.values)
 VERSIONED = [SalesDocument.Kind.QUOTE, SalesDocument.Kind.BLANKET_ORDER, SalesDocument.Kind.ORDER]

@@ -7,7 +7,6 @@ import email.policy
 import pytest
 from django.core import mail
 
-from crm.pdf import pdf_unavailable_reason
 from interactions.models import InteractionLogEntry
 from segments.services import segment_add_contacts
 from tests.e2e.conftest import login, screenshot
@@ -18,10 +17,9 @@ from tests.factories import (
     PersonFactory,
     SegmentFactory,
 )
-from tests.pdf_helpers import pdf_pages, pdf_text
+from tests.pdf_helpers import needs_pdf, pdf_pages, pdf_text
 
 pytestmark = pytest.mark.django_db(transaction=True)
-needs_pdf = pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or "")
 
 
 def setup(event, code, description, **fields):

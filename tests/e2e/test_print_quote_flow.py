@@ -1,6 +1,5 @@
 import pytest
 
-from crm.pdf import pdf_unavailable_reason
 from interactions.models import InteractionLogEntry
 from tests.e2e.conftest import login, screenshot
 from tests.factories import (
@@ -12,11 +11,9 @@ from tests.factories import (
     SalesDocumentLineFactory,
     SalespersonFactory,
 )
+from tests.pdf_helpers import needs_pdf
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or ""),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), needs_pdf]
 
 
 def test_a_salesperson_prints_a_quote_and_finds_it_in_the_contact_history_and_the_log(page, salesperson_user):

@@ -5,7 +5,6 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from crm.pdf import pdf_unavailable_reason
 from interactions.models import InteractionLogEntry, StoredDocument
 from interactions.services import COVER_SHEET_NOT_SHOWN, cover_sheets_log
 from interactions.services.calls import CALL_SETUP_MISSING, PHONE_NUMBER_MISSING
@@ -18,11 +17,9 @@ from tests.factories import (
     PersonFactory,
     SegmentFactory,
 )
-from tests.pdf_helpers import pdf_pages
+from tests.pdf_helpers import needs_pdf, pdf_pages
 
 pytestmark = pytest.mark.django_db
-
-needs_pdf = pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or "")
 
 
 def setup(event, code, **fields):

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 
 from crm.cover_sheets import COVER_SHEET_TEXT_MAX_LENGTH, TEXT_TOO_LONG_FOR_THE_PAGE
 from crm.models import AuditEvent
-from crm.pdf import pdf_unavailable_reason
 from interactions.letters import entry_document_bytes
 from interactions.models import InteractionLogEntry
 from interactions.services import COVER_SHEET_NOT_SHOWN, cover_sheet_print, cover_sheets_log
@@ -21,12 +20,9 @@ from tests.factories import (
     PersonFactory,
     SalespersonFactory,
 )
-from tests.pdf_helpers import pdf_pages, pdf_text
+from tests.pdf_helpers import needs_pdf, pdf_pages, pdf_text
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or ""),
-]
+pytestmark = [pytest.mark.django_db, needs_pdf]
 
 
 def cover_sheet_setup(**fields):

@@ -26,6 +26,7 @@ from interactions.services import log_entries_queue_resend, log_entries_resend
 from interactions.tasks import deliver_entries
 from tests.factories import InteractionLogEntryFactory, PersonFactory
 from tests.interactions.factories import html_template
+from tests.row_locks import run_together
 
 HOOKED = "tests.interactions.test_sending.HookedBackend"
 PG_ONLY = pytest.mark.skipif(
@@ -173,22 +174,9 @@ def test_the_entries_of_a_delivery_task_whose_worker_died_go_back_to_error(setti
 @pytest.mark.django_db(transaction=True)
 def test_two_threads_delivering_the_same_entry_send_one_email():
     (entry,) = email_entries()
-    start = threading.Barrier(2)
-    outcomes: list[bool] = []
+    first, second = (InteractionLogEntry.objects.get(pk=entry.pk) for _ in range(2))  # both read it as deliverable
 
-    def worker():
-        try:
-            copy = InteractionLogEntry.objects.get(pk=entry.pk)  # both read it as deliverable
-            start.wait()
-            outcomes.append(entry_deliver(copy))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_together(lambda: entry_deliver(first), lambda: entry_deliver(second))
 
     assert sorted(outcomes) == [False, True]
     assert len(mail.outbox) == 1
@@ -201,21 +189,8 @@ def test_two_threads_delivering_the_same_entry_send_one_email():
 def test_two_threads_delivering_the_same_batch_send_each_entry_once():
     entries = email_entries(30)
     ids = [e.pk for e in entries]
-    start = threading.Barrier(2)
-    sent: list[int] = []
 
-    def worker(order):
-        try:
-            start.wait()
-            sent.append(entries_deliver(order))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(order,)) for order in (ids, ids[::-1])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    sent = run_together(lambda: entries_deliver(ids), lambda: entries_deliver(ids[::-1]))
 
     assert sum(sent) == 30
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"Person {i} <p{i}@example.com>" for i in range(30))

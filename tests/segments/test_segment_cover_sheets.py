@@ -7,7 +7,6 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from crm.models import AuditEvent, Contact
-from crm.pdf import pdf_unavailable_reason
 from interactions.models import InteractionLogEntry
 from segments.letter_download_job import letter_download_job_run
 from segments.models import LetterDownloadJob
@@ -19,12 +18,9 @@ from tests.factories import (
     PersonFactory,
     SegmentFactory,
 )
-from tests.pdf_helpers import pdf_pages, pdf_text
+from tests.pdf_helpers import needs_pdf, pdf_pages, pdf_text
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(pdf_unavailable_reason() is not None, reason=pdf_unavailable_reason() or ""),
-]
+pytestmark = [pytest.mark.django_db, needs_pdf]
 
 
 @pytest.fixture

@@ -9,11 +9,7 @@
 SQLite serialises writers, so these need PostgreSQL (see test_log_concurrency.py for the pattern).
 """
 
-import threading
-from collections.abc import Callable
-
 import pytest
-from django.db import connections
 
 from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.services import interaction_create, log_entries_delete_canceled
@@ -28,33 +24,10 @@ from segments.services import (
 )
 from tests.factories import InteractionTemplateFactory, PersonFactory, SegmentFactory, UserFactory
 from tests.interactions.factories import word_template
-from tests.row_locks import NEEDS_ROW_LOCKS
+from tests.row_locks import NEEDS_ROW_LOCKS, raised, run_together
 from tests.segments.logging_helpers import segment_with_lines
 
 pytestmark = NEEDS_ROW_LOCKS
-
-
-def run_together(*jobs: Callable[[], None]) -> list[BaseException]:
-    """Run each job in its own thread (own database connection), all released at once; the errors raised."""
-    start = threading.Barrier(len(jobs))
-    errors: list[BaseException] = []
-
-    def worker(job):
-        try:
-            start.wait()
-            job()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck (deadlock?)"
-    return errors
 
 
 @pytest.fixture
@@ -85,7 +58,7 @@ def test_canceling_a_logged_segment_while_new_segments_are_logged(marketer, seco
         for segment in new_segments:
             segment_log(segment, user=second_marketer)
 
-    assert run_together(switch_canceled, log_new) == []
+    assert raised(run_together(switch_canceled, log_new)) == []
 
     logged.refresh_from_db()
     assert logged.canceled is True
@@ -125,7 +98,7 @@ def test_two_users_changing_the_same_worksheet_lose_no_line(marketer, second_mar
             segment_line_add(segment, contact=contact, user=second_marketer)
         segment_reduce_contacts(segment, criteria={"city": "Drop"}, user=second_marketer)
 
-    assert run_together(user_a, user_b) == []
+    assert raised(run_together(user_a, user_b)) == []
 
     expected = {c.pk for c in start[5:] + by_hand + by_criteria + b_by_hand}
     on_segment = list(SegmentLine.objects.filter(segment=segment).values_list("contact_id", flat=True))
@@ -155,7 +128,7 @@ def test_deleting_canceled_entries_while_segments_are_logged_deletes_only_cancel
         for segment in new_segments:
             segment_log(segment, user=second_marketer)
 
-    assert run_together(delete_canceled, log_new) == []
+    assert raised(run_together(delete_canceled, log_new)) == []
 
     assert sum(deleted) == 300
     assert not InteractionLogEntry.objects.filter(canceled=True).exists()
@@ -181,7 +154,7 @@ def test_deleting_canceled_entries_keeps_the_letter_that_new_entries_just_starte
         for person in people[10:]:
             interaction_create(contact=person, template=template, description="Welcome", user=second_marketer)
 
-    assert run_together(delete_canceled, log_new) == []
+    assert raised(run_together(delete_canceled, log_new)) == []
 
     assert deleted == [10]
     new_entries = InteractionLogEntry.objects.all()
