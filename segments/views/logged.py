@@ -105,6 +105,16 @@ def logged_segment_progress(request, pk: int):
     return render(request, "segments/_log_job.html", {"logged": logged, **_job_context(logged)})
 
 
+def _job_said(job: LogJob) -> str:
+    """The job's state and what it does or did, counted as its card counts them ("queued): It merges 3 letters,
+    then sends 3 e-mails."); the message after asking for it (docs/BEHAVIOUR.md §13a)."""
+    job.refresh_from_db()  # as it stands now: usually queued, its task runs after the request's commit
+    if job.status == LogJob.Status.QUEUED:
+        job.letters, job.email_texts, job.emails = log_job_plan(job.logged_segment, send=job.send)
+    said = job.plan_text or job.error
+    return f"{job.get_status_display().lower()}): {said}" if said else f"{job.get_status_display().lower()})."
+
+
 def _job_context(logged: LoggedSegment) -> dict:
     """The logged segment's latest job. A queued one has not counted its letters and e-mails yet: they are
     counted here (not stored), so its card says what it will do in the same words as a running one."""
@@ -168,8 +178,7 @@ def logged_segment_retry(request, logged: LoggedSegment):
     if job is None:
         messages.info(request, "Nothing to send again: no delivery failed.")
     else:
-        job.refresh_from_db()
-        messages.success(request, f"Sending again: {job.get_status_display().lower()}.")
+        messages.success(request, f"Sending again ({_job_said(job)}")
     return redirect(logged)
 
 
@@ -178,9 +187,7 @@ def logged_segment_retry(request, logged: LoggedSegment):
 def logged_segment_resend_updated(request, logged: LoggedSegment):
     """Resend with updated merge fields (reference 2.13): new entries merged again with today's data and sent."""
     job = services.log_entries_resend_updated(logged, user=request.user)
-    job.refresh_from_db()
-    state = job.get_status_display().lower()
-    messages.success(request, f"Resending with updated merge fields: new entries are merged and sent ({state}).")
+    messages.success(request, f"Resending with updated merge fields ({_job_said(job)}")
     return redirect(logged)
 
 
@@ -206,11 +213,5 @@ def entries_resend_updated(request):
     except ValidationError as error:
         add_validation_error(request, error)
         return redirect(back)
-    job.refresh_from_db()
-    state = job.get_status_display().lower()
-    messages.success(
-        request,
-        f"Resending with updated merge fields: new entries are merged and sent ({state}). The old entries are "
-        "unchanged.",
-    )
+    messages.success(request, f"Resending with updated merge fields ({_job_said(job)} The old entries are unchanged.")
     return redirect(job.logged_segment)

@@ -130,3 +130,25 @@ def test_the_letters_card_counts_cover_sheets_as_cover_sheets_and_lines_as_lines
     LetterDownloadJob.objects.filter(pk=letters.pk).update(total=2)
     page = _text(viewer_client.get(f"/segments/{segment.pk}/letters/jobs/").content.decode())
     assert "1 cover sheet, printed and logged" in page and "The letters of 2 lines, merged" in page
+
+
+def test_sending_again_and_resending_say_what_the_job_did(
+    marketer, marketer_client, django_capture_on_commit_callbacks
+):
+    from interactions.models import InteractionLogEntry
+
+    template = template_with_letter(correspondence_type="email")
+    logged = _log(marketer, template, emails=2, capture=django_capture_on_commit_callbacks)
+    failed = InteractionLogEntry.objects.filter(logged_segment=logged)
+    failed.update(delivery_status="error", delivery_error="Mail server down")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        page = marketer_client.post(f"/segments/logged/{logged.pk}/retry/", follow=True).content.decode()
+    # Said as the request ends: the job runs after its commit.
+    assert "Sending again (queued): It sends 2 e-mails; there is no letter to merge." in _text(page)
+    assert set(failed.values_list("delivery_status", flat=True)) == {""}, "then it ran and sent them"
+
+    failed.update(delivery_status="error", delivery_error="Mail server down")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = marketer_client.post(f"/segments/logged/{logged.pk}/resend/", follow=True).content.decode()
+    assert "Resending with updated merge fields (queued): It merges 2 letters, then sends 2 e-mails." in _text(page)
