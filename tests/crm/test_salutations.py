@@ -244,3 +244,46 @@ def test_a_marketer_adds_a_salutation_with_formulas_in_the_admin(staff_marketer)
     response = staff_marketer.post("/admin/crm/salutation/add/", bad)
     assert response.status_code == 200 and "Unknown placeholder {surnme}." in response.content.decode()
     assert not Salutation.objects.filter(code="DR").exists()
+
+
+def test_the_admin_changes_one_formula_and_deletes_another_through_the_services(staff_marketer, mr):
+    de = SalutationFormula.objects.get(salutation=mr, language_code="de", salutation_type="formal")
+    en = SalutationFormula.objects.get(salutation=mr, language_code="en")
+    informal = SalutationFormula.objects.get(salutation=mr, salutation_type="informal")
+    data = {
+        "code": "MR",
+        "description": "Mister",
+        "formulas-TOTAL_FORMS": "3",
+        "formulas-INITIAL_FORMS": "3",
+        "formulas-MIN_NUM_FORMS": "0",
+        "formulas-MAX_NUM_FORMS": "1000",
+    }
+    for index, (row, formula) in enumerate(
+        [(de, "Sehr geehrter Herr {job_title} {surname}"), (en, en.formula), (informal, informal.formula)]
+    ):
+        data.update(
+            {
+                f"formulas-{index}-id": row.pk,
+                f"formulas-{index}-salutation": mr.pk,
+                f"formulas-{index}-language_code": row.language_code,
+                f"formulas-{index}-salutation_type": row.salutation_type,
+                f"formulas-{index}-formula": formula,
+            }
+        )
+    data["formulas-1-DELETE"] = "on"
+    response = staff_marketer.post(f"/admin/crm/salutation/{mr.pk}/change/", data)
+    assert response.status_code == 302
+    assert set(mr.formulas.values_list("language_code", "salutation_type", "formula")) == {
+        ("de", "formal", "Sehr geehrter Herr {job_title} {surname}"),
+        ("de", "informal", "Lieber {first_name}"),
+    }
+
+
+def test_a_salesperson_cannot_change_salutations_in_the_admin(client, salesperson_user, mr):
+    salesperson_user.is_staff = True
+    salesperson_user.save()
+    client.force_login(salesperson_user)
+    response = client.post(f"/admin/crm/salutation/{mr.pk}/change/", {"code": "MR", "description": "Changed"})
+    assert response.status_code == 403
+    mr.refresh_from_db()
+    assert mr.description == "Mister"
