@@ -9,11 +9,19 @@ it is not, `is_available()` is false and the pages offer the .docx instead.
 from __future__ import annotations
 
 import atexit
+import hashlib
+import io
 import itertools
+import json
+import os
+import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -21,6 +29,7 @@ from .merge.pdf_converter import (
     PDF_CONTENT_TYPE,
     LibreOfficeConverter,
     PdfConversionError,
+    join_pdfs,
     libreoffice_available,
     pdf_filename,
 )
@@ -28,6 +37,7 @@ from .merge.pdf_converter import (
 __all__ = [
     "PDF_CONTENT_TYPE",
     "PDF_UNAVAILABLE_MESSAGE",
+    "KeptParts",
     "PdfConversionError",
     "docx_to_pdf",
     "is_available",
@@ -123,18 +133,155 @@ def letters_to_pdfs(letters: Iterable[bytes]) -> Iterator[bytes]:
     return _require().convert_letters(letters, batch_size=LETTERS_PER_BATCH)
 
 
-def named_letters_to_pdfs(letters: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
-    """('<Company> - <Name>.docx', letter) -> ('<Company> - <Name>.pdf', PDF), in order, converted in batches.
+def named_letters_to_pdfs(
+    letters: Iterable[tuple[str, bytes]],
+    *,
+    parts: KeptParts | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """('<Company> - <Name>.docx', letter) -> ('<Company> - <Name>.pdf', PDF), in order, converted a batch of
+    LETTERS_PER_BATCH letters at a time (the letters are consumed a batch at a time).
 
-    The names run at most a batch ahead of the PDFs (itertools.tee keeps what one side has read and the other
-    not yet), so the letters are still consumed a batch at a time."""
+    `parts`: each batch's PDFs are kept there once converted, and a batch kept by an earlier run of the job with
+    the same letters is taken from there instead of converted again. `progress(letters)`: how many letters' PDFs
+    are converted (or kept from before), after each batch.
+    """
     converter = _require()
-    for_names, for_letters = itertools.tee(letters)
-    names = (pdf_filename(name) for name, _letter in for_names)
-    pdfs = converter.convert_letters((letter for _name, letter in for_letters), batch_size=LETTERS_PER_BATCH)
-    return zip(names, pdfs, strict=True)
+
+    def chunks():
+        for index, chunk in enumerate(_batches(letters, LETTERS_PER_BATCH)):
+            name = _part_name(index, chunk, "zip")
+            kept = parts.get(name) if parts is not None else None
+            key = (name, [pdf_filename(letter_name) for letter_name, _letter in chunk], kept)
+            yield key, None if kept is not None else [letter for _name, letter in chunk]
+
+    done = 0
+    for (name, names, kept), pdfs in converter.convert_chunks(chunks(), split=True):
+        if pdfs is None:
+            named = _read_zip_part(kept)
+        else:
+            named = list(zip(names, pdfs, strict=True))
+            if parts is not None:
+                parts.put(name, _zip_part(named))
+        yield from named
+        done += len(named)
+        if progress is not None:
+            progress(done)
 
 
-def write_combined_pdf(fileobj, letters: Iterable[bytes]) -> int:
-    """All letters in one PDF to print, on `fileobj`; returns how many letters it holds."""
-    return _require().write_combined_pdf(fileobj, letters, batch_size=LETTERS_PER_COMBINED_BATCH)
+def write_combined_pdf(
+    fileobj,
+    letters: Iterable[bytes],
+    *,
+    parts: KeptParts | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """All letters in one PDF to print, on `fileobj`; returns how many letters it holds.
+
+    Converted LETTERS_PER_COMBINED_BATCH letters at a time, each batch one PDF, joined at the end. `parts` and
+    `progress` as for named_letters_to_pdfs (a batch's PDF is kept)."""
+    converter = _require()
+    count = 0
+
+    def chunks():
+        for index, chunk in enumerate(_batches(letters, LETTERS_PER_COMBINED_BATCH)):
+            name = _part_name(index, chunk, "pdf")
+            kept = parts.get(name) if parts is not None else None
+            yield (name, len(chunk), kept), None if kept is not None else chunk
+
+    with tempfile.TemporaryDirectory(prefix="crm-pdf-combined-") as directory:
+        paths: list[str] = []
+        for (name, size, kept), pdfs in converter.convert_chunks(chunks(), split=False):
+            pdf = kept if pdfs is None else pdfs[0]
+            if pdfs is not None and parts is not None:
+                parts.put(name, pdf)
+            path = os.path.join(directory, f"part-{len(paths):06d}.pdf")
+            with open(path, "wb") as handle:
+                handle.write(pdf)
+            paths.append(path)
+            count += size
+            if progress is not None:
+                progress(count)
+        if not paths:
+            raise ValueError("write_combined_pdf needs at least one letter")
+        join_pdfs(paths, fileobj)
+    return count
+
+
+class KeptParts:
+    """The PDFs a letters job has converted so far, kept as files in the storage under `directory`, so that the
+    job run again after its worker died (or failed) converts only the letters that are left.
+
+    A part is one batch of letters, named by its place and a digest of the letters it holds: a batch is reused only
+    when the run again brings exactly the same letters (the same names, the same merged bytes) to that place. A
+    worksheet edited in between changes the digests of the batches it touches, and those are converted anew.
+    `earlier`: the directories of earlier runs whose parts may be reused (a job asked for again after one that
+    stopped)."""
+
+    def __init__(self, directory: str, *, earlier: Sequence[str] = ()):
+        self.directory = directory.rstrip("/")
+        self.earlier = [path.rstrip("/") for path in earlier]
+
+    def get(self, name: str) -> bytes | None:
+        for directory in (self.directory, *self.earlier):
+            path = f"{directory}/{name}"
+            if default_storage.exists(path):
+                with default_storage.open(path, "rb") as handle:
+                    return handle.read()
+        return None
+
+    def put(self, name: str, data: bytes) -> None:
+        path = f"{self.directory}/{name}"
+        if default_storage.exists(path):
+            default_storage.delete(path)
+        default_storage.save(path, ContentFile(data))
+
+    @staticmethod
+    def delete(directory: str) -> None:
+        """Delete a directory's parts (the job is done, or gone)."""
+        directory = directory.rstrip("/")
+        try:
+            _subdirectories, files = default_storage.listdir(directory)
+        except FileNotFoundError:
+            return
+        for name in files:
+            default_storage.delete(f"{directory}/{name}")
+        path = getattr(default_storage, "path", None)
+        if path is not None:  # a file system storage leaves the empty directory behind
+            try:
+                os.rmdir(path(directory))
+            except (OSError, NotImplementedError):
+                pass
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _part_name(index: int, chunk: Sequence[tuple[str, bytes] | bytes], extension: str) -> str:
+    """'000003-<digest>.zip': the batch's place and the SHA-256 of its letters (and their names)."""
+    digest = hashlib.sha256()
+    for item in chunk:
+        name, letter = item if isinstance(item, tuple) else ("", item)
+        for piece in (name.encode(), letter):
+            digest.update(len(piece).to_bytes(8, "big"))
+            digest.update(piece)
+    return f"{index:06d}-{digest.hexdigest()}.{extension}"
+
+
+def _zip_part(named: list[tuple[str, bytes]]) -> bytes:
+    """A batch's named PDFs as one file: the PDFs in order and their names (which may repeat)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as part:
+        part.writestr("names.json", json.dumps([name for name, _pdf in named]))
+        for number, (_name, pdf) in enumerate(named):
+            part.writestr(f"{number:06d}.pdf", pdf)
+    return out.getvalue()
+
+
+def _read_zip_part(data: bytes | None) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data or b"")) as part:
+        names = json.loads(part.read("names.json"))
+        return [(name, part.read(f"{number:06d}.pdf")) for number, name in enumerate(names)]

@@ -18,7 +18,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from crm.jobs.heartbeat import JobHeartbeat
-from interactions.letter_pdf import PdfConversionError
+from interactions.letter_pdf import KeptParts, PdfConversionError
 from interactions.services import cover_sheets_log
 from interactions.services.entries import stored_documents_delete_unused
 from interactions.storage import store_document_file
@@ -26,7 +26,7 @@ from interactions.storage import store_document_file
 from . import cover_sheets, letters, logged_letters
 from .models import LetterDownloadJob, SegmentLine
 
-__all__ = ["letter_download_job_run", "letter_download_job_lost"]
+__all__ = ["letter_download_job_run", "letter_download_job_lost", "kept_parts_directory"]
 
 Job = LetterDownloadJob
 
@@ -36,7 +36,10 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
 
     No transaction is held while merging: the letters are read line by line (as the direct download does) and
     progress is written every few lines. Safe to run again (a re-queued task after its worker died): a done
-    job is left alone, anything else starts over. Returns the job as it ends up (None if it no longer exists).
+    job is left alone, anything else starts over, except the conversion to PDF: a PDF kind keeps each batch of
+    letters it converted as a file of the job (`_kept_parts`), and a run again converts only the batches not kept
+    (by this job, or by the stopped or failed job of the same letters it replaces), its `done` counting the
+    letters converted so far (docs/BEHAVIOUR.md §12). Returns the job as it ends up (None if it no longer exists).
     A segment logged or deleted while its letters are merged leaves a job without a segment, which the next
     run deletes with its file.
     """
@@ -49,6 +52,14 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
         return _reload(job)
     total, filename, content_type, write = work
     covers = job.kind == Job.Kind.COVER_SHEETS
+    heartbeat = JobHeartbeat(Job, job.pk)
+    parts: KeptParts | None = None
+    progress: Callable[[int], object] = heartbeat.progress
+    if job.kind in letters.PDF_KINDS:
+        # Progress counts the letters converted (and kept); merging them only shows a sign of life every few seconds.
+        parts = _kept_parts(job)
+        write = partial(write, parts=parts, converted=lambda converted: heartbeat.write(done=converted))
+        progress = lambda _lines: heartbeat()  # noqa: E731
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
         stage=(
@@ -68,7 +79,7 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
     try:
         with tempfile.TemporaryFile() as spool:
             # Progress and heartbeat every few seconds of work (crm.jobs.heartbeat), however long a letter takes.
-            printed = write(spool, progress=JobHeartbeat(Job, job.pk).progress)
+            printed = write(spool, progress=progress)
             # Every line is merged: the last count may have come within the heartbeat interval, unwritten.
             Job.objects.filter(pk=job.pk).update(stage="Storing the file", done=total, heartbeat_at=Now())
             document = store_document_file(spool, filename=filename, content_type=content_type)
@@ -99,6 +110,8 @@ def letter_download_job_run(job_id: int) -> LetterDownloadJob | None:
     except Exception as error:
         _fail(job, f"{type(error).__name__}: {error}")
         raise
+    if parts is not None:
+        KeptParts.delete(parts.directory)
     _delete_replaced_jobs(job)
     return _reload(job)
 
@@ -123,6 +136,23 @@ def _work(job: LetterDownloadJob) -> tuple[int, str, str, Callable] | None:
         content_type = letters.LETTER_FILES[job.kind][1]
         return total, filename, content_type, partial(letters.write_segment_letters, segment, job.kind)
     return None
+
+
+def kept_parts_directory(job_id: int) -> str:
+    """Where a PDF job keeps the batches of letters it converted (in the default storage)."""
+    return f"letter-job-parts/{job_id}"
+
+
+def _kept_parts(job: LetterDownloadJob) -> KeptParts:
+    """The job's kept batches, and those of the earlier jobs of the same letters that did not finish (stopped with
+    their worker, or failed: "Prepare the letters again" makes a new job, which goes on where they stopped)."""
+    owner = {"segment_id": job.segment_id, "logged_segment_id": job.logged_segment_id}
+    earlier = (
+        Job.objects.filter(**owner, kind=job.kind, id__lt=job.pk, status=Job.Status.FAILED)
+        .order_by("-id")
+        .values_list("id", flat=True)[:3]
+    )
+    return KeptParts(kept_parts_directory(job.pk), earlier=[kept_parts_directory(pk) for pk in earlier])
 
 
 def _fail(job: LetterDownloadJob, error: str) -> None:
@@ -151,9 +181,12 @@ def _delete_replaced_jobs(job: LetterDownloadJob) -> None:
     for jobs in (replaced, orphans):
         with transaction.atomic():
             documents = set(jobs.exclude(document=None).values_list("document_id", flat=True))
+            pdf_jobs = list(jobs.filter(kind__in=letters.PDF_KINDS).values_list("id", flat=True))
             jobs.delete()
             if documents:
                 stored_documents_delete_unused(documents)
+        for pk in pdf_jobs:  # the batches a stopped or failed PDF job kept
+            KeptParts.delete(kept_parts_directory(pk))
 
 
 def letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_run: bool = False) -> None:
@@ -161,7 +194,8 @@ def letter_download_job_lost(job_id: int, *, reason: str, failed: bool, dry_run:
 
     Without this the job would say "Running" for ever. Failed: the job says so, with the reason, and the page
     offers to ask for the letters again. Re-queued: it says "Queued" until a worker runs it again,
-    which starts over (a half-written file is a temporary file, gone with the worker).
+    which starts over (a half-written file is a temporary file, gone with the worker); a PDF job's run again
+    converts only the batches of letters it had not kept (letter_download_job_run).
     """
     if dry_run:
         return

@@ -10,6 +10,7 @@ Pure reads: nothing here writes a row except the content-addressed template snap
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 from django.core.exceptions import ValidationError
 
@@ -228,17 +229,23 @@ def write_segment_letters_combined(segment: Segment, fileobj, *, progress=None) 
     write_combined_letters(fileobj, segment_letters(segment, progress=progress))
 
 
-def write_segment_letters_pdf_zip(segment: Segment, fileobj, *, progress=None) -> None:
+def write_segment_letters_pdf_zip(segment: Segment, fileobj, *, progress=None, parts=None, converted=None) -> None:
     """Write the zip of per-contact PDFs ('<Company> - <Name>.pdf', the names of the .docx zip) to a file object,
-    converting a batch of letters at a time."""
+    converting a batch of letters at a time. `parts` (interactions.letter_pdf.KeptParts): where a background job
+    keeps the batches converted so far; `converted(letters)`: called after each batch."""
     check_has_letters(segment)
-    write_zip_letters(fileobj, letter_pdf.named_letters_to_pdfs(segment_letters(segment, progress=progress)))
+    pdfs = letter_pdf.named_letters_to_pdfs(
+        segment_letters(segment, progress=progress), parts=parts, progress=converted
+    )
+    write_zip_letters(fileobj, pdfs)
 
 
-def write_segment_letters_pdf(segment: Segment, fileobj, *, progress=None) -> None:
-    """Write all letters as one PDF to print, each starting on a new page, to a file object."""
+def write_segment_letters_pdf(segment: Segment, fileobj, *, progress=None, parts=None, converted=None) -> None:
+    """Write all letters as one PDF to print, each starting on a new page, to a file object (`parts`, `converted`:
+    as for write_segment_letters_pdf_zip)."""
     check_has_letters(segment)
-    write_combined_letters(fileobj, segment_letters(segment, progress=progress), combine=letter_pdf.write_combined_pdf)
+    combine = partial(letter_pdf.write_combined_pdf, parts=parts, progress=converted)
+    write_combined_letters(fileobj, segment_letters(segment, progress=progress), combine=combine)
 
 
 _WRITERS = {
@@ -249,11 +256,11 @@ _WRITERS = {
 }
 
 
-def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None) -> None:
+def write_segment_letters(segment: Segment, kind: str, fileobj, *, progress=None, **pdf_options) -> None:
     """All letters as `kind` (LETTER_FILES) on a file object: the one function behind both the direct download and
-    the background job, so both give the same bytes."""
+    the background job, so both give the same bytes. `pdf_options`: a PDF kind's `parts` and `converted`."""
     check_letters_kind(kind)
-    _WRITERS[kind](segment, fileobj, progress=progress)
+    _WRITERS[kind](segment, fileobj, progress=progress, **pdf_options)
 
 
 def check_letters_kind(kind: str) -> None:

@@ -11,6 +11,7 @@ a worksheet; both paths call `write_logged_letters`, so the file is the same byt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -55,12 +56,19 @@ def check_has_letters_to_print(logged: LoggedSegment) -> None:
 
 
 def write_logged_letters(
-    logged: LoggedSegment, kind: str, fileobj, *, progress: Callable[[int], None] | None = None
+    logged: LoggedSegment,
+    kind: str,
+    fileobj,
+    *,
+    progress: Callable[[int], None] | None = None,
+    parts: letter_pdf.KeptParts | None = None,
+    converted: Callable[[int], None] | None = None,
 ) -> None:
     """Write the letters to print as `kind` (LETTER_FILES) on a file object, one letter (or one batch of letters
     being converted to PDF) in memory at a time.
 
     `progress(entries_done)` is called every PROGRESS_EVERY entries and once at the end (a background job's bar).
+    A PDF kind's `parts` and `converted`: as for segments.letters.write_segment_letters_pdf_zip.
     """
     check_letters_kind(kind)
     check_has_letters_to_print(logged)
@@ -69,9 +77,13 @@ def write_logged_letters(
         write_zip_letters(fileobj, letters)
         return
     if kind == "pdfzip":
-        write_zip_letters(fileobj, letter_pdf.named_letters_to_pdfs(letters))
+        write_zip_letters(fileobj, letter_pdf.named_letters_to_pdfs(letters, parts=parts, progress=converted))
         return
-    combine = letter_pdf.write_combined_pdf if kind == "pdf" else write_combined_docx
+    combine = (
+        partial(letter_pdf.write_combined_pdf, parts=parts, progress=converted)
+        if kind == "pdf"
+        else write_combined_docx
+    )
     try:
         write_combined_letters(fileobj, letters, combine=combine)
     except ValueError:  # not one entry's letter could be reproduced

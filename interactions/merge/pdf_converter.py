@@ -18,6 +18,10 @@ its own temporary directory, so several workers on one machine never share (or l
   letter before) is converted on its own.
 - One PDF of many letters (write_combined_pdf) is converted a batch at a time and the batches' PDFs are joined
   (poppler's pdfunite, else pypdf), so neither LibreOffice nor this process holds more than a batch.
+- Both go through convert_chunks, which keeps LibreOffice busy while this process works: a batch is handed over
+  and, while LibreOffice converts it, the next letters are read, merged and combined, and the last batch's PDF is
+  cut and stored (one batch waiting in the bridge's pipe at most). A caller may pass a chunk it already has the
+  PDFs of (a letter job run again after its worker died keeps its converted batches: interactions.letter_pdf).
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from pypdf import PdfReader, PdfWriter
@@ -48,6 +54,7 @@ __all__ = [
     "PDF_CONTENT_TYPE",
     "LibreOfficeConverter",
     "PdfConversionError",
+    "join_pdfs",
     "libreoffice_available",
     "pdf_filename",
 ]
@@ -151,7 +158,8 @@ class LibreOfficeConverter:
     ) -> None:
         self.soffice, self.python = soffice, python
         self.timeout, self.seconds_per_letter, self.startup_timeout = timeout, seconds_per_letter, startup_timeout
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # convert_chunks converts one letter at a time inside its turn
+        self._sent = 0
         self._process: subprocess.Popen | None = None
         self._pid = 0  # the process that started self._process
         self._directory: str | None = None
@@ -167,51 +175,54 @@ class LibreOfficeConverter:
 
     def _convert(self, docx: bytes, *, timeout: float, destinations: bool = False) -> bytes:
         with self._lock:
-            directory = self._ensure_started()
-            source = os.path.join(directory, "letter.docx")
-            target = os.path.join(directory, "letter.pdf")
-            with open(source, "wb") as handle:
-                handle.write(docx)
-            try:
-                answer = self._ask({"source": source, "target": target, "destinations": destinations}, timeout)
-                if not answer.get("ok"):
-                    raise PdfConversionError(f"The letter could not be converted to PDF: {answer.get('error')}.")
-                with open(target, "rb") as handle:
-                    return handle.read()
-            finally:
-                for path in (source, target):
-                    if os.path.exists(path):
-                        os.unlink(path)
+            return self._receive(self._send(docx, timeout=timeout, destinations=destinations))
+
+    def _send(self, docx: bytes, *, timeout: float, destinations: bool = False) -> _Flight:
+        """Hand LibreOffice a document to convert and return at once (the caller holds the lock): this process can
+        prepare the next one meanwhile. The bridge answers requests in the order they came, one at a time."""
+        directory = self._ensure_started()
+        self._sent += 1
+        flight = _Flight(
+            source=os.path.join(directory, f"letter-{self._sent}.docx"),
+            target=os.path.join(directory, f"letter-{self._sent}.pdf"),
+            deadline=time.monotonic() + timeout,
+            timeout=timeout,
+        )
+        with open(flight.source, "wb") as handle:
+            handle.write(docx)
+        stdin, _stdout = self._pipes()
+        try:
+            request = {"source": flight.source, "target": flight.target, "destinations": destinations}
+            stdin.write((json.dumps(request) + "\n").encode())
+            stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._stop()
+            raise PdfConversionError("LibreOffice stopped unexpectedly; the next conversion starts it again.")
+        return flight
+
+    def _receive(self, flight: _Flight) -> bytes:
+        """The PDF of a document handed over with _send (waiting for it, within its timeout)."""
+        if flight.pdf is not None:
+            return flight.pdf
+        try:
+            answer = self._read_answer(flight.deadline, "convert the letter", timeout=flight.timeout)
+            if not answer.get("ok"):
+                raise PdfConversionError(f"The letter could not be converted to PDF: {answer.get('error')}.")
+            with open(flight.target, "rb") as handle:
+                flight.pdf = handle.read()
+            return flight.pdf
+        finally:
+            for path in (flight.source, flight.target):
+                if os.path.exists(path):
+                    os.unlink(path)
 
     # --- many letters ----------------------------------------------------------------------------------------
 
     def convert_letters(self, letters: Iterable[bytes], *, batch_size: int = 100) -> Iterator[bytes]:
         """One PDF per letter, in order, converted a batch at a time (see the module's docstring)."""
-        batch: list[bytes] = []
-        batch_key = None
-        for letter in letters:
-            _check_docx(letter)
-            key = _batch_key(letter)
-            if batch and (key is None or key != batch_key or len(batch) >= batch_size):
-                yield from self._convert_batch(batch)
-                batch = []
-            batch.append(letter)
-            batch_key = key
-        if batch:
-            yield from self._convert_batch(batch)
-
-    def _convert_batch(self, batch: list[bytes]) -> list[bytes]:
-        if len(batch) == 1:
-            return [self._convert(batch[0], timeout=self.timeout)]
-        try:
-            combined = _combine(batch, bookmark_prefix=_BOOKMARK_PREFIX)
-        except PdfConversionError:  # a letter combine.py cannot read: LibreOffice, one at a time, says which
-            return [self._convert(letter, timeout=self.timeout) for letter in batch]
-        pdf = self._convert(combined, timeout=self._batch_timeout(len(batch)), destinations=True)
-        pieces = _split_at_destinations(pdf, len(batch))
-        if pieces is None:  # the destinations did not say where every letter starts: one letter at a time
-            return [self._convert(letter, timeout=self.timeout) for letter in batch]
-        return pieces
+        chunks = ((None, chunk) for chunk in _chunks(letters, batch_size))
+        for _key, pdfs in self.convert_chunks(chunks, split=True):
+            yield from pdfs or []
 
     def write_combined_pdf(self, fileobj, letters: Iterable[bytes], *, batch_size: int = 200) -> int:
         """All letters in one PDF on `fileobj`, each starting on a new page; returns the number of letters.
@@ -221,27 +232,76 @@ class LibreOfficeConverter:
         count = 0
         with tempfile.TemporaryDirectory(prefix="crm-pdf-combined-") as directory:
             parts: list[str] = []
-            batch: list[bytes] = []
-
-            def flush() -> None:
-                pdf = self._convert(_combine(batch), timeout=self._batch_timeout(len(batch)))
+            chunks = ((len(chunk), chunk) for chunk in _chunks(letters, batch_size))
+            for size, pdfs in self.convert_chunks(chunks, split=False):
+                count += size
                 path = os.path.join(directory, f"part-{len(parts):06d}.pdf")
                 with open(path, "wb") as handle:
-                    handle.write(pdf)
+                    handle.write(pdfs[0] if pdfs else b"")
                 parts.append(path)
-                batch.clear()
-
-            for letter in letters:  # a letter that is not a .docx fails its batch's _combine, with the reason
-                batch.append(letter)
-                count += 1
-                if len(batch) >= batch_size:
-                    flush()
-            if batch:
-                flush()
             if not parts:
                 raise ValueError("write_combined_pdf needs at least one letter")
-            _join_pdfs(parts, fileobj)
+            join_pdfs(parts, fileobj)
         return count
+
+    def convert_chunks(
+        self, chunks: Iterable[tuple[Any, list[bytes] | None]], *, split: bool
+    ) -> Iterator[tuple[Any, list[bytes] | None]]:
+        """(key, letters) -> (key, PDFs), in order: each letter's own PDF (`split`), or one PDF of the chunk's
+        letters, each starting on a new page. A chunk given as (key, None) is passed through as (key, None) in its
+        place (a caller that kept that chunk's PDFs from an earlier run).
+
+        LibreOffice converts one document while this process prepares the next (reads and merges the next letters,
+        combines them, cuts the last PDF into letters, and whatever the caller does with a chunk's PDFs): only one
+        document is handed over at a time, so LibreOffice and this process each hold at most a batch.
+        """
+        with self._lock:
+            flight: _Flight | None = None
+            try:
+                for key, letters in chunks:
+                    if letters is None:
+                        if flight is not None:
+                            yield from self._finish(flight, None)
+                            flight = None
+                        yield key, None
+                        continue
+                    units = _units(key, letters, split=split)
+                    for unit in units:
+                        timeout = self._batch_timeout(len(unit.letters)) if unit.combined else self.timeout
+                        sent = self._send(unit.docx, timeout=timeout, destinations=unit.combined and split)
+                        sent.unit = unit
+                        previous, flight = flight, sent
+                        if previous is not None:
+                            self._receive(previous)
+                            # LibreOffice now works on the one just sent (its time starts now), while this process
+                            # cuts the last one into letters and the caller stores them.
+                            sent.deadline = time.monotonic() + sent.timeout
+                            yield from self._finish(previous, sent)
+                if flight is not None:
+                    yield from self._finish(flight, None)
+                    flight = None
+            finally:
+                if flight is not None and flight.pdf is None:
+                    # Left unfinished (the letters failed, the caller stopped reading): its answer must not be taken
+                    # for the next conversion's. Wait for it (within its timeout), else stop LibreOffice.
+                    try:
+                        self._receive(flight)
+                    except Exception:
+                        self._stop(graceful=False)
+
+    def _finish(self, flight: _Flight, next_flight: _Flight | None) -> Iterator[tuple[Any, list[bytes]]]:
+        """A unit's PDFs added to its chunk's; the chunk when this was its last unit."""
+        unit = flight.unit
+        assert unit is not None
+        pdf = self._receive(flight)
+        pieces = _split_at_destinations(pdf, len(unit.letters)) if unit.combined and unit.split else [pdf]
+        if pieces is None:  # the destinations did not say where every letter starts: one letter at a time
+            if next_flight is not None:
+                self._receive(next_flight)  # its answer first: the bridge answers in order
+            pieces = [self._convert(letter, timeout=self.timeout) for letter in unit.letters]
+        unit.chunk.pdfs.extend(pieces)
+        if unit.last:
+            yield unit.chunk.key, unit.chunk.pdfs
 
     def _batch_timeout(self, letters: int) -> float:
         return self.timeout + self.seconds_per_letter * letters
@@ -350,6 +410,76 @@ class LibreOfficeConverter:
         return self._process is not None and self._pid == os.getpid() and self._process.poll() is None
 
 
+@dataclass
+class _Chunk:
+    key: Any
+    pdfs: list[bytes] = field(default_factory=list)
+
+
+@dataclass
+class _Unit:
+    """One document LibreOffice converts: a letter, or several combined (`combined`), of a chunk."""
+
+    chunk: _Chunk
+    letters: list[bytes]
+    docx: bytes
+    combined: bool
+    split: bool
+    last: bool = False
+
+
+@dataclass
+class _Flight:
+    """A document handed to LibreOffice, and its PDF once received."""
+
+    source: str
+    target: str
+    deadline: float
+    timeout: float
+    unit: _Unit | None = None
+    pdf: bytes | None = None
+
+
+def _chunks(letters: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
+    """The letters in lists of `size` (itertools.batched from Python 3.12)."""
+    iterator = iter(letters)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _units(key: Any, letters: list[bytes], *, split: bool) -> list[_Unit]:
+    """The documents LibreOffice converts for a chunk of letters. One PDF of the chunk (not `split`): all of them
+    combined. One PDF per letter: the letters of one template combined, with bookmarks to cut the PDF at; a letter
+    with a numbered list, one of another template or one combine.py cannot read, converted on its own."""
+    chunk = _Chunk(key)
+    units: list[_Unit] = []
+    if not split:
+        units.append(_Unit(chunk, letters, _combine(letters), combined=True, split=False))
+    else:
+        batch: list[bytes] = []
+        batch_key: bytes | None = None
+        for letter in letters:
+            _check_docx(letter)
+            letter_key = _batch_key(letter)
+            if batch and (letter_key is None or letter_key != batch_key):
+                units.extend(_split_units(chunk, batch))
+                batch = []
+            batch.append(letter)
+            batch_key = letter_key
+        units.extend(_split_units(chunk, batch))
+    units[-1].last = True
+    return units
+
+
+def _split_units(chunk: _Chunk, batch: list[bytes]) -> list[_Unit]:
+    if len(batch) > 1:
+        try:
+            return [_Unit(chunk, batch, _combine(batch, bookmark_prefix=_BOOKMARK_PREFIX), combined=True, split=True)]
+        except PdfConversionError:  # a letter combine.py cannot read: LibreOffice, one at a time, says which
+            pass
+    return [_Unit(chunk, [letter], letter, combined=False, split=True) for letter in batch]
+
+
 def _combine(letters: list[bytes], *, bookmark_prefix: str = "") -> bytes:
     """The letters as one .docx (combine.py); PdfConversionError when one of them cannot be read."""
     with tempfile.SpooledTemporaryFile(max_size=16 * 2**20) as combined:
@@ -388,7 +518,7 @@ def _split_at_destinations(pdf: bytes, letters: int) -> list[bytes] | None:
     return pieces
 
 
-def _join_pdfs(paths: list[str], fileobj) -> None:
+def join_pdfs(paths: list[str], fileobj) -> None:
     """Join PDF files into `fileobj`: poppler's pdfunite when installed (it does not hold the pages in this
     process), else pypdf."""
     if len(paths) == 1:
