@@ -7,6 +7,8 @@ axe-core comes bundled in axe-playwright-python (pinned in pyproject.toml's test
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from crm.audit import audit_record
+from crm.models import AuditEvent
 from interactions.models import InteractionTemplateSetup as Setup
 from segments.services import segment_add_contacts, segment_log, segment_reduce_contacts, segment_save_criteria
 from tests.e2e.conftest import login, screenshot
@@ -175,3 +177,45 @@ def test_the_error_pages_lead_back_and_the_navigation_works_by_keyboard(page, ma
     page.keyboard.press("Enter")
     page.wait_for_url("**/contacts/")
     assert page.get_by_role("heading", name="Contacts").first.is_visible()
+
+
+def _focused(page) -> str:
+    return page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
+
+
+def test_the_document_lines_and_the_audit_filters_work_by_keyboard(page, marketer, salesperson_user):
+    document = SalesDocumentFactory(contact=PersonFactory(name="Ada Lovelace"))
+    login(page, "seller")
+    page.goto(f"/documents/{document.pk}/edit/")
+    # Each line's inputs, in reading order, then the next line's: labelled by line, reachable by Tab.
+    page.focus("#id_lines-0-description")
+    order = [_focused(page)]
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        order.append(_focused(page))
+    assert order == [
+        "id_lines-0-description",
+        "id_lines-0-quantity",
+        "id_lines-0-unit_price",
+        "id_lines-0-DELETE",
+        "id_lines-1-description",
+    ]
+    assert page.get_by_label("Line 2: quantity").count() == 1
+
+    page.context.clear_cookies()
+    audit_record(AuditEvent.Action.ENTRIES_CANCELED, user=marketer, count=2, summary="Canceled 2 entries: 7, 9")
+    login(page, "marketer")
+    page.goto("/audit/")
+    page.locator("summary").first.focus()
+    page.keyboard.press("Enter")  # unfolds the filter panel
+    page.keyboard.press("Tab")
+    assert _focused(page) == "id_action"
+    page.select_option("#id_action", "entries_canceled")
+    for _ in range(15):  # on through the other filters (a date input has a stop per part) to Apply
+        page.keyboard.press("Tab")
+        if _focused(page) == "Apply":
+            break
+    assert _focused(page) == "Apply"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/audit/?*")
+    assert "Canceled 2 entries: 7, 9" in page.inner_text("main")
