@@ -5,7 +5,14 @@ import io
 import docx
 from django.core.files.base import ContentFile
 
-from tests.factories import InteractionTemplateFactory, InteractionTemplateLanguageFactory
+from interactions.letters import contact_merge_values, template_attachment
+from tests.factories import (
+    InteractionLogEntryFactory,
+    InteractionTemplateFactory,
+    InteractionTemplateLanguageFactory,
+    PersonFactory,
+    SalespersonFactory,
+)
 
 
 def letter_docx(*paragraphs: str) -> bytes:
@@ -81,3 +88,29 @@ def template_admin_post(group, attachment=None, **extra) -> dict:
         data["attachment"] = attachment
     data.update(extra)
     return data
+
+
+def letter_recipient(**fields):
+    """Ada Lovelace of Analytical Ltd, with an e-mail address, her salutation and a salesperson (the reply-to)."""
+    defaults = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "salutation": "Dear Ms Lovelace",
+        "company__name": "Analytical Ltd",
+        "salesperson": SalespersonFactory(name="Jane Seller", email="jane@northwind.example"),
+    }
+    return PersonFactory(**{**defaults, **fields})
+
+
+def letter_entry(person, template, **fields):
+    """A logged entry for `person` with the template's English letter snapshot and its merge values (with a
+    personal note), as logging leaves it before the letter is sent or printed."""
+    snapshot, _ = template_attachment(template, "en")
+    return InteractionLogEntryFactory(
+        contact=person,
+        template=template,
+        merge_template=snapshot,
+        salesperson=person.salesperson,
+        merge_values=contact_merge_values(person, personal_note="Hope to see you soon"),
+        **fields,
+    )

@@ -95,6 +95,16 @@ def _page_text(response) -> str:
     return html.unescape(response.content.decode())
 
 
+def _welcome_template(client, group) -> InteractionTemplate:
+    """The WELCOME template with a good Word letter, added through the admin."""
+    client.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
+    return InteractionTemplate.objects.get(code="WELCOME")
+
+
+def _change(client, template: InteractionTemplate, data: dict):
+    return client.post(f"/admin/interactions/interactiontemplate/{template.pk}/change/", data)
+
+
 @pytest.mark.parametrize("name, build, message", BAD_FILES.values(), ids=BAD_FILES.keys())
 def test_a_bad_file_is_refused_on_add_and_nothing_is_saved(staff_marketer, settings, name, build, message):
     group = InteractionGroupFactory()
@@ -110,13 +120,12 @@ def test_a_bad_file_is_refused_on_add_and_nothing_is_saved(staff_marketer, setti
 @pytest.mark.parametrize("name, build, message", BAD_FILES.values(), ids=BAD_FILES.keys())
 def test_a_bad_file_replacing_a_good_letter_changes_nothing(staff_marketer, settings, name, build, message):
     group = InteractionGroupFactory()
-    staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
-    template = InteractionTemplate.objects.get(code="WELCOME")
+    template = _welcome_template(staff_marketer, group)
     before, files_before = _snapshot(template), _stored_files(settings)
 
-    response = staff_marketer.post(
-        f"/admin/interactions/interactiontemplate/{template.pk}/change/",
-        template_admin_post(group, SimpleUploadedFile(name, build()), description="Changed", unit_cost="9.99"),
+    upload = SimpleUploadedFile(name, build())
+    response = _change(
+        staff_marketer, template, template_admin_post(group, upload, description="Changed", unit_cost="9.99")
     )
 
     assert response.status_code == 200
@@ -128,22 +137,16 @@ def test_a_bad_file_replacing_a_good_letter_changes_nothing(staff_marketer, sett
 
 def test_a_bad_language_variant_file_adds_no_variant_to_an_existing_template(staff_marketer, settings):
     group = InteractionGroupFactory()
-    staff_marketer.post(ADD_URL, template_admin_post(group, SimpleUploadedFile("welcome.docx", GOOD_LETTER)))
-    template = InteractionTemplate.objects.get(code="WELCOME")
+    template = _welcome_template(staff_marketer, group)
     before, files_before = _snapshot(template), _stored_files(settings)
 
-    response = staff_marketer.post(
-        f"/admin/interactions/interactiontemplate/{template.pk}/change/",
-        template_admin_post(
-            group,
-            **{
-                "languages-TOTAL_FORMS": "1",
-                "languages-0-language_code": "de",
-                "languages-0-description": "Deutsch",
-                "languages-0-attachment": SimpleUploadedFile("brief.docx", _zip_bomb()),
-            },
-        ),
-    )
+    variant = {
+        "languages-TOTAL_FORMS": "1",
+        "languages-0-language_code": "de",
+        "languages-0-description": "Deutsch",
+        "languages-0-attachment": SimpleUploadedFile("brief.docx", _zip_bomb()),
+    }
+    response = _change(staff_marketer, template, template_admin_post(group, **variant))
 
     assert response.status_code == 200 and DAMAGED in _page_text(response)
     assert _snapshot(template) == before

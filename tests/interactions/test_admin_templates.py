@@ -232,20 +232,12 @@ def test_the_resend_action_has_the_delivery_task_send_entries_in_error(
 
 
 def test_the_resend_action_only_queues_and_sends_nothing_in_the_request(
-    admin_client, monkeypatch, django_capture_on_commit_callbacks
+    admin_client, queued_deliveries, django_capture_on_commit_callbacks
 ):
-    from interactions.services import delivery as delivery_service
-
-    enqueued = []
-
-    class RecordingTask:  # stands in for interactions.tasks.deliver_entries: records instead of sending
-        enqueue = staticmethod(enqueued.append)
-
-    monkeypatch.setattr(delivery_service, "deliver_entries", RecordingTask)
     entry = failed_email_entry()
     with django_capture_on_commit_callbacks(execute=True):
         resend_in_admin(admin_client, entry)
-    assert enqueued == [[entry.pk]] and mail.outbox == []
+    assert queued_deliveries == [[entry.pk]] and mail.outbox == []
 
 
 def test_the_resend_action_refuses_canceled_entries_and_records_the_resend(

@@ -13,11 +13,6 @@ from tests.interactions.factories import docx_text, word_template
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def person():
-    return PersonFactory(name="Ada Lovelace", email="ada@example.com", salesperson=SalespersonFactory(code="JS"))
-
-
 def _form(person, template, **extra):
     data = {
         "contact": person.no,

@@ -1,12 +1,11 @@
 import pytest
 from django.core import mail
 
-from interactions.letters import contact_merge_values, template_attachment
 from interactions.models import InteractionLogEntry
 from interactions.sending import entries_deliver, entry_deliver
 from interactions.services import interaction_create
-from tests.factories import InteractionLogEntryFactory, PersonFactory, SalespersonFactory
-from tests.interactions.factories import docx_text, html_template, word_template
+from tests.factories import InteractionLogEntryFactory, PersonFactory
+from tests.interactions.factories import docx_text, html_template, letter_entry, letter_recipient, word_template
 
 pytestmark = pytest.mark.django_db
 
@@ -15,28 +14,17 @@ FAILING = "tests.interactions.mail_backends.FailingBackend"
 
 @pytest.fixture
 def person():
-    return PersonFactory(
-        name="Ada Lovelace",
-        email="ada@example.com",
-        salutation="Dear Ms Lovelace",
-        company__name="Analytical Ltd",
-        salesperson=SalespersonFactory(name="Jane Seller", email="jane@northwind.example"),
-    )
+    return letter_recipient()
 
 
 def _email_entry(person, template, **fields) -> InteractionLogEntry:
-    snapshot, _ = template_attachment(template, "en")
-    return InteractionLogEntryFactory(
-        contact=person,
-        template=template,
-        correspondence_type="email",
-        delivery_status="in_progress",
-        subject="Welcome to Northwind",
-        merge_template=snapshot,
-        salesperson=person.salesperson,
-        merge_values=contact_merge_values(person, personal_note="Hope to see you soon"),
+    fields = {
+        "correspondence_type": "email",
+        "delivery_status": "in_progress",
+        "subject": "Welcome to Northwind",
         **fields,
-    )
+    }
+    return letter_entry(person, template, **fields)
 
 
 def test_a_word_letter_is_sent_as_an_attachment(person):

@@ -59,6 +59,19 @@ def in_thread(job) -> tuple[threading.Thread, list]:
     return thread, outcome
 
 
+def delete_canceled_while_paused(paused: Paused, writer, *, user, deleted: int, gone: int | None = None) -> list:
+    """Run `writer` in a thread up to `paused`, delete the canceled entries meanwhile (`deleted` of them, and the
+    stored document `gone` with them), let the writer go on and wait for it; what it returned (or raised)."""
+    thread, outcome = in_thread(writer)
+    assert paused.reached.wait(timeout=60), outcome
+    assert log_entries_delete_canceled(user=user) == deleted
+    if gone is not None:
+        assert not StoredDocument.objects.filter(pk=gone).exists()
+    paused.go.set()
+    thread.join(timeout=60)
+    return outcome
+
+
 def assert_stored(document: StoredDocument) -> None:
     assert StoredDocument.objects.filter(pk=document.pk).exists()
     with document.file.open("rb") as handle:
@@ -81,18 +94,16 @@ def test_an_interaction_logged_while_its_letter_snapshot_is_deleted_takes_a_new_
     paused = Paused(create_service.template_attachment)
     monkeypatch.setattr(create_service, "template_attachment", paused)
 
-    thread, outcome = in_thread(
+    # The writer holds the old snapshot, not yet referenced, while the delete removes it.
+    (entry,) = delete_canceled_while_paused(
+        paused,
         lambda: interaction_create(
             contact=PersonFactory(name="New"), template=template, description="Hi", user=marketer
-        )
+        ),
+        user=marketer,
+        deleted=2,
+        gone=old_snapshot.pk,
     )
-    assert paused.reached.wait(timeout=60)  # the writer holds the old snapshot, not yet referenced
-    assert log_entries_delete_canceled(user=marketer) == 2
-    assert not StoredDocument.objects.filter(pk=old_snapshot.pk).exists()
-    paused.go.set()
-    thread.join(timeout=60)
-
-    (entry,) = outcome
     assert isinstance(entry, InteractionLogEntry), entry
     entry = InteractionLogEntry.objects.select_related("merge_template").get(pk=entry.pk)
     assert entry.merge_template_id != old_snapshot.pk
@@ -143,11 +154,7 @@ def test_a_segment_letter_job_running_while_its_snapshot_is_deleted_merges_with_
     paused = Paused(log_job.template_attachment)
     monkeypatch.setattr(log_job, "template_attachment", paused)
 
-    thread, outcome = in_thread(lambda: run_log_job.call(job.pk))
-    assert paused.reached.wait(timeout=60), outcome
-    assert log_entries_delete_canceled(user=marketer) == 2
-    paused.go.set()
-    thread.join(timeout=60)
+    outcome = delete_canceled_while_paused(paused, lambda: run_log_job.call(job.pk), user=marketer, deleted=2)
 
     assert outcome == [None]
     job.refresh_from_db()
@@ -167,11 +174,12 @@ def test_a_line_letter_uploaded_while_the_same_bytes_are_deleted_is_stored_again
     paused = Paused(worksheet_service.store_document)
     monkeypatch.setattr(worksheet_service, "store_document", paused)
 
-    thread, outcome = in_thread(lambda: segment_line_set_letter(line, data=data, filename="ada.docx", user=marketer))
-    assert paused.reached.wait(timeout=60)
-    assert log_entries_delete_canceled(user=marketer) == 1
-    paused.go.set()
-    thread.join(timeout=60)
+    outcome = delete_canceled_while_paused(
+        paused,
+        lambda: segment_line_set_letter(line, data=data, filename="ada.docx", user=marketer),
+        user=marketer,
+        deleted=1,
+    )
 
     assert not isinstance(outcome[0], BaseException), outcome
     line.refresh_from_db()
@@ -204,14 +212,8 @@ def test_a_reprint_whose_stored_pdf_is_deleted_meanwhile_stores_it_again(markete
     paused = Paused(document_logging.store_document)
     monkeypatch.setattr(document_logging, "store_document", paused)
 
-    thread, outcome = in_thread(reprint)
-    assert paused.reached.wait(timeout=60)  # the reprint holds the first print's document, not yet referenced
-    assert log_entries_delete_canceled(user=marketer) == 1
-    assert not StoredDocument.objects.filter(pk=first.document_id).exists()
-    paused.go.set()
-    thread.join(timeout=60)
-
-    (entry,) = outcome
+    # The reprint holds the first print's document, not yet referenced, while the delete removes it.
+    (entry,) = delete_canceled_while_paused(paused, reprint, user=marketer, deleted=1, gone=first.document_id)
     assert isinstance(entry, InteractionLogEntry), entry
     entry = InteractionLogEntry.objects.select_related("document").get(pk=entry.pk)
     assert entry.document_id != first.document_id

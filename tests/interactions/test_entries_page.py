@@ -437,24 +437,16 @@ def test_a_refused_action_goes_back_to_the_page_it_came_from(sales_client):
 
 
 def test_resend_only_queues_the_failed_entries_for_the_delivery_task_and_sends_nothing_in_the_request(
-    sales_client, monkeypatch, django_capture_on_commit_callbacks
+    sales_client, queued_deliveries, django_capture_on_commit_callbacks
 ):
     from django.core import mail
 
-    from interactions.services import delivery as delivery_service
-
-    enqueued = []
-
-    class RecordingTask:  # stands in for interactions.tasks.deliver_entries: records instead of sending
-        enqueue = staticmethod(enqueued.append)
-
-    monkeypatch.setattr(delivery_service, "deliver_entries", RecordingTask)
     failed = InteractionLogEntryFactory(delivery_status="error", correspondence_type="email")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = sales_client.post("/interactions/actions/", {"action": "resend", "ids": [failed.pk]}, follow=True)
 
-    assert enqueued == [[failed.pk]] and mail.outbox == []
+    assert queued_deliveries == [[failed.pk]] and mail.outbox == []
     failed.refresh_from_db()
     assert failed.delivery_status == "in_progress"
     assert "1 e-mail is queued to be sent again" in _text(response)

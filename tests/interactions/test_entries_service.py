@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.models import AuditEvent
 from interactions.models import DeliveryStatus, InteractionLogEntry, StoredDocument
-from interactions.services import delivery as delivery_service
 from interactions.services import (
     log_entries_evaluate,
     log_entries_owning_letters,
@@ -158,28 +157,16 @@ def test_a_resend_with_nothing_to_resend_is_refused_and_queues_nothing(
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT).exists()
 
 
-class RecordingTask:
-    """Stands in for interactions.tasks.deliver_entries: records what is enqueued instead of sending it."""
-
-    def __init__(self):
-        self.enqueued = []
-
-    def enqueue(self, ids):
-        self.enqueued.append(ids)
-
-
 def test_a_resend_hands_the_entries_to_the_delivery_task_only_after_commit(
-    marketer, monkeypatch, django_capture_on_commit_callbacks
+    marketer, queued_deliveries, django_capture_on_commit_callbacks
 ):
-    task = RecordingTask()
-    monkeypatch.setattr(delivery_service, "deliver_entries", task)
     failed = email_entry(delivery_status="error")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert log_entries_resend([failed.pk], user=marketer) == [failed.pk]
-        assert task.enqueued == [], "nothing is queued before the commit"
+        assert queued_deliveries == [], "nothing is queued before the commit"
 
-    assert len(callbacks) == 1 and task.enqueued == [[failed.pk]]
+    assert len(callbacks) == 1 and queued_deliveries == [[failed.pk]]
 
 
 def test_canceling_un_canceling_and_deleting_entries_are_in_the_audit_trail(marketer):

@@ -26,8 +26,6 @@ from interactions.services import (
 from tests.factories import (
     InteractionLogEntryFactory,
     InteractionTemplateFactory,
-    PersonFactory,
-    SalespersonFactory,
     UserFactory,
 )
 from tests.interactions.factories import html_template, word_template
@@ -38,11 +36,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def user():
     return UserFactory(username="jane")
-
-
-@pytest.fixture
-def person():
-    return PersonFactory(name="Ada Lovelace", email="ada@example.com", salesperson=SalespersonFactory(code="JS"))
 
 
 def _postpone(person, user, template=None, **fields):
