@@ -76,3 +76,9 @@ def staff_marketer(marketer, client):
     marketer.save()
     client.force_login(marketer)
     return client
+
+
+@pytest.fixture
+def no_libreoffice(settings):
+    """A server without LibreOffice: letters as PDF are not available (interactions.letter_pdf)."""
+    settings.LIBREOFFICE_SOFFICE = "soffice-that-is-not-installed"

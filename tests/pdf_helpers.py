@@ -22,3 +22,16 @@ def pdf_pages(pdf: bytes) -> int:
     from pypdf import PdfReader
 
     return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def assert_no_pdf_preview(client, *, page: str, docx: str, preview: str) -> None:
+    """Without LibreOffice: `page` says why there is no PDF and links the letter's .docx, not its PDF `preview`;
+    the preview's address leads back to `page` with the reason."""
+    from interactions import letter_pdf
+
+    text = client.get(page).content.decode()
+    assert letter_pdf.PDF_UNAVAILABLE_MESSAGE in text and preview not in text
+    assert f'href="{docx}"' in text
+    response = client.get(preview, follow=True)
+    assert response.redirect_chain[-1][0] == page
+    assert "PDF conversion is not available on this server" in response.content.decode()

@@ -8,23 +8,15 @@ from django.core.files.base import ContentFile
 from segments.models import Segment
 from tests.e2e.conftest import login, screenshot
 from tests.factories import CompanyFactory, InteractionTemplateFactory, MailingGroupFactory, PersonFactory
+from tests.interactions.factories import letter_docx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _letter_template() -> bytes:
-    document = docx.Document()
-    document.add_paragraph("{{ contact.salutation }},")
-    document.add_paragraph("{{ personal_note }}")
-    document.add_paragraph("Kind regards, {{ salesperson.name }}")
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
 def test_a_marketer_builds_a_segment_goes_back_adds_a_note_and_downloads_the_letters(page, marketer):
     template = InteractionTemplateFactory(code="WINTER", description="Winter offer", language_code="en")
-    template.attachment.save("winter.docx", ContentFile(_letter_template()), save=True)
+    letter = letter_docx("{{ contact.salutation }},", "{{ personal_note }}", "Kind regards, {{ salesperson.name }}")
+    template.attachment.save("winter.docx", ContentFile(letter), save=True)
     gift = MailingGroupFactory(code="GIFT")
     hanse = CompanyFactory(name="Hanse Shipping", city="Hamburg")
     ada = PersonFactory(name="Ada Lovelace", company=hanse, city="Hamburg", salutation="Dear Ada")

@@ -7,43 +7,28 @@ import pytest
 from django.core import mail
 
 from interactions import letter_pdf
-from interactions.letters import DOCX_CONTENT_TYPE, contact_merge_values, template_attachment
+from interactions.letters import DOCX_CONTENT_TYPE
 from interactions.models import InteractionLogEntry, InteractionTemplate
 from interactions.sending import entries_deliver, entry_deliver
 from interactions.storage import store_document
-from tests.factories import InteractionGroupFactory, InteractionLogEntryFactory, PersonFactory, SalespersonFactory
-from tests.interactions.factories import docx_text, html_template, letter_docx, word_template
+from tests.factories import InteractionGroupFactory, InteractionLogEntryFactory, PersonFactory
+from tests.interactions.factories import (
+    docx_text,
+    html_template,
+    letter_docx,
+    letter_entry,
+    letter_recipient,
+    word_template,
+)
 from tests.interactions.test_letter_pdf import needs_libreoffice, pdf_text, with_broken_content_types
+from tests.pdf_helpers import assert_no_pdf_preview
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def person():
-    return PersonFactory(
-        name="Ada Lovelace",
-        email="ada@example.com",
-        salutation="Dear Ms Lovelace",
-        company__name="Analytical Ltd",
-        salesperson=SalespersonFactory(name="Jane Seller", email="jane@northwind.example"),
-    )
-
-
-@pytest.fixture
-def no_libreoffice(settings):
-    settings.LIBREOFFICE_SOFFICE = "soffice-that-is-not-installed"
-
-
-def letter_entry(person, template, **fields) -> InteractionLogEntry:
-    snapshot, _ = template_attachment(template, "en")
-    return InteractionLogEntryFactory(
-        contact=person,
-        template=template,
-        merge_template=snapshot,
-        salesperson=person.salesperson,
-        merge_values=contact_merge_values(person, personal_note="Hope to see you soon"),
-        **fields,
-    )
+    return letter_recipient()
 
 
 def email_entry(person, template) -> InteractionLogEntry:
@@ -92,14 +77,8 @@ def test_without_libreoffice_the_entry_offers_its_letter_as_docx_and_says_why_th
     no_libreoffice, viewer_client, person
 ):
     entry = letter_entry(person, word_template())
-    page = viewer_client.get(f"/interactions/{entry.pk}/").content.decode()
-    assert letter_pdf.PDF_UNAVAILABLE_MESSAGE in page and "document/preview/" not in page
-    assert f'href="/interactions/{entry.pk}/document/"' in page
-
-    response = viewer_client.get(f"/interactions/{entry.pk}/document/preview/", follow=True)
-
-    assert response.redirect_chain[-1][0] == f"/interactions/{entry.pk}/"
-    assert "PDF conversion is not available on this server" in response.content.decode()
+    page = f"/interactions/{entry.pk}/"
+    assert_no_pdf_preview(viewer_client, page=page, docx=f"{page}document/", preview=f"{page}document/preview/")
 
 
 # --- attach as PDF ----------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ import io
 import zipfile
 
 import pytest
-from django.core.files.base import ContentFile
 
 from interactions.models import StoredDocument
 from segments import letters
@@ -22,9 +21,10 @@ from segments.services import (
     segment_line_update,
     segment_log,
 )
-from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory, UserFactory
+from tests.factories import PersonFactory, SegmentFactory, UserFactory
 from tests.interactions.docx_builders import text_of
 from tests.interactions.factories import letter_docx
+from tests.segments.factories import acme_letter_worksheet
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +38,7 @@ def body(response) -> bytes:
 @pytest.fixture
 def worksheet(marketer):
     """Three lines with a Word letter: Acme and two of its people."""
-    template = InteractionTemplateFactory(code="LETTER", language_code="en")
-    template.attachment.save(
-        "letter.docx", ContentFile(letter_docx("{{ contact.salutation }},", "{{ personal_note }}"))
-    )
-    segment = SegmentFactory(template=template, description="Spring offer", language_code="en")
-    acme = CompanyFactory(name="Acme", city="Kiel", salutation="Dear Sirs")
-    PersonFactory(name="Ada Lovelace", company=acme, city="Kiel", salutation="Dear Ada")
-    PersonFactory(name="Grace Hopper", company=acme, city="Kiel", salutation="Dear Grace")
-    segment_add_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
-    return segment
+    return acme_letter_worksheet(marketer, letter_docx("{{ contact.salutation }},", "{{ personal_note }}"))
 
 
 @pytest.fixture

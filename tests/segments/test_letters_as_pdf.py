@@ -10,16 +10,16 @@ import io
 import zipfile
 
 import pytest
-from django.core.files.base import ContentFile
 from pypdf import PdfReader
 
 from interactions import letter_pdf
 from segments.letter_download_job import letter_download_job_run
 from segments.models import LetterDownloadJob
-from segments.services import logged_segment_letters_prepare, segment_add_contacts, segment_log
-from tests.factories import CompanyFactory, InteractionTemplateFactory, PersonFactory, SegmentFactory
+from segments.services import logged_segment_letters_prepare, segment_log
 from tests.interactions.factories import docx_text, letter_docx
 from tests.interactions.test_letter_pdf import needs_libreoffice, pdf_pages, pdf_text, with_broken_content_types
+from tests.pdf_helpers import assert_no_pdf_preview
+from tests.segments.factories import acme_letter_worksheet
 
 pytestmark = pytest.mark.django_db
 
@@ -27,28 +27,12 @@ Job = LetterDownloadJob
 NAMES = ["Acme - Ada Lovelace", "Acme - Grace Hopper", "Acme"]
 
 
-def worksheet_with(marketer, letter: bytes):
-    template = InteractionTemplateFactory(code="LETTER", language_code="en")
-    template.attachment.save("letter.docx", ContentFile(letter), save=True)
-    segment = SegmentFactory(template=template, description="Spring offer", language_code="en")
-    acme = CompanyFactory(name="Acme", city="Kiel", salutation="Dear Sirs")
-    PersonFactory(name="Ada Lovelace", company=acme, city="Kiel", salutation="Dear Ada")
-    PersonFactory(name="Grace Hopper", company=acme, city="Kiel", salutation="Dear Grace")
-    segment_add_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
-    return segment
-
-
 @pytest.fixture
 def worksheet(marketer):
     """Three lines with a Word letter: Acme and two of its people (a small worksheet: .docx downloads direct)."""
-    return worksheet_with(
+    return acme_letter_worksheet(
         marketer, letter_docx("{{ contact.salutation }},", "Our spring offer for {{ contact.name }}.")
     )
-
-
-@pytest.fixture
-def no_libreoffice(settings):
-    settings.LIBREOFFICE_SOFFICE = "soffice-that-is-not-installed"
 
 
 def prepare(client, owner_url: str, kind: str, callbacks):
@@ -148,7 +132,7 @@ CANNOT_OPEN = {
 def test_a_letter_libreoffice_cannot_open_fails_the_pdf_job_with_a_clear_message_and_the_docx_still_downloads(
     kind, marketer, marketer_client, django_capture_on_commit_callbacks
 ):
-    segment = worksheet_with(marketer, with_broken_content_types(letter_docx("{{ contact.salutation }},")))
+    segment = acme_letter_worksheet(marketer, with_broken_content_types(letter_docx("{{ contact.salutation }},")))
 
     prepare(marketer_client, f"/segments/{segment.pk}/", kind, django_capture_on_commit_callbacks)
 
@@ -173,7 +157,7 @@ def test_a_letter_that_takes_longer_than_the_timeout_fails_the_job_with_a_clear_
     huge = letter_docx(
         "{{ contact.salutation }},", *(f"Paragraph {n} of the terms and conditions. " * 30 for n in range(3000))
     )
-    segment = worksheet_with(marketer, huge)
+    segment = acme_letter_worksheet(marketer, huge)
 
     prepare(marketer_client, f"/segments/{segment.pk}/", kind, django_capture_on_commit_callbacks)
 
@@ -269,14 +253,8 @@ def test_without_libreoffice_a_lines_page_offers_the_docx_and_the_preview_says_w
     no_libreoffice, viewer_client, worksheet
 ):
     line = worksheet.lines.get(contact__name="Ada Lovelace")
-    page = viewer_client.get(f"/segments/{worksheet.pk}/lines/{line.pk}/").content.decode()
-    assert letter_pdf.PDF_UNAVAILABLE_MESSAGE in page and "letter.pdf" not in page
-    assert f'href="/segments/{worksheet.pk}/lines/{line.pk}/letter.docx"' in page
-
-    response = viewer_client.get(f"/segments/{worksheet.pk}/lines/{line.pk}/letter.pdf", follow=True)
-
-    assert response.redirect_chain[-1][0] == f"/segments/{worksheet.pk}/lines/{line.pk}/"
-    assert "PDF conversion is not available on this server" in response.content.decode()
+    page = f"/segments/{worksheet.pk}/lines/{line.pk}/"
+    assert_no_pdf_preview(viewer_client, page=page, docx=f"{page}letter.docx", preview=f"{page}letter.pdf")
 
 
 def test_without_libreoffice_a_logged_segment_offers_its_letters_as_docx_only(

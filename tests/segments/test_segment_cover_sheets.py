@@ -10,15 +10,14 @@ from crm.models import AuditEvent, Contact
 from interactions.models import InteractionLogEntry
 from segments.letter_download_job import letter_download_job_run
 from segments.models import LetterDownloadJob
-from segments.services import segment_add_contacts, segment_cover_sheets_print
+from segments.services import segment_cover_sheets_print
 from tests.factories import (
-    CompanyFactory,
     InteractionTemplateFactory,
     InteractionTemplateSetupFactory,
-    PersonFactory,
     SegmentFactory,
 )
 from tests.pdf_helpers import needs_pdf, pdf_pages, pdf_text
+from tests.segments.factories import add_acme_and_two_people
 
 pytestmark = [pytest.mark.django_db, needs_pdf]
 
@@ -33,12 +32,7 @@ def setup():
 @pytest.fixture
 def worksheet(marketer):
     """Three lines: Acme and two of its people."""
-    segment = SegmentFactory(description="Samples")
-    acme = CompanyFactory(name="Acme", city="Kiel")
-    PersonFactory(name="Ada Lovelace", company=acme, city="Kiel")
-    PersonFactory(name="Grace Hopper", company=acme, city="Kiel")
-    segment_add_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
-    return segment
+    return add_acme_and_two_people(SegmentFactory(description="Samples"), marketer)
 
 
 def logged_contacts() -> list[str]:

@@ -18,20 +18,16 @@ from segments.services import (
     segment_reset_steps,
     segment_steps_to_reset,
 )
-from tests.factories import CompanyFactory, PersonFactory, SegmentFactory
+from tests.factories import PersonFactory, SegmentFactory
+from tests.segments.factories import add_acme_and_two_people
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def segment(marketer):
-    """A worksheet with one Add step: the two people in Kiel."""
-    segment = SegmentFactory(description="Spring mailing")
-    acme = CompanyFactory(name="Acme", city="Lübeck")
-    PersonFactory(name="Ada Lovelace", company=acme, city="Kiel")
-    PersonFactory(name="Grace Hopper", company=acme, city="Kiel")
-    segment_add_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
-    return segment
+    """A worksheet with one Add step: the two people in Kiel (their company is in Lübeck)."""
+    return add_acme_and_two_people(SegmentFactory(description="Spring mailing"), marketer, acme_city="Lübeck")
 
 
 def step_count(segment) -> int:
