@@ -42,6 +42,10 @@ def log_job_run(job_id: int) -> LogJob:
     entries that have no letter yet and only sends entries still in progress.
     """
     job = LogJob.objects.select_related("logged_segment").get(pk=job_id)
+    if job.status == LogJob.Status.DONE:
+        # Run again after it finished (a task queued twice): nothing is left, and its card keeps saying what
+        # the run that did the work merged and sent instead of "No letter to merge".
+        return job
     logged = job.logged_segment
     letters, email_texts, emails = log_job_plan(logged, send=job.send)
     LogJob.objects.filter(pk=job.pk).update(

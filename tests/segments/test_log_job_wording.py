@@ -152,3 +152,13 @@ def test_sending_again_and_resending_say_what_the_job_did(
     with django_capture_on_commit_callbacks(execute=True):
         page = marketer_client.post(f"/segments/logged/{logged.pk}/resend/", follow=True).content.decode()
     assert "Resending with updated merge fields (queued): It merges 2 letters, then sends 2 e-mails." in _text(page)
+
+
+def test_a_finished_job_run_again_keeps_what_it_said(marketer, django_capture_on_commit_callbacks):
+    from segments.log_job import log_job_run
+
+    template = template_with_letter(correspondence_type="email")
+    logged = _log(marketer, template, emails=2, capture=django_capture_on_commit_callbacks)
+    job = LogJob.objects.get(logged_segment=logged)
+    assert job.plan_text == "2 letters merged, then 2 e-mails sent."
+    assert log_job_run(job.pk).plan_text == "2 letters merged, then 2 e-mails sent."
