@@ -40,23 +40,17 @@ def test_the_document_page_refuses_absurd_values_and_creates_nothing(sales_clien
 
 def test_the_document_service_refuses_a_negative_invoice_price_and_a_vat_over_100(salesperson_user):
     company = CompanyFactory()
+
+    def invoice(line: dict, **fields):
+        date = datetime.date(2026, 4, 1)
+        return document_create(
+            kind="invoice", contact=company, user=salesperson_user, date=date, lines=[line], **fields
+        )
+
     with pytest.raises(ValidationError, match="cannot be negative"):
-        document_create(
-            kind="invoice",
-            contact=company,
-            user=salesperson_user,
-            date=datetime.date(2026, 4, 1),
-            lines=[{"description": "Refund by mistake", "quantity": 1, "unit_price": -100}],
-        )
+        invoice({"description": "Refund by mistake", "quantity": 1, "unit_price": -100})
     with pytest.raises(ValidationError, match="cannot be over 100"):
-        document_create(
-            kind="invoice",
-            contact=company,
-            user=salesperson_user,
-            date=datetime.date(2026, 4, 1),
-            vat_percent=120,
-            lines=[{"description": "Desk", "quantity": 1, "unit_price": 100}],
-        )
+        invoice({"description": "Desk", "quantity": 1, "unit_price": 100}, vat_percent=120)
     assert not SalesDocument.objects.exists()
 
 

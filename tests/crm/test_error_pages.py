@@ -11,6 +11,14 @@ from segments.services import segment_log
 from tests.segments.logging_helpers import segment_with_lines
 
 
+def error_page(response, status: int) -> str:
+    """The text of an error response, which must be the product's own page with the navigation."""
+    assert response.status_code == status
+    page = response.content.decode()
+    assert 'aria-label="Main"' in page
+    return page
+
+
 @pytest.mark.django_db
 def test_the_url_of_a_logged_worksheet_redirects_to_its_logged_segment_with_a_message(marketer, marketer_client):
     segment, _ = segment_with_lines(2)
@@ -45,32 +53,25 @@ def test_the_redirect_of_a_logged_worksheet_still_needs_the_permission_to_see_wo
 @pytest.mark.django_db
 def test_a_404_is_the_products_page_with_the_navigation_and_a_way_back(marketer_client):
     response = marketer_client.get("/segments/987654/", HTTP_REFERER="http://testserver/segments/")
-    assert response.status_code == 404
-    page = response.content.decode()
+    page = error_page(response, 404)
     assert "Page not found" in page and "/segments/987654/" in page
-    assert 'aria-label="Main"' in page
     assert 'href="http://testserver/segments/">Go back</a>' in page
     assert f'href="{reverse("home")}">Start page' in page
 
 
 @pytest.mark.django_db
 def test_a_403_is_the_products_page_with_the_navigation(stranger_client):
-    response = stranger_client.get(reverse("crm:contact_list"))
-    assert response.status_code == 403
-    page = response.content.decode()
-    assert "You are not allowed to do this" in page and 'aria-label="Main"' in page
-    assert "Start page" in page
+    page = error_page(stranger_client.get(reverse("crm:contact_list")), 403)
+    assert "You are not allowed to do this" in page and "Start page" in page
 
 
 @pytest.mark.django_db
 def test_a_405_is_the_products_page_and_keeps_the_allow_header(marketer_client):
     segment, _ = segment_with_lines(1)
     response = marketer_client.get(reverse("segments:segment_header", args=[segment.pk]))
-    assert response.status_code == 405
+    page = error_page(response, 405)
     assert response["Allow"] == "POST"
-    page = response.content.decode()
     assert "This address does not do that" in page and "GET is not possible" in page
-    assert 'aria-label="Main"' in page
 
 
 @pytest.mark.django_db
@@ -82,11 +83,8 @@ def test_a_405_to_htmx_stays_a_bare_response(marketer_client):
 
 def test_the_500_page_needs_neither_the_database_nor_the_request_context():
     # No django_db mark: any query here fails the test.
-    response = server_error(RequestFactory().get("/contacts/"))
-    assert response.status_code == 500
-    page = response.content.decode()
-    assert "Something went wrong" in page
-    assert 'aria-label="Main"' in page and f'href="{reverse("crm:contact_list")}"' in page
+    page = error_page(server_error(RequestFactory().get("/contacts/")), 500)
+    assert "Something went wrong" in page and f'href="{reverse("crm:contact_list")}"' in page
 
 
 @pytest.mark.django_db

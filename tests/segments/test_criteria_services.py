@@ -455,14 +455,25 @@ def test_replaying_a_refine_honours_entire_companies(berlin_and_hamburg, markete
     assert contacts_on(segment) == ids(c["berlin"], c["alice"], c["bob"])
 
 
+def berlin_worksheet(user):
+    """A worksheet with one criteria step: the contacts in Berlin."""
+    segment = SegmentFactory()
+    segment_add_contacts(segment, criteria={"city": "Berlin"}, user=user)
+    return segment
+
+
+def question(reuse, segment, **arguments) -> list[str]:
+    """What reusing without confirming asks (it refuses with the question and changes nothing)."""
+    with pytest.raises(ValidationError) as asked:
+        reuse(segment, **arguments)
+    return asked.value.messages
+
+
 def test_reusing_criteria_on_a_segment_with_steps_asks_first(berlin_and_hamburg, marketer):
     saved = SavedSegmentCriteriaFactory()
     SavedSegmentCriteriaStepFactory(saved=saved, step=1, action="add", criteria={"city": "Hamburg"})
-    segment = SegmentFactory()
-    segment_add_contacts(segment, criteria={"city": "Berlin"}, user=marketer)
-    with pytest.raises(ValidationError) as error:
-        segment_reuse_criteria(segment, saved=saved, user=marketer)
-    assert error.value.messages == [
+    segment = berlin_worksheet(marketer)
+    assert question(segment_reuse_criteria, segment, saved=saved, user=marketer) == [
         f"Segment {segment.no} already contains 1 criteria action. Are you sure you want to reuse saved criteria?"
     ]
     assert segment.criteria_actions.count() == 1
@@ -510,13 +521,10 @@ def test_scenario_43_given_a_worksheet_with_criteria_when_a_logged_segment_is_re
     c = berlin_and_hamburg
     logged = LoggedSegmentFactory()
     InteractionLogEntryFactory(contact=c["carl"], logged_segment=logged)
-    segment = SegmentFactory()
-    segment_add_contacts(segment, criteria={"city": "Berlin"}, user=marketer)
-    # when the logged segment is reused without confirming,
-    with pytest.raises(ValidationError) as asked:
-        segment_reuse_logged(segment, logged_segment=logged, user=marketer)
-    # then the reference's question is asked and declining changes nothing;
-    assert asked.value.messages == [
+    segment = berlin_worksheet(marketer)
+    # when the logged segment is reused without confirming, then the reference's question is asked and declining
+    # changes nothing;
+    assert question(segment_reuse_logged, segment, logged_segment=logged, user=marketer) == [
         f"Segment {segment.no} already contains 1 criteria action. Are you sure you want to reuse a logged segment?"
     ]
     assert contacts_on(segment) == ids(c["berlin"], c["alice"])
