@@ -9,6 +9,7 @@ POST, shows its progress and then offers the file, to whoever may see the segmen
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
@@ -127,17 +128,40 @@ def segment_letters_prepare(request, pk: int):
     """
     require_perm(request, VIEW)
     segment = _segment(pk)
+    return prepare_letters(
+        request,
+        segment,
+        direct={"zip": "segments:segment_letters_zip", "docx": "segments:segment_letters_docx"},
+        in_background=lambda: services.letters_in_background(segment),
+        prepare=lambda kind: services.segment_letters_prepare(segment, kind=kind, user=request.user),
+        owner=f"segment {segment.no}",
+        doing="merging the letters",
+    )
+
+
+def prepare_letters(
+    request,
+    owner_object,
+    *,
+    direct: dict[str, str],
+    in_background: Callable[[], bool],
+    prepare: Callable[[str], LetterDownloadJob],
+    owner: str,
+    doing: str,
+) -> HttpResponse:
+    """The POSTed `kind` of letters of a worksheet or a logged segment (`owner_object`): a .docx kind of one small
+    enough goes to its direct download (`direct`: kind -> URL name); else `prepare(kind)` asks for a letter job, and
+    the page's letter jobs card follows. A refusal goes back to the page with the reason."""
     kind = request.POST.get("kind", "")
-    direct = {"zip": "segments:segment_letters_zip", "docx": "segments:segment_letters_docx"}
-    if kind in direct and not services.letters_in_background(segment):
-        return redirect(direct[kind], segment.pk)
+    if kind in direct and not in_background():
+        return redirect(direct[kind], owner_object.pk)
     try:
-        job = services.segment_letters_prepare(segment, kind=kind, user=request.user)
+        job = prepare(kind)
     except ValidationError as error:
         add_validation_error(request, error)
-        return redirect(segment)
-    report_prepared(request, job, owner=f"segment {segment.no}", doing="merging the letters")
-    return redirect(f"{segment.get_absolute_url()}#letter-jobs")
+        return redirect(owner_object)
+    report_prepared(request, job, owner=owner, doing=doing)
+    return redirect(f"{owner_object.get_absolute_url()}#letter-jobs")
 
 
 def report_prepared(request, job: LetterDownloadJob, *, owner: str, doing: str) -> None:

@@ -21,7 +21,7 @@ from interactions.models import LoggedSegment
 
 from .. import logged_letters, services
 from ..letters import LETTER_FILES
-from .letters import jobs_card_context, letter_job_file, report_prepared, spooled_download
+from .letters import jobs_card_context, letter_job_file, prepare_letters, spooled_download
 
 VIEW_PERMS = ("interactions.view_loggedsegment", "interactions.view_interactionlogentry")
 DIRECT = {"zip": "segments:logged_segment_letters", "docx": "segments:logged_segment_letters_docx"}
@@ -86,16 +86,15 @@ def logged_segment_letters_prepare(request, pk: int):
     segment small enough for the direct download is sent there instead.
     """
     logged = _logged(request, pk)
-    kind = request.POST.get("kind", "")
-    if kind in DIRECT and not logged_letters.logged_letters_in_background(logged):
-        return redirect(DIRECT[kind], logged.pk)
-    try:
-        job = services.logged_segment_letters_prepare(logged, kind=kind, user=request.user)
-    except ValidationError as error:
-        add_validation_error(request, error)
-        return redirect(logged)
-    report_prepared(request, job, owner=f"logged segment {logged.pk}", doing="writing the letters")
-    return redirect(f"{logged.get_absolute_url()}#letter-jobs")
+    return prepare_letters(
+        request,
+        logged,
+        direct=DIRECT,
+        in_background=lambda: logged_letters.logged_letters_in_background(logged),
+        prepare=lambda kind: services.logged_segment_letters_prepare(logged, kind=kind, user=request.user),
+        owner=f"logged segment {logged.pk}",
+        doing="writing the letters",
+    )
 
 
 @require_safe
