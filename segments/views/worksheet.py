@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from contextlib import closing
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -266,89 +267,75 @@ def segment_go_back(request, pk: int):
     return redirect(segment)
 
 
-@require_POST
-def segment_save_criteria(request, pk: int):
-    require_perm(request, CHANGE)
-    require_perm(request, "segments.add_savedsegmentcriteria")
+def form_action(
+    form_class: type[Form], *, form_key: str | None, invalid: str | None = None, perms: tuple[str, ...] = (CHANGE,)
+) -> Callable[[Callable[..., str]], Callable[..., HttpResponse]]:
+    """A worksheet action with a form (POST only): `perms` or 403, the worksheet or 404, then the form. A valid
+    form's data go to the view, `view(request, segment, cleaned_data)`, which calls the service and returns the
+    success message, and the worksheet follows. An invalid form (the `invalid` message, or else the form's own
+    errors) or the service's refusal show the worksheet again (status 400) with the form as posted under `form_key`
+    in its `forms`; without a `form_key`, the user is sent back to the worksheet."""
 
-    def save(segment: Segment, data: dict) -> str:
-        saved = services.segment_save_criteria(segment, user=request.user, **data)
-        return f"Criteria saved as {saved.code} ({count_of(saved.steps.count(), 'step', 'steps')})."
+    def decorate(view: Callable[..., str]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request, pk: int) -> HttpResponse:
+            for perm in perms:
+                require_perm(request, perm)
+            segment = _segment(pk)
+            form = form_class(request.POST)
+            if form.is_valid():
+                try:
+                    message = view(request, segment, form.cleaned_data)
+                except ValidationError as error:
+                    add_validation_error(request, error)
+                else:
+                    messages.success(request, message)
+                    return redirect(segment)
+            elif invalid is not None:
+                messages.error(request, invalid)
+            else:
+                for errors in form.errors.values():
+                    for text in errors:
+                        messages.error(request, text)
+            if form_key is None:
+                return redirect(segment)
+            return segment_detail(request, pk, forms={form_key: form}, status=400)
 
-    form = SaveCriteriaForm(request.POST)
-    return _form_action(request, pk, form, save, form_key="save", invalid="Enter a code for the saved criteria.")
+        return require_POST(wrapper)
 
-
-@require_POST
-def segment_reuse_criteria(request, pk: int):
-    require_perm(request, CHANGE)
-
-    def reuse(segment: Segment, data: dict) -> str:
-        saved = data["saved"]
-        services.segment_reuse_criteria(segment, saved=saved, user=request.user, confirm=data["confirm"])
-        return f"Saved criteria {saved.code} applied ({count_of(saved.steps.count(), 'step', 'steps')})."
-
-    form = ReuseCriteriaForm(request.POST)
-    return _form_action(request, pk, form, reuse, form_key="reuse", invalid="Choose saved criteria to reuse.")
-
-
-@require_POST
-def segment_reuse_logged(request, pk: int):
-    require_perm(request, CHANGE)
-
-    def reuse(segment: Segment, data: dict) -> str:
-        logged = data["logged_segment"]
-        count = services.segment_reuse_logged(
-            segment, logged_segment=logged, user=request.user, confirm=data["confirm"]
-        )
-        return end_sentence(f"{count_of(count, 'contact', 'contacts')} added from {logged}")
-
-    return _form_action(request, pk, ReuseLoggedForm(request.POST), reuse, form_key="reuse_logged")
-
-
-@require_POST
-def segment_line_add(request, pk: int):
-    require_perm(request, CHANGE)
-
-    def add(segment: Segment, data: dict) -> str:
-        contact = data["contact_no"]
-        services.segment_line_add(segment, contact=contact, user=request.user, allow_existing=data["allow_existing"])
-        return f"{contact.no} {contact.name} was added."
-
-    return _form_action(request, pk, LineAddForm(request.POST), add, form_key="line_add")
+    return decorate
 
 
-def _form_action(
-    request,
-    pk: int,
-    form: Form,
-    act: Callable[[Segment, dict], str],
-    *,
-    form_key: str | None,
-    invalid: str | None = None,
-) -> HttpResponse:
-    """A worksheet action with a form: a valid form's data go to `act(segment, cleaned_data)`, which calls the
-    service and returns the success message, and the worksheet follows. An invalid form (the `invalid` message, or
-    else the form's own errors) or the service's refusal show the worksheet again (status 400) with the form as
-    posted under `form_key` in its `forms`; without a `form_key`, the user is sent back to the worksheet."""
-    segment = _segment(pk)
-    if form.is_valid():
-        try:
-            message = act(segment, form.cleaned_data)
-        except ValidationError as error:
-            add_validation_error(request, error)
-        else:
-            messages.success(request, message)
-            return redirect(segment)
-    elif invalid is not None:
-        messages.error(request, invalid)
-    else:
-        for errors in form.errors.values():
-            for text in errors:
-                messages.error(request, text)
-    if form_key is None:
-        return redirect(segment)
-    return segment_detail(request, pk, forms={form_key: form}, status=400)
+@form_action(
+    SaveCriteriaForm,
+    form_key="save",
+    invalid="Enter a code for the saved criteria.",
+    perms=(CHANGE, "segments.add_savedsegmentcriteria"),
+)
+def segment_save_criteria(request, segment: Segment, data: dict) -> str:
+    saved = services.segment_save_criteria(segment, user=request.user, **data)
+    return f"Criteria saved as {saved.code} ({count_of(saved.steps.count(), 'step', 'steps')})."
+
+
+@form_action(ReuseCriteriaForm, form_key="reuse", invalid="Choose saved criteria to reuse.")
+def segment_reuse_criteria(request, segment: Segment, data: dict) -> str:
+    saved = data["saved"]
+    services.segment_reuse_criteria(segment, saved=saved, user=request.user, confirm=data["confirm"])
+    return f"Saved criteria {saved.code} applied ({count_of(saved.steps.count(), 'step', 'steps')})."
+
+
+@form_action(ReuseLoggedForm, form_key="reuse_logged")
+def segment_reuse_logged(request, segment: Segment, data: dict) -> str:
+    logged = data["logged_segment"]
+    count = services.segment_reuse_logged(segment, logged_segment=logged, user=request.user, confirm=data["confirm"])
+    return end_sentence(f"{count_of(count, 'contact', 'contacts')} added from {logged}")
+
+
+@form_action(LineAddForm, form_key="line_add")
+def segment_line_add(request, segment: Segment, data: dict) -> str:
+    contact = data["contact_no"]
+    services.segment_line_add(segment, contact=contact, user=request.user, allow_existing=data["allow_existing"])
+    return f"{contact.no} {contact.name} was added."
 
 
 def segment_line_edit(request, pk: int, line_id: int):
@@ -502,20 +489,15 @@ def segment_unsendable_lines(request, pk: int):
     return redirect("segments:segment_detail", pk)
 
 
-@require_POST
-def segment_apply_mailing_group(request, pk: int):
+@form_action(ApplyMailingGroupForm, form_key=None)
+def segment_apply_mailing_group(request, segment: Segment, data: dict) -> str:
     """Apply mailing group (reference 3): every contact of the worksheet joins the group."""
-    require_perm(request, CHANGE)
-
-    def apply(segment: Segment, data: dict) -> str:
-        group = data["mailing_group"]
-        added = services.segment_apply_mailing_group(
-            segment, mailing_group=group, user=request.user, remove_old_assignments=data["remove_old_assignments"]
-        )
-        plural = "s" if added != 1 else ""
-        return f"{added:,} contact{plural} added to mailing group {group.code}."
-
-    return _form_action(request, pk, ApplyMailingGroupForm(request.POST), apply, form_key=None)
+    group = data["mailing_group"]
+    added = services.segment_apply_mailing_group(
+        segment, mailing_group=group, user=request.user, remove_old_assignments=data["remove_old_assignments"]
+    )
+    plural = "s" if added != 1 else ""
+    return f"{added:,} contact{plural} added to mailing group {group.code}."
 
 
 # The worksheet's contacts as CSV (reference 3, Export Contacts): one row per line, in line order.
