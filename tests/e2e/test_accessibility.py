@@ -10,6 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from crm.audit import audit_record
 from crm.models import AuditEvent
 from interactions.models import InteractionTemplateSetup as Setup
+from segments.models import LogJob
 from segments.services import segment_add_contacts, segment_log, segment_reduce_contacts, segment_save_criteria
 from tests.e2e.conftest import login, screenshot
 from tests.factories import (
@@ -19,9 +20,10 @@ from tests.factories import (
     PersonFactory,
     SalesDocumentFactory,
     SalesDocumentLineFactory,
+    SegmentLineFactory,
     UserFactory,
 )
-from tests.segments.logging_helpers import segment_with_lines
+from tests.segments.logging_helpers import segment_with_lines, template_with_letter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,6 +61,19 @@ def _world(marketer):
     emptied, _ = segment_with_lines(0, description="Emptied mailing")
     segment_add_contacts(emptied, criteria={"no": person.no}, user=marketer)
     segment_reduce_contacts(emptied, criteria={"no": person.no}, user=marketer)
+    # A worksheet whose e-mail lines include a contact without an address: the card with the ways out shows.
+    to_fix, _ = segment_with_lines(
+        0,
+        description="Needs fixing",
+        template=template_with_letter(code="MAIL", correspondence_type="email"),
+    )
+    SegmentLineFactory(segment=to_fix, contact=PersonFactory(name="Nora Noaddress", email=""))
+    # A logged segment whose job is running: its card counts letters and e-mails.
+    running_from, _ = segment_with_lines(1, description="Running mailing")
+    running = segment_log(running_from, user=marketer)
+    LogJob.objects.create(
+        logged_segment=running, status="running", stage="Merging", letters=10, emails=5, total=15, done=4
+    )
     criteria_from, _ = segment_with_lines(0, description="Criteria source")
     segment_add_contacts(criteria_from, criteria={"city": "Kiel"}, user=marketer)
     saved = segment_save_criteria(criteria_from, code="KIEL", description="Contacts in Kiel", user=marketer)
@@ -86,6 +101,8 @@ def _world(marketer):
         "worksheet": f"/segments/{worksheet.pk}/",
         "worksheet line": f"/segments/{worksheet.pk}/lines/{lines[0].pk}/",
         "worksheet cover sheets": f"/segments/{worksheet.pk}/cover-sheets/",
+        "worksheet with lines to fix": f"/segments/{to_fix.pk}/",
+        "logged segment with a running job": f"/segments/logged/{running.pk}/",
         "reset steps question": f"/segments/{emptied.pk}/reset-steps/",
         "saved criteria": "/segments/criteria/",
         "saved criteria detail": f"/segments/criteria/{saved.pk}/",
@@ -127,6 +144,10 @@ def test_every_page_of_the_url_list_has_no_serious_or_critical_axe_violation(pag
         if response.status != ERROR_STATUS.get(name, 200):
             statuses[name] = response.status
         found[name] = _blocking_violations(page)
+        if name == "worksheet with lines to fix":
+            assert "Nora Noaddress" in page.inner_text("#unsendable"), "the card naming the lines to fix"
+        if name == "logged segment with a running job":
+            assert "Merging letters: 4 of 10 letters" in page.inner_text("main")
     page.goto("/audit/")
     screenshot(page, "audit")
 
