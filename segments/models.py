@@ -178,6 +178,11 @@ class SegmentCriteriaAction(models.Model):
     criteria = models.JSONField(default=dict, blank=True)
     options = models.JSONField(default=dict, blank=True)
     affected = models.PositiveIntegerField(default=0, help_text="Lines inserted or deleted by this step.")
+    # The lines an inserting step added are this segment's lines with ids in this range: the step held the
+    # segment's lock and new ids only grow, so no other line of the segment falls inside it. Go back deletes by
+    # the range instead of reading one history row per inserted line (docs/PERFORMANCE.md, "Add contacts").
+    inserted_ids_from = models.BigIntegerField(null=True, blank=True, help_text="First id of the lines it inserted.")
+    inserted_ids_to = models.BigIntegerField(null=True, blank=True, help_text="Last id of the lines it inserted.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -190,10 +195,10 @@ class SegmentCriteriaAction(models.Model):
 
 
 class SegmentHistory(SegmentLineValues):
-    """Undo log of one step. A deletion row keeps the removed line's overrides, so Go back restores them."""
+    """Undo log of one step: a row per line the step deleted, with the line's overrides, so Go back restores them.
+    (The lines a step inserted are its id range, `SegmentCriteriaAction.inserted_ids_from` … `inserted_ids_to`.)"""
 
     class Kind(models.TextChoices):
-        INSERTION = "insertion", "Insertion"
         DELETION = "deletion", "Deletion"
 
     # (action, kind) below covers lookups by action; the contact is only searched when a contact is deleted.
@@ -202,7 +207,7 @@ class SegmentHistory(SegmentLineValues):
         SegmentCriteriaAction, on_delete=models.CASCADE, related_name="history", db_index=False, db_constraint=False
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    line_id = models.BigIntegerField(help_text="The id of the line inserted or deleted.")
+    line_id = models.BigIntegerField(help_text="The id of the line deleted.")
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )

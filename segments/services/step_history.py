@@ -1,18 +1,19 @@
 """The undo history of a worksheet: its steps, the lines each step inserted or deleted, and undoing the last one.
 
-Every change to a worksheet's lines is one `SegmentCriteriaAction` (a step) plus its `SegmentHistory` rows:
-an Insertion row per line the step inserted, a Deletion row per line it deleted (with the line's per-line
-overrides), so `step_undo` restores the worksheet exactly. The criteria steps (`criteria_steps.py`) and the
-lines added or removed by hand (`worksheet.py`) write their history through these functions.
+Every change to a worksheet's lines is one `SegmentCriteriaAction` (a step) plus its undo record: the ids of
+the lines it inserted, as a range on the step (`inserted_ids_from` … `inserted_ids_to`), and a `SegmentHistory`
+Deletion row per line it deleted (with the line's per-line overrides), so `step_undo` restores the worksheet
+exactly. The criteria steps (`criteria_steps.py`) and the lines added or removed by hand (`worksheet.py`) write
+their history through these functions.
 
-Set-based on purpose: inserting 100,000 lines is two `INSERT … SELECT` statements (the lines, then their
-history rows from the freshly inserted lines, found by id range), deleting is `INSERT … SELECT` into the
-history and one `DELETE`, undoing is one `DELETE` and one `INSERT … SELECT` from the history. No contact id
-travels through Python.
+Set-based on purpose: inserting 100,000 lines is one `INSERT … SELECT` (and a look-up of the last new id),
+deleting is `INSERT … SELECT` into the history and one `DELETE`, undoing is one `DELETE` (by the id range, or by
+the history's line ids) and one `INSERT … SELECT` from the history. No contact id travels through Python.
 
 Locking: every step starts with `segment_lock` (`select_for_update` of the segment row), so two users editing
-the same worksheet cannot interleave steps, and step numbers and the id-range trick stay sound (nobody else
-inserts lines into this segment while we hold the lock).
+the same worksheet cannot interleave steps, and step numbers and the id ranges stay sound: nobody else inserts
+lines into this segment while we hold the lock, and a later step's new lines get higher ids (a line restored by
+Go back keeps its old id, which lies in the range of the step that first inserted it).
 """
 
 from __future__ import annotations
@@ -102,10 +103,15 @@ def step_start(
 
 
 def step_finish(step: SegmentCriteriaAction, affected: int) -> int:
-    """Store how many lines the step added or removed; returns that number."""
+    """Store how many lines the step added or removed (and the id range of those it inserted); returns that number."""
     step.affected = affected
-    step.save(update_fields=["affected"])
+    step.save(update_fields=["affected", "inserted_ids_from", "inserted_ids_to"])
     return affected
+
+
+def step_inserted(step: SegmentCriteriaAction, first_id: int, last_id: int) -> None:
+    """Note on the step (saved by `step_finish`) that it inserted this segment's lines with ids in this range."""
+    step.inserted_ids_from, step.inserted_ids_to = first_id, last_id
 
 
 def company_key() -> Coalesce:
@@ -123,8 +129,8 @@ def _of_company(column: str) -> Case:
 
 
 def lines_insert(segment: Segment, step: SegmentCriteriaAction, contacts: QuerySet) -> int:
-    """Insert one line per contact and an Insertion history row per new line. Two statements whatever the number
-    of contacts. Returns the lines inserted.
+    """Insert one line per contact and note their id range on the step. One `INSERT … SELECT` whatever the number
+    of contacts, between two look-ups of the largest line id. Returns the lines inserted.
 
     The lines come in Business Central's order (reference 2.4, scenario 32): company name, company number, type,
     name; so each company is followed by its persons, and persons without a company come first. The ORDER BY is
@@ -138,15 +144,10 @@ def lines_insert(segment: Segment, step: SegmentCriteriaAction, contacts: QueryS
     columns.update({name: _blank() for name in BLANK_TEXT_FIELDS})
     inserted = _insert_select(SegmentLine, columns, ordered)
     if inserted:
-        new_lines = SegmentLine.objects.filter(segment_id=segment.pk, id__gt=before)
-        history: dict[str, Any] = {
-            "action_id": _const(step.pk, BigIntegerField()),
-            "kind": _const(Kind.INSERTION, CharField()),
-            "line_id": F("id"),
-            "contact_id": F("contact_id"),
-        }
-        history.update({name: _blank() for name in BLANK_TEXT_FIELDS})
-        _insert_select(SegmentHistory, history, new_lines.order_by())
+        # The undo record is the id range (half the rows an add writes, against a history row per line); the
+        # last id through the (segment, id) index, one index probe on both databases.
+        last = SegmentLine.objects.filter(segment_id=segment.pk).aggregate(last=Max("id"))["last"]
+        step_inserted(step, before + 1, last)
     return inserted
 
 
@@ -185,14 +186,22 @@ def _delete_recorded_lines(step: SegmentCriteriaAction, kind: str) -> int:
 
 
 def step_undo(segment: Segment, step: SegmentCriteriaAction) -> None:
-    """Undo a step of a locked segment exactly: delete the lines it inserted, restore the lines it deleted, then
-    forget the step.
+    """Undo a step of a locked segment exactly: delete the lines it inserted (its id range), restore the lines it
+    deleted, then forget the step.
 
     Restored lines keep their id (so older steps' history still points at them) and their per-line
     overrides, personal note and letter (better than Business Central, which re-creates them from the header:
     docs/BEHAVIOUR.md §14).
     """
-    _delete_recorded_lines(step, Kind.INSERTION)
+    if step.inserted_ids_from is not None:
+        # Raw SQL for the same reason as `_delete_recorded_lines`: a range of the (segment, id) index, whatever the
+        # planner's statistics say, and no per-row work in Django's deletion collector.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(SegmentLine._meta.db_table)} "
+                "WHERE segment_id = %s AND id BETWEEN %s AND %s",
+                [segment.pk, step.inserted_ids_from, step.inserted_ids_to],
+            )
     restored: dict[str, Any] = {
         "id": F("line_id"),
         "segment_id": _const(segment.pk, BigIntegerField()),

@@ -29,7 +29,15 @@ from interactions.validators import check_upload_size
 
 from ..models import Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
 from .criteria_steps import segment_add_contacts
-from .step_history import OVERRIDE_FIELDS, delete_steps, delete_worksheet, segment_lock, step_finish, step_start
+from .step_history import (
+    OVERRIDE_FIELDS,
+    delete_steps,
+    delete_worksheet,
+    segment_lock,
+    step_finish,
+    step_inserted,
+    step_start,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -249,7 +257,7 @@ def segment_line_add(
         user=user,
     )
     line = SegmentLine.objects.create(segment=segment, contact=contact)
-    SegmentHistory.objects.create(action=step, kind=SegmentHistory.Kind.INSERTION, line_id=line.pk, contact=contact)
+    step_inserted(step, line.pk, line.pk)
     step_finish(step, 1)
     return line
 

@@ -17,7 +17,7 @@ from interactions.models import InteractionLogEntry, LoggedSegment
 from interactions.storage import store_document
 from segments.letters import _Letters
 from segments.models import LogJob, Segment, SegmentCriteriaAction, SegmentHistory, SegmentLine
-from segments.services import segment_add_contacts, segment_log, segment_log_options
+from segments.services import segment_add_contacts, segment_log, segment_log_options, segment_reduce_contacts
 from tests.factories import (
     CompanyFactory,
     InteractionTemplateFactory,
@@ -63,7 +63,9 @@ def test_logging_creates_one_logged_segment_and_one_entry_per_line(marketer):
 def test_the_worksheet_leaves_the_list_with_its_lines_steps_and_history(marketer):
     segment = SegmentFactory(salesperson=SalespersonFactory())
     CompanyFactory.create_batch(2, city="Lyon")
+    CompanyFactory(city="Lyon", name="Gone Ltd")
     segment_add_contacts(segment, criteria={"city": "Lyon"}, user=marketer)
+    segment_reduce_contacts(segment, criteria={"name": "Gone Ltd"}, user=marketer)
     assert SegmentHistory.objects.filter(action__segment=segment).exists()
     segment_log(segment, user=marketer)
     assert not Segment.objects.filter(pk=segment.pk).exists()

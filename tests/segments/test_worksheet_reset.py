@@ -83,7 +83,7 @@ def test_there_is_no_question_when_the_removal_is_the_only_step(marketer):
 
 def test_resetting_clears_every_step_and_its_history(segment, marketer):
     segment_reduce_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
-    assert history_count(segment) == 4  # two insertions, two deletions
+    assert history_count(segment) == 2  # two deletions (the add is its id range on the step)
     assert segment_reset_steps(segment, user=marketer) == 2
     assert step_count(segment) == 0 and history_count(segment) == 0
     assert not segment.lines.exists()
@@ -107,7 +107,7 @@ def test_keeping_the_steps_lets_go_back_restore_the_lines(segment, marketer):
 def test_a_segment_with_lines_is_not_reset(segment, marketer):
     with pytest.raises(ValidationError, match=f"Segment {segment.no} is not empty any more"):
         segment_reset_steps(segment, user=marketer)
-    assert step_count(segment) == 1 and history_count(segment) == 2 and segment.lines.count() == 2
+    assert step_count(segment) == 1 and segment.lines.count() == 2
 
 
 def test_a_segment_without_steps_has_nothing_to_reset(marketer):
@@ -121,7 +121,7 @@ def test_resetting_leaves_other_segments_alone(segment, marketer):
     segment_add_contacts(other, criteria={"city": "Kiel"}, user=marketer)
     segment_reduce_contacts(segment, criteria={"city": "Kiel"}, user=marketer)
     segment_reset_steps(segment, user=marketer)
-    assert step_count(other) == 1 and history_count(other) == 2 and other.lines.count() == 2
+    assert step_count(other) == 1 and other.lines.count() == 2
 
 
 # --- the pages ------------------------------------------------------------------------------------------------------
