@@ -5,6 +5,9 @@ Outside the timer: one in ten contacts joins a benchmark mailing group (one INSE
 segment and the group are removed again.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib.auth import get_user_model
 from django.db import connection
 
@@ -15,6 +18,16 @@ from segments.models import Segment
 from segments.services import segment_add_contacts, segment_delete, segment_go_back
 
 GROUP = "BENCH-10PCT"
+
+
+@contextmanager
+def _ten_percent_in_group() -> Iterator[MailingGroup]:
+    """One in ten contacts in the benchmark's mailing group for the block; the group is gone again after it."""
+    group = _mark_ten_percent()
+    try:
+        yield group
+    finally:
+        _unmark(group)
 
 
 def _mark_ten_percent() -> MailingGroup:
@@ -53,23 +66,19 @@ def _user():
 )
 def add_contacts(ctx):
     user = _user()
-    group = _mark_ten_percent()
-    try:
+    with _ten_percent_in_group():
         for _ in range(ctx.runs):
             segment = _segment(user)
             with ctx.timer():
                 added = segment_add_contacts(segment, criteria={"mailing_group": GROUP}, user=user)
             segment_delete(segment, user=user)
         ctx.note(f"{added:,} lines added per run ({ctx.scale:,} contacts)")
-    finally:
-        _unmark(group)
 
 
 @benchmark("add contacts: go back after that add", budget_s={"sqlite": 1.0, "postgresql": 1.0}, order=41)
 def go_back(ctx):
     user = _user()
-    group = _mark_ten_percent()
-    try:
+    with _ten_percent_in_group():
         for _ in range(ctx.runs):
             segment = _segment(user)
             added = segment_add_contacts(segment, criteria={"mailing_group": GROUP}, user=user)
@@ -78,5 +87,3 @@ def go_back(ctx):
             assert not segment.lines.exists()
             segment_delete(segment, user=user)
         ctx.note(f"{added:,} lines removed per run")
-    finally:
-        _unmark(group)
