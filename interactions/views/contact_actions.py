@@ -1,6 +1,9 @@
 """A contact's Call, E-mail and Cover sheet actions (docs/BEHAVIOUR.md §10): a short form each over one service
 (interaction_log_call, interaction_send_email, cover_sheet_print)."""
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +16,7 @@ from crm.pdf import PdfUnavailableError
 from crm.privacy import privacy_blocked_message
 
 from ..forms import CallForm, CoverSheetForm, EmailForm
-from ..models import InteractionTemplateSetup
+from ..models import InteractionLogEntry, InteractionTemplateSetup
 from ..services import cover_sheet_print, interaction_log_call, interaction_send_email
 from ..services.calls import CALL_SETUP_MISSING, PHONE_NUMBER_MISSING, contact_phone_numbers
 from ..services.emails import EMAIL_SETUP_MISSING, email_attachment_max_bytes
@@ -49,6 +52,18 @@ def _logged(request, entry, what: str) -> None:
     )
 
 
+def _submitted(request, form, log: Callable[..., InteractionLogEntry]) -> InteractionLogEntry | None:
+    """The entry `log(**form.service_arguments())` logged for a valid POSTed form; None for a GET, an invalid form
+    or the service's refusal (its reason shown on the form)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return log(**form.service_arguments())
+    except ValidationError as error:
+        add_service_error(form, error)
+        return None
+
+
 def contact_call(request, pk: int):
     """Make phone call: the contact's numbers as tel: links, and the form that logs the call."""
     require_perm(request, ADD_PERM)
@@ -56,14 +71,10 @@ def contact_call(request, pk: int):
     template = InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.PHONE_CALL)
     numbers = contact_phone_numbers(contact)
     form = CallForm(request.POST or None, numbers=numbers, template=template)
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = interaction_log_call(contact, user=request.user, **form.service_arguments())
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            _logged(request, entry, "Call")
-            return redirect(contact)
+    entry = _submitted(request, form, partial(interaction_log_call, contact, user=request.user))
+    if entry is not None:
+        _logged(request, entry, "Call")
+        return redirect(contact)
     warnings = ([] if template else [CALL_SETUP_MISSING]) + ([] if numbers else [PHONE_NUMBER_MISSING])
     return _page(
         request,
@@ -84,17 +95,13 @@ def contact_email(request, pk: int):
     contact = _contact(pk)
     template = InteractionTemplateSetup.template_for(InteractionTemplateSetup.Event.EMAIL)
     form = EmailForm(request.POST or None, request.FILES or None, initial={"to": contact.email})
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = interaction_send_email(contact, user=request.user, **form.service_arguments())
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            entry.refresh_from_db(fields=["delivery_status", "delivery_error"])
-            _logged(request, entry, "E-mail")
-            if entry.delivery_status == "error":
-                messages.error(request, f"The e-mail was not sent: {entry.delivery_error} Resend it from the entry.")
-            return redirect(contact)
+    entry = _submitted(request, form, partial(interaction_send_email, contact, user=request.user))
+    if entry is not None:
+        entry.refresh_from_db(fields=["delivery_status", "delivery_error"])
+        _logged(request, entry, "E-mail")
+        if entry.delivery_status == "error":
+            messages.error(request, f"The e-mail was not sent: {entry.delivery_error} Resend it from the entry.")
+        return redirect(contact)
     return _page(
         request,
         "interactions/contact_email.html",
