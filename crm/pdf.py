@@ -9,8 +9,10 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
-# WeasyPrint logs every layout step at INFO; keep the server log for what matters.
+# WeasyPrint logs every layout step at INFO, and fontTools (which cuts the fonts where HarfBuzz's subsetter is not
+# installed: docs/DEPLOY.md) every step of every cut, about 140 lines a print; keep the server log for what matters.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 UNAVAILABLE_MESSAGE = "PDF printing is not available on this server: {reason}"
 

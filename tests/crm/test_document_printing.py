@@ -1,6 +1,7 @@
 """Printing and e-mailing sales documents: the PDF, the counters, and the interaction it logs (SPEC 3.7)."""
 
 import io
+import logging
 import sys
 from decimal import Decimal
 
@@ -308,6 +309,23 @@ def test_printing_where_weasyprint_is_missing_is_a_clear_error_and_counts_nothin
         services.document_print(document, user=salesperson_user)
     document.refresh_from_db()
     assert document.no_printed == 0
+
+
+def test_without_harfbuzz_subset_the_fonts_are_still_cut_and_the_log_keeps_only_weasyprints_warning(
+    salesperson_user, monkeypatch, caplog
+):
+    # docs/DEPLOY.md: a server without libharfbuzz-subset0 cuts the fonts with fontTools, which logs every step.
+    from weasyprint.pdf import fonts
+
+    document = document_with_lines()
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    caplog.set_level(logging.INFO)
+
+    pdf = services.document_print(document, user=salesperson_user)
+
+    assert "Line item 3" in pdf_text(pdf)
+    assert not [record for record in caplog.records if record.name.startswith("fontTools")]
+    assert any("HarfBuzz-Subset" in record.getMessage() for record in caplog.records if record.name == "weasyprint")
 
 
 # --- the simple form's services ---------------------------------------------------------------------------------
