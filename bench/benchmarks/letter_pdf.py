@@ -2,13 +2,15 @@
 combined PDF to print, converted by this process's LibreOffice (interactions.letter_pdf).
 
 The timed part is what the pages and the letter jobs do: read the contacts, merge the demo welcome letter for
-each, convert, and stream the PDFs into a zip (or the one PDF) on disk. LibreOffice is started before the timer
-(a worker keeps it running), so the figures are warm ones; the log line says how long the start took. Each row
-also logs the highest resident memory of the job's LibreOffice and of this process, which stay flat with the
-number of letters because both work a batch at a time.
+each, convert, keep each converted batch in the storage as a letter job does (to go on from there if its worker
+dies), and stream the PDFs into a zip (or the one PDF) on disk. LibreOffice is started before the timer (a worker
+keeps it running), so the figures are warm ones; the log line says how long the start took. Each row also logs the
+highest resident memory of the job's LibreOffice and of this process, which stay flat with the number of letters
+because both work a batch at a time, and the CPU time both used (on shared cores the wall time depends on the
+share a run gets; the CPU time much less).
 """
 
-import itertools
+import os
 import resource
 import tempfile
 import time
@@ -21,7 +23,6 @@ from demo.interactions import build_letter_docx
 from interactions import letter_pdf
 from interactions.letters import compiled_docx, contact_merge_values
 from interactions.merge import letter_filename, write_zip_letters
-from interactions.merge.pdf_converter import pdf_filename
 
 
 def _libreoffice_peak_kb(pid: int | None) -> int:
@@ -56,26 +57,57 @@ def _run(ctx, count: int, kind: str) -> None:
         converter.convert(compiled_docx(snapshot).render(contact_merge_values(Contact.objects.first())))
         ctx.log(f"LibreOffice started and converted a first letter in {time.perf_counter() - started:.1f} s")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        for _ in range(ctx.runs):
+        cpu_before, lo_cpu_before = _own_cpu_seconds(), _group_cpu_seconds(converter.pid)
+        for run in range(ctx.runs):
             compiled = compiled_docx(snapshot)
-            with tempfile.TemporaryFile() as target, ctx.timer(items=count):
-                contacts = list(Contact.objects.select_related("company", "salesperson").order_by("pk")[:count])
-                if kind == "preview":
-                    target.write(letter_pdf.docx_to_pdf(compiled.render(next(letter_values(contacts, 1)))))
-                elif kind == "zip":
-                    # The names run at most a batch ahead of the PDFs (tee keeps what one has read and the other not).
-                    for_names, for_letters = itertools.tee(letter_values(contacts, count))
-                    names = (pdf_filename(letter_filename(v["company.name"], v["contact.name"])) for v in for_names)
-                    pdfs = letter_pdf.letters_to_pdfs(compiled.render(v) for v in for_letters)
-                    write_zip_letters(target, zip(names, pdfs, strict=True))
-                else:
-                    letter_pdf.write_combined_pdf(target, (compiled.render(v) for v in letter_values(contacts, count)))
-                size = target.tell()
+            # The batches are kept as a letter job keeps them (its files in the storage), deleted after the run.
+            parts = letter_pdf.KeptParts(f"bench-letter-parts-{os.getpid()}-{run}")
+            try:
+                with tempfile.TemporaryFile() as target, ctx.timer(items=count):
+                    contacts = list(Contact.objects.select_related("company", "salesperson").order_by("pk")[:count])
+                    if kind == "preview":
+                        target.write(letter_pdf.docx_to_pdf(compiled.render(next(letter_values(contacts, 1)))))
+                    elif kind == "zip":
+                        named = (
+                            (letter_filename(v["company.name"], v["contact.name"]), compiled.render(v))
+                            for v in letter_values(contacts, count)
+                        )
+                        write_zip_letters(target, letter_pdf.named_letters_to_pdfs(named, parts=parts))
+                    else:
+                        letters = (compiled.render(v) for v in letter_values(contacts, count))
+                        letter_pdf.write_combined_pdf(target, letters, parts=parts)
+                    size = target.tell()
+            finally:
+                letter_pdf.KeptParts.delete(parts.directory)
         ctx.log(
             f"{count} letter(s), {kind} {size / 1e6:.1f} MB; peak memory: LibreOffice "
             f"{_libreoffice_peak_kb(converter.pid) / 1024:.0f} MB, this process's peak grew by "
-            f"{(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024:.0f} MB"
+            f"{(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024:.0f} MB; CPU time of "
+            f"{ctx.runs} run(s): this process {_own_cpu_seconds() - cpu_before:.1f} s, LibreOffice "
+            f"{_group_cpu_seconds(converter.pid) - lo_cpu_before:.1f} s"
         )
+
+
+def _own_cpu_seconds() -> float:
+    """CPU time of this process and its finished children (pdfunite)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _group_cpu_seconds(group: int | None) -> float:
+    """CPU time of the processes of the converter's process group (the bridge and LibreOffice; Linux /proc). On a
+    machine shared with other work the wall time follows the share of the cores a job gets, the CPU time not."""
+    if group is None:
+        return 0.0
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 12 and fields[2] == str(group):
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @benchmark("letters as PDF: one-letter preview (warm)", budget_s={"sqlite": 2.0, "postgresql": 2.0}, order=63)
