@@ -1,5 +1,5 @@
-""" "Update the lines too" in the browser: the page names the lines the push changes before it changes them, by
-keyboard alone, and the confirmation passes axe-core (docs/BEHAVIOUR.md §6, §13a)."""
+"""The worksheet's "Update the lines too" in the browser: the page names the lines the push changes before it
+changes them, by keyboard alone, and the confirmation passes axe-core (docs/BEHAVIOUR.md §6, §13a)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-""" "Update the lines too" on the worksheet header (docs/BEHAVIOUR.md §6): a line with a template of its own keeps its
+"""The worksheet header's "Update the lines too" (docs/BEHAVIOUR.md §6): a line with a template of its own keeps its
 description, as in Business Central, and the page says which lines the push changes before it changes them."""
 
 import re
