@@ -126,6 +126,8 @@ def document_update(
     cleaned_lines = _clean_lines(lines) if lines is not None else None
     stored = SalesDocument.objects.select_for_update().get(pk=document.pk)
     ensure_version(stored, row_version, what=str(stored))
+    # Only what differs is named in the audit row: the page sends every field.
+    changed = [name for name, value in fields.items() if getattr(stored, name) != value]
     for name, value in fields.items():
         setattr(document, name, value)
     document.row_version = stored.row_version + 1
@@ -134,7 +136,7 @@ def document_update(
     if cleaned_lines is not None:
         document.lines.all().delete()
         _write_lines(document, cleaned_lines)
-    changed = sorted(fields) + (["lines"] if cleaned_lines is not None else [])
+    changed = sorted(changed) + (["lines"] if cleaned_lines is not None else [])
     audit_record(
         AuditEvent.Action.DOCUMENT_CHANGED,
         user=user,

@@ -114,3 +114,17 @@ def test_a_line_change_names_the_contact(marketer):
         _summary(AuditEvent.Action.SEGMENT_CHANGED)
         == f"Changed the line of contact {line.contact.no} Ada Lovelace on segment {segment.no}: personal note"
     )
+
+
+def test_a_document_change_names_only_what_differs(salesperson_user):
+    from crm import services as crm_services
+    from tests.factories import CompanyFactory
+
+    lines = [{"description": "Shelving", "quantity": 1, "unit_price": 10}]
+    company = CompanyFactory(name="Acme")
+    document = crm_services.document_create(
+        kind="quote", contact=company, user=salesperson_user, lines=lines, date="2026-03-01"
+    )
+    assert _summary(AuditEvent.Action.DOCUMENT_CREATED) == f"Created {document} for contact {company}, with 1 line"
+    crm_services.document_update(document, user=salesperson_user, your_reference="PO 7", contact=company)
+    assert _summary(AuditEvent.Action.DOCUMENT_CHANGED) == f"Changed {document}: your reference"
