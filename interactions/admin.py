@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils import timezone
 
+from crm.admin import ServiceAdmin
 from crm.wording import count_of, money
 
 from .models import (
@@ -27,7 +28,13 @@ from .models import (
 )
 from .selectors import counted, statistics_aggregates
 from .services.entries import log_entries_resend
-from .services.templates import interaction_template_save, template_language_row_question
+from .services.templates import (
+    interaction_template_delete,
+    interaction_template_language_delete,
+    interaction_template_language_save,
+    interaction_template_save,
+    template_language_row_question,
+)
 
 # The name of the buttons that answer the language row question (scenario 2): "yes" or "no".
 LANGUAGE_ROW_ANSWER = "_language_row"
@@ -178,7 +185,7 @@ class InteractionTemplateForm(forms.ModelForm):
 
 
 @admin.register(InteractionTemplate)
-class InteractionTemplateAdmin(StatisticsColumnsMixin, admin.ModelAdmin):
+class InteractionTemplateAdmin(StatisticsColumnsMixin, ServiceAdmin):
     form = InteractionTemplateForm
     inlines = [InteractionTemplateLanguageInline]
     list_display = ("code", "description", "group", "correspondence_type", "letter", "interactions", "cost", "duration")
@@ -218,6 +225,30 @@ class InteractionTemplateAdmin(StatisticsColumnsMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         interaction_template_save(obj, create_language_row=getattr(form, "create_language_row", False))
+
+    def save_formset(self, request, form, formset, change):
+        # The language rows go through the services too (docs/BEHAVIOUR.md §10); the admin's history message reads
+        # the three lists below after saving.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.deleted_forms:
+            if inline_form.instance.pk:
+                interaction_template_language_delete(inline_form.instance)
+                formset.deleted_objects.append(inline_form.instance)
+        for inline_form in formset.forms:
+            data = getattr(inline_form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not inline_form.has_changed():
+                continue
+            is_new = inline_form.instance.pk is None
+            row = inline_form.save(commit=False)
+            row.template = form.instance
+            interaction_template_language_save(row)
+            if not is_new:
+                formset.changed_objects.append((row, inline_form.changed_data))
+            else:
+                formset.new_objects.append(row)
+
+    def delete_model(self, request, obj):
+        interaction_template_delete(obj)
 
     @admin.display(description="Letter")
     def letter(self, obj):

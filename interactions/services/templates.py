@@ -1,14 +1,26 @@
-"""Interaction templates: setting the default language code (docs/BEHAVIOUR.md §4, scenario 2)."""
+"""Interaction templates: saving one, its language rows, and setting the default language code (docs/BEHAVIOUR.md
+§4, scenario 2; §10 for the templates the setup names)."""
 
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
-from ..models import InteractionTemplate, InteractionTemplateLanguage, automatic_logging_refusals
+from crm.wording import count_of
+
+from ..models import (
+    InteractionLogEntry,
+    InteractionTemplate,
+    InteractionTemplateLanguage,
+    automatic_logging_refusals,
+)
 
 __all__ = [
     "LanguageRowQuestion",
+    "interaction_template_delete",
+    "interaction_template_language_delete",
+    "interaction_template_language_save",
     "interaction_template_save",
     "interaction_template_set_language",
     "template_language_row_question",
@@ -90,3 +102,48 @@ def interaction_template_set_language(
             _create_language_row(locked)
     template.language_code = language_code
     return True
+
+
+def interaction_template_language_save(row: InteractionTemplateLanguage) -> InteractionTemplateLanguage:
+    """Save a language row of a template (its description, subject and letter in one language).
+
+    Refused for a template the setup names for automatic logging (docs/BEHAVIOUR.md §10): such a template has no
+    language rows. The template row is locked so that the setup cannot name it between the check and the save.
+    """
+    with transaction.atomic():
+        template = InteractionTemplate.objects.select_for_update().get(pk=row.template_id)
+        if template.setup_events.exists():
+            raise ValidationError(
+                automatic_logging_refusals(template.code, languages=[row.language_code], attachment=None)
+            )
+        row.save()
+    return row
+
+
+def interaction_template_language_delete(row: InteractionTemplateLanguage) -> None:
+    """Delete a language row: letters already logged keep their own copy (entries store the document they used)."""
+    row.delete()
+
+
+def interaction_template_delete(template: InteractionTemplate) -> None:
+    """Delete a template that nothing has been logged with; its language rows go with it.
+
+    A template with log entries stays (they name it), as does one a logged segment or the setup still uses.
+    """
+    if InteractionLogEntry.all_objects.filter(template=template).exists():
+        raise ValidationError(
+            f"Template {template.code} cannot be deleted: interactions have been logged with it.", code="template_used"
+        )
+    if template.setup_events.exists():
+        raise ValidationError(
+            f"Template {template.code} cannot be deleted: the interaction template setup names it.",
+            code="template_in_setup",
+        )
+    try:
+        template.delete()
+    except ProtectedError as error:  # a segment or logged segment still points at it
+        raise ValidationError(
+            f"Template {template.code} cannot be deleted: {count_of(len(error.protected_objects), 'record', 'records')}"
+            " still use it.",
+            code="template_used",
+        ) from error
