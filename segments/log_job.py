@@ -48,14 +48,22 @@ def log_job_run(job_id: int) -> LogJob:
         return job
     logged = job.logged_segment
     letters, email_texts, emails = log_job_plan(logged, send=job.send)
+    # Queued again after its worker stopped mid-way (segments.log_job.log_job_lost): what that attempt merged and
+    # sent is done, so the plan no longer finds it; carried over, the card goes on counting from where it was
+    # instead of saying "No letter to merge" for letters that were merged.
+    merged_before = sent_before = 0
+    if job.started_at is not None:
+        merged_before = min(job.done, job.merging)
+        sent_before = min(max(0, job.done - job.merging), job.emails)
+    letters_before = min(merged_before, job.letters)
     LogJob.objects.filter(pk=job.pk).update(
         status=LogJob.Status.RUNNING,
         started_at=timezone.now(),
-        letters=letters,
-        email_texts=email_texts,
-        emails=emails,
-        total=letters + email_texts + emails,
-        done=0,
+        letters=letters + letters_before,
+        email_texts=email_texts + merged_before - letters_before,
+        emails=emails + sent_before,
+        total=letters + email_texts + emails + merged_before + sent_before,
+        done=merged_before + sent_before,
         error="",
         stage="Merging" if letters or email_texts else LogJob.SENDING if emails else "Done",
         heartbeat_at=Now(),

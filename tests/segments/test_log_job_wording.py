@@ -162,3 +162,33 @@ def test_a_finished_job_run_again_keeps_what_it_said(marketer, django_capture_on
     job = LogJob.objects.get(logged_segment=logged)
     assert job.plan_text == "2 letters merged, then 2 e-mails sent."
     assert log_job_run(job.pk).plan_text == "2 letters merged, then 2 e-mails sent."
+
+
+def test_a_job_queued_again_after_its_worker_stopped_goes_on_counting(
+    marketer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from segments import log_job
+
+    template = template_with_letter(correspondence_type="email")
+    segment = SegmentFactory(template=template)
+    for i in range(2):
+        SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com"))
+    with django_capture_on_commit_callbacks(execute=False):
+        logged = segment_log(segment, user=marketer, send=True)
+    job = LogJob.objects.get(logged_segment=logged)
+    real_deliver = log_job._deliver
+
+    def worker_stops(*args, **kwargs):
+        raise SystemExit(0)  # the worker stops once the letters are merged, before any e-mail goes
+
+    monkeypatch.setattr(log_job, "_deliver", worker_stops)
+    with pytest.raises(SystemExit):
+        log_job.log_job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.letters, job.emails, job.done) == (LogJob.Status.RUNNING, 2, 2, 2)
+
+    LogJob.requeue_if_running(job.pk, stage="Queued again: the worker running it stopped")
+    monkeypatch.setattr(log_job, "_deliver", real_deliver)
+    job = log_job.log_job_run(job.pk)
+    assert (job.letters, job.emails, job.done, job.total) == (2, 2, 4, 4)
+    assert job.plan_text == "2 letters merged, then 2 e-mails sent."
