@@ -381,7 +381,7 @@ class LetterDownloadJob(BackgroundJob):
 
     @property
     def progress_text(self) -> str:
-        """ "Merging letters · 120 of 1,500 lines" while it runs (or its stage alone, queued); empty once it ended."""
+        """While it runs, "Merging letters · 120 of 1,500 lines" (queued, its stage alone); empty once it ended."""
         if not self.is_active:
             return ""
         stage = "" if self.stage == self.get_status_display() else self.stage
