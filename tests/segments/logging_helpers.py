@@ -54,6 +54,16 @@ def segment_with_lines(count: int = 2, **segment_fields):
     return segment, lines
 
 
+def emailed_segment(emails: int = 2, *, template=None, **segment_fields):
+    """A segment whose template e-mails its Word letter (unless `template` is given), with `emails` lines of
+    persons p0@example.com, p1@example.com, …"""
+    template = template or template_with_letter(correspondence_type="email")
+    segment = SegmentFactory(template=template, **segment_fields)
+    for i in range(emails):
+        SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com"))
+    return segment
+
+
 def letter_text(entry) -> str:
     data, _filename, _content_type = entry_document_bytes(entry)
     return docx_text(data)

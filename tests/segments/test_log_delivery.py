@@ -8,8 +8,8 @@ from django.core import mail
 from interactions.models import InteractionLogEntry
 from segments.models import LogJob
 from segments.services import logged_segment_retry_delivery, segment_log
-from tests.factories import PersonFactory, SegmentFactory, SegmentLineFactory
-from tests.segments.logging_helpers import template_with_letter
+from tests.factories import SegmentLineFactory
+from tests.segments.logging_helpers import emailed_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,8 @@ FAILING = "tests.segments.failing_mail.FailingEmailBackend"
 
 
 def _segment():
-    template = template_with_letter(correspondence_type="email")
-    segment = SegmentFactory(template=template)
-    emailed = [SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com")) for i in range(2)]
+    segment = emailed_segment(2)
+    emailed = list(segment.lines.order_by("id"))
     printed = SegmentLineFactory(segment=segment, correspondence_type="hard_copy")
     return segment, emailed, printed
 

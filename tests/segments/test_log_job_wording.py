@@ -10,7 +10,7 @@ from segments.log_job import log_job_plan
 from segments.models import LogJob
 from segments.services import segment_log
 from tests.factories import InteractionTemplateFactory, PersonFactory, SegmentFactory, SegmentLineFactory
-from tests.segments.logging_helpers import template_with_letter
+from tests.segments.logging_helpers import emailed_segment, template_with_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +20,7 @@ def _text(html: str) -> str:
 
 
 def _log(marketer, template, *, emails=0, hard_copies=0, send=True, capture=None):
-    segment = SegmentFactory(template=template)
-    for i in range(emails):
-        SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com"))
+    segment = emailed_segment(emails, template=template)
     for _ in range(hard_copies):
         SegmentLineFactory(segment=segment, contact=PersonFactory(email=""), correspondence_type="hard_copy")
     with capture(execute=True):
@@ -169,10 +167,7 @@ def test_a_job_queued_again_after_its_worker_stopped_goes_on_counting(
 ):
     from segments import log_job
 
-    template = template_with_letter(correspondence_type="email")
-    segment = SegmentFactory(template=template)
-    for i in range(2):
-        SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com"))
+    segment = emailed_segment(2)
     with django_capture_on_commit_callbacks(execute=False):
         logged = segment_log(segment, user=marketer, send=True)
     job = LogJob.objects.get(logged_segment=logged)

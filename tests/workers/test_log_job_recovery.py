@@ -19,7 +19,7 @@ from interactions.sending import INTERRUPTED_REASON
 from segments.models import LogJob
 from segments.services import segment_log
 from tests.factories import PersonFactory, SegmentFactory, SegmentLineFactory
-from tests.segments.logging_helpers import template_with_letter
+from tests.segments.logging_helpers import emailed_segment, template_with_letter
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,7 @@ def database_tasks(settings):
 
 def logged_segment_with_a_dead_worker(marketer, capture, *, worker_ids):
     """Log a segment (its job queued as a database task), then leave it as a worker killed mid-send would."""
-    template = template_with_letter(correspondence_type="email")
-    segment = SegmentFactory(template=template)
-    for i in range(3):
-        SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com"))
+    segment = emailed_segment(3)
     with capture(execute=True):
         logged = segment_log(segment, user=marketer, send=True)
     job = LogJob.objects.get(logged_segment=logged)

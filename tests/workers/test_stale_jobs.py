@@ -33,9 +33,8 @@ from tests.factories import (
     InteractionTemplateFactory,
     PersonFactory,
     SegmentFactory,
-    SegmentLineFactory,
 )
-from tests.segments.logging_helpers import docx_bytes, template_with_letter
+from tests.segments.logging_helpers import docx_bytes, emailed_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +44,7 @@ SILENT = "Stopped: no progress since"
 
 def logged_with_a_job(marketer, capture, *, emails: int = 3):
     """A logged segment whose job (merge the letters, send the e-mail) is queued and has not run."""
-    segment = SegmentFactory(template=template_with_letter(correspondence_type="email"))
-    for i in range(emails):
-        SegmentLineFactory(segment=segment, contact=PersonFactory(email=f"p{i}@example.com"))
+    segment = emailed_segment(emails)
     with capture(execute=False):
         logged = segment_log(segment, user=marketer, send=True)
     return logged, LogJob.objects.get(logged_segment=logged)
