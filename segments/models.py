@@ -307,22 +307,21 @@ class LogJob(BackgroundJob):
         A queued job has not counted them yet: the page fills them in first (segments.views.logged)."""
         if self.status == self.Status.FAILED:
             return ""  # its error says what went wrong, and RERUN_NOTE what running it again does
-        singular, plural = self._merged_noun()
-        if self.status == self.Status.DONE:
-            merged = f"{count_of(self.merging, singular, plural)} merged" if self.merging else "No letter to merge"
-            if not self.send:
-                return f"{merged}; nothing sent by e-mail."
-            if not self.emails:
-                return f"{merged}; no line is to be sent by e-mail."
-            sent = count_of(self.emails, "e-mail", "e-mails")
-            return f"{merged}, then {sent} sent." if self.merging else f"{merged}; {sent} sent."
-        merges = f"It merges {count_of(self.merging, singular, plural)}" if self.merging else "No letter to merge"
+        # One decision (merging? sending? any e-mail line?); each sentence in the past once done, else to come.
+        done = self.status == self.Status.DONE
+        merging = count_of(self.merging, *self._merged_noun())
+        if not self.merging:
+            merges = "No letter to merge"
+        else:
+            merges = f"{merging} merged" if done else f"It merges {merging}"
         if not self.send:
-            return f"{merges}; it sends nothing by e-mail."
+            return f"{merges}; nothing sent by e-mail." if done else f"{merges}; it sends nothing by e-mail."
         if not self.emails:
             return f"{merges}; no line is to be sent by e-mail."
         sends = count_of(self.emails, "e-mail", "e-mails")
-        return f"{merges}, then sends {sends}." if self.merging else f"It sends {sends}; there is no letter to merge."
+        if self.merging:
+            return f"{merges}, then {sends} sent." if done else f"{merges}, then sends {sends}."
+        return f"{merges}; {sends} sent." if done else f"It sends {sends}; there is no letter to merge."
 
 
 class LetterDownloadJob(BackgroundJob):

@@ -187,3 +187,24 @@ def test_a_job_queued_again_after_its_worker_stopped_goes_on_counting(
     job = log_job.log_job_run(job.pk)
     assert (job.letters, job.emails, job.done, job.total) == (2, 2, 4, 4)
     assert job.plan_text == "2 letters merged, then 2 e-mails sent."
+
+
+@pytest.mark.parametrize(
+    "status, letters, email_texts, send, emails, expected",
+    [
+        ("done", 2, 0, True, 2, "2 letters merged, then 2 e-mails sent."),
+        ("done", 0, 0, True, 2, "No letter to merge; 2 e-mails sent."),
+        ("done", 1, 0, False, 0, "1 letter merged; nothing sent by e-mail."),
+        ("done", 0, 0, True, 0, "No letter to merge; no line is to be sent by e-mail."),
+        ("done", 1, 2, True, 3, "3 letters and e-mail texts merged, then 3 e-mails sent."),
+        ("queued", 1_500, 0, True, 10, "It merges 1,500 letters, then sends 10 e-mails."),
+        ("running", 0, 0, True, 1, "It sends 1 e-mail; there is no letter to merge."),
+        ("queued", 0, 2, False, 0, "It merges 2 e-mail texts; it sends nothing by e-mail."),
+        ("queued", 0, 0, False, 0, "No letter to merge; it sends nothing by e-mail."),
+        ("running", 1, 0, True, 0, "It merges 1 letter; no line is to be sent by e-mail."),
+        ("failed", 2, 0, True, 2, ""),
+    ],
+)
+def test_each_plan_sentence_in_its_tense(status, letters, email_texts, send, emails, expected):
+    job = LogJob(status=status, letters=letters, email_texts=email_texts, send=send, emails=emails)
+    assert job.plan_text == expected
