@@ -163,6 +163,19 @@ class VersionedForm(forms.ModelForm):
         """The version the form was opened at; None for a new row (nothing to conflict with)."""
         return self.cleaned_data.get("row_version") if self.instance.pk else None
 
+    # A contact-number field and the name the service takes its contact under, e.g. ("company_no", "company").
+    contact_field: tuple[str, str] | None = None
+
+    def service_fields(self) -> dict:
+        """The cleaned values as the service takes them: the version goes on its own (edit_version), the contact
+        chosen by its number under the service's name."""
+        data = dict(self.cleaned_data)
+        data.pop("row_version", None)
+        if self.contact_field:
+            number, name = self.contact_field
+            data[name] = data.pop(number)
+        return data
+
 
 class ContactForm(VersionedForm):
     # The company's number with suggestions as you type: a select with every company does not scale.
@@ -172,6 +185,7 @@ class ContactForm(VersionedForm):
         required=False,
         help_text="The company a person works for: type its number or name, e.g. CT000001.",
     )
+    contact_field = ("company_no", "company")
     # docs/BEHAVIOUR.md §1, Salutations: a short code list, read when the form is drawn.
     salutation_code = forms.ModelChoiceField(
         queryset=Salutation.objects.all(),
@@ -233,18 +247,13 @@ class ContactForm(VersionedForm):
             self.add_error("company_no", "A company cannot belong to another company.")
         return cleaned
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("row_version", None)
-        data["company"] = data.pop("company_no")
-        return data
-
 
 class SalesDocumentForm(VersionedForm):
     # The contact's number with suggestions as you type (as on the contact form).
     contact_no = ContactNoField(
         label="Bill-to contact no.", help_text="The customer: type the contact's number or name, e.g. CT000001."
     )
+    contact_field = ("contact_no", "contact")
 
     class Meta:
         model = SalesDocument
@@ -272,12 +281,6 @@ class SalesDocumentForm(VersionedForm):
         if date and due_date and due_date < date:
             self.add_error("due_date", "The due date is before the document date.")
         return cleaned
-
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("row_version", None)
-        data["contact"] = data.pop("contact_no")
-        return data
 
 
 class SalesDocumentLineForm(forms.Form):
