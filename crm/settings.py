@@ -81,7 +81,8 @@ MIDDLEWARE = [
 # admin's alike. The attempts are rows in the database, so every gunicorn worker and app server sees them.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with a user's own and group permissions read in one query, not two (crm.auth_backend).
+    "crm.auth_backend.OneQueryModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = envint("LOGIN_LOCKOUT_MINUTES", "15") / 60
