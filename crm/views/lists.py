@@ -87,16 +87,24 @@ def estimated_rows(model, *, using: str = "default") -> int | None:
     return int(row[0]) if row and row[0] is not None and row[0] >= 0 else None
 
 
+def _unfiltered(queryset: QuerySet) -> bool:
+    """True when the list has no filter beyond its model's default manager's own. The log entries' manager leaves
+    out the few postponed entries (interactions.models.LoggedEntryManager); their unfiltered page is still the
+    whole table for an estimate that says "about" (docs/PERFORMANCE.md, Throughput at saturation)."""
+    where = queryset.query.where
+    return not where or where == queryset.model._default_manager.all().query.where
+
+
 def list_total(queryset: QuerySet, *, at_least: int = 0, exact: bool = False) -> ListTotal:
     """The total of a list page, in one query up to EXACT_COUNT_LIMIT rows: the count of at most one row more than
-    the limit. Beyond it, an unfiltered list (no WHERE) takes the table's estimate and says "about"; a filtered
-    one says "more than 1,000". `at_least` is what the page itself has shown to exist (a deep page). `exact`:
-    always the exact count, for a list whose rows are found through an index on what bounds it (a worksheet's
-    lines)."""
+    the limit. Beyond it, an unfiltered list (no WHERE but its default manager's) takes the table's estimate and
+    says "about"; a filtered one says "more than 1,000". `at_least` is what the page itself has shown to exist (a
+    deep page). `exact`: always the exact count, for a list whose rows are found through an index on what bounds
+    it (a worksheet's lines)."""
     if exact:
         return ListTotal(queryset.order_by().count())
     estimate = None
-    if not queryset.query.where:
+    if _unfiltered(queryset):
         # A table the statistics put far past the limit is not counted at all: one query, not two, on the pages
         # whose query budget is 8 (docs/PERFORMANCE.md). Nearer the limit the estimate may be stale, so count.
         estimate = estimated_rows(queryset.model, using=queryset.db)

@@ -35,6 +35,17 @@ RELATED_FOR_COLUMN = {
     "salesperson": "salesperson",
     "user": "user",
 }
+# The one field of each joined row that its column shows (interactions.tables.CELLS).
+SHOWN_FIELD_OF_RELATED = {
+    "contact": "name",
+    "contact_company": "name",
+    "template": "code",
+    "group": "code",
+    "salesperson": "code",
+    "user": "username",
+}
+# The entry's own columns: all but the merge values (a JSON document per letter, never shown here).
+ENTRY_FIELDS = tuple(field.name for field in InteractionLogEntry._meta.concrete_fields if field.name != "merge_values")
 
 
 def _plural(count: int, singular: str = "interaction log entry", plural: str = "interaction log entries") -> str:
@@ -84,10 +95,13 @@ class LogEntryListView(ListPageView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        # Join only what the shown columns read; merge values (a JSON document per letter) are never shown here.
+        # Join only what the shown columns read, and of each joined row only the field its column shows: the
+        # contacts' and templates' other columns were two thirds of what a 50-row page read and turned into
+        # objects (docs/PERFORMANCE.md, Throughput at saturation).
         shown = set(selected_columns(self.request))
         related = [RELATED_FOR_COLUMN[name] for name in shown if name in RELATED_FOR_COLUMN]
-        return InteractionLogEntry.objects.select_related(*related).defer("merge_values")
+        joined_fields = [f"{relation}__{SHOWN_FIELD_OF_RELATED[relation]}" for relation in related]
+        return InteractionLogEntry.objects.select_related(*related).only(*ENTRY_FIELDS, *joined_fields)
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
