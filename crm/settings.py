@@ -292,5 +292,9 @@ LOGGING = {
     },
 }
 
+# Django's form renderer, with the plain <input> and <select> widgets written out in Python: the same HTML without
+# three or four template renders per field (crm.form_renderer, docs/PERFORMANCE.md).
+FORM_RENDERER = "crm.form_renderer.FastWidgetRenderer"
+
 DJANGO_TABLES2_TEMPLATE = "includes/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
