@@ -10,7 +10,7 @@ from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..interaction_summary import contact_interaction_summary, contacts_interaction_summaries
 from ..models import Contact
-from ..tables import ContactTable
+from ..tables import ContactTable, contact_history_rows
 from .lists import ListPageView
 
 HISTORY_ROWS = 50
@@ -87,9 +87,9 @@ def contact_detail(request, pk: int):
     persons = contact.persons.order_by("name")[:200] if contact.is_company else []
     # A company's history includes its persons' entries (contact_company is the company for both).
     history_source = contact.company_interaction_entries if contact.is_company else contact.interaction_entries
-    history = history_source.select_related("contact", "template", "salesperson").order_by("-date", "-id")[
-        :HISTORY_ROWS
-    ]
+    history = list(
+        history_source.select_related("contact", "template", "salesperson").order_by("-date", "-id")[:HISTORY_ROWS]
+    )
     return render(
         request,
         "crm/contact_detail.html",
@@ -97,6 +97,7 @@ def contact_detail(request, pk: int):
             "contact": contact,
             "persons": persons,
             "history": history,
+            "history_html": contact_history_rows(history, with_contact=contact.is_company),
             "history_rows": HISTORY_ROWS,
             "summary": contact_interaction_summary(contact),
             "mailing_groups": contact.mailing_groups.all(),
