@@ -10,6 +10,7 @@ from django.test import Client
 
 from bench.registry import benchmark
 from crm.models import Contact
+from segments.services import segment_create, segment_delete
 
 PAGES = {
     "first page": "/contacts/",
@@ -92,4 +93,47 @@ def contact_lookup(ctx):
     ctx.note(
         f"{len(texts)} texts × {ctx.runs} runs; {len(queries)} queries per look-up (3 of them the look-up's); "
         f"the request without a text: {statistics.median(floor) * 1000:.1f} ms median"
+    )
+
+
+# Every page where a person picks a contact or a company (issue 15's rule: no page's size grows with the number of
+# contacts; tests/test_contact_pickers.py holds it on a small data set, this row shows it at the benchmark's).
+PICKER_PAGES = {
+    "create interaction": "/interactions/new/",
+    "new sales document": "/documents/new/",
+    "new contact (its company)": "/contacts/new/",
+    "entries list (contact and company filters)": "/interactions/",
+    "worksheet (add a contact by hand)": "/segments/{segment}/",
+    "admin: add contact": "/admin/crm/contact/add/",
+    "admin: add sales document": "/admin/crm/salesdocument/add/",
+}
+
+
+@benchmark(
+    "pages that pick a contact or company (7 pages): time per page, and each page's size",
+    budget_s={"sqlite": 0.05, "postgresql": 0.05},
+    order=12,
+)
+def contact_picker_pages(ctx):
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(user)
+    segment = segment_create(user=user, description="Benchmark: a worksheet to add a contact to")
+    try:
+        sizes = {}
+        for label, url in PICKER_PAGES.items():
+            url = url.format(segment=segment.pk)
+            client.get(url, HTTP_HOST="localhost")  # warm caches
+            for _ in range(ctx.runs):
+                with ctx.timer():
+                    response = client.get(url, HTTP_HOST="localhost")
+                assert response.status_code == 200, (url, response.status_code)
+            sizes[label] = len(response.content)
+    finally:
+        segment_delete(segment, user=user)
+    ctx.note(
+        f"{Contact.objects.count():,} contacts; page sizes: "
+        + ", ".join(f"{label} {size / 1024:.0f} KiB" for label, size in sizes.items())
     )
