@@ -73,20 +73,21 @@ def test_every_module_of_the_benchmarks_package_is_discovered():
     assert sorted(benchmarks.MODULES) == sorted(module.name for module in pkgutil.iter_modules(benchmarks.__path__))
 
 
-def test_the_raw_baseline_of_segment_logging_inserts_the_segments_entries_into_the_scratch_copy_only():
+def test_the_floor_of_segment_logging_inserts_the_segments_entries_and_its_clean_up_removes_them():
     segment = SegmentFactory()
     SegmentLineFactory.create_batch(3, segment=segment)
     user = get_user_model().objects.create(username="bench-marketer")
     probe = LoggedSegment.objects.create(segment_no="BENCH-PROBE", description="probe", user=user)
-    segment_logging._create_scratch()
-    try:
-        sql, params = segment_logging._scratch_insert_sql(segment, probe, user=user)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.execute(f"SELECT contact_id FROM {segment_logging.SCRATCH} ORDER BY id")
-            scratch_contacts = [row[0] for row in cursor.fetchall()]
-    finally:
-        segment_logging._drop_scratch()
+    sql, params = segment_logging._raw_insert_sql(segment, probe, user=user)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    inserted = list(InteractionLogEntry.all_objects.filter(logged_segment=probe).order_by("id"))
+    assert [entry.contact_id for entry in inserted] == list(
+        segment.lines.order_by("id").values_list("contact_id", flat=True)
+    )
 
-    assert scratch_contacts == list(segment.lines.order_by("id").values_list("contact_id", flat=True))
-    assert not InteractionLogEntry.objects.exists()
+    segment_logging._clean_up(probe, None)
+
+    assert not InteractionLogEntry.all_objects.exists()
+    assert not LoggedSegment.objects.filter(pk=probe.pk).exists()
+    assert segment.lines.count() == 3
