@@ -17,7 +17,7 @@ from crm.privacy import privacy_blocked_message
 
 from .. import letter_pdf
 from ..forms import InteractionCreateForm
-from ..letters import entry_document_bytes
+from ..letters import DOCX_CONTENT_TYPE, entry_document_bytes
 from ..models import DocumentType, InteractionLogEntry
 from ..services import (
     COVER_SHEET_NOT_SHOWN,
@@ -143,7 +143,9 @@ def interaction_create_view(request):
 
 @require_POST
 def interaction_preview_view(request):
-    """The merged letter for this contact as a download; logs nothing (POST only because it carries the form)."""
+    """The merged letter for this contact, logging nothing (POST only because it carries the form): a Word letter
+    shown in the browser as a PDF like every other "Preview" (docs/BEHAVIOUR.md §11); without LibreOffice, or when
+    it cannot be converted, the .docx as a download with a message saying why."""
     require_perm(request, "interactions.add_interactionlogentry")
     contact = _page_contact(request)
     form = InteractionCreateForm(request.POST, contact=contact, user=request.user)
@@ -154,6 +156,11 @@ def interaction_preview_view(request):
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            if content_type == DOCX_CONTENT_TYPE:
+                try:
+                    return letter_pdf.preview_response(data, f"Preview - {filename}")
+                except letter_pdf.PdfConversionError as error:
+                    messages.warning(request, str(error))
             return download_response(data, f"Preview - {filename}", content_type)
     return _render(request, form, contact, status=400)
 

@@ -1,3 +1,4 @@
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -9,6 +10,7 @@ from interactions.merge.package import letter_filename
 from interactions.models import InteractionLogEntry
 from tests.factories import InteractionLogEntryFactory, InteractionTemplateFactory, PersonFactory, SalespersonFactory
 from tests.interactions.factories import docx_text, word_template
+from tests.interactions.test_letter_pdf import needs_libreoffice, pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +172,9 @@ def test_an_email_interaction_is_sent_from_the_page(sales_client, person, django
     assert len(mail.outbox) == 1 and mail.outbox[0].attachments
 
 
-def test_the_preview_downloads_the_merged_letter_and_logs_nothing(sales_client, person):
+def test_without_libreoffice_the_preview_downloads_the_merged_letter_and_logs_nothing(
+    sales_client, person, no_libreoffice
+):
     template = word_template()
     response = sales_client.post(
         f"/interactions/new/preview/?contact={person.pk}", _form(person, template, personal_note="Preview note")
@@ -178,6 +182,22 @@ def test_the_preview_downloads_the_merged_letter_and_logs_nothing(sales_client, 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert "Preview note" in docx_text(response.content) and "Ada Lovelace" in docx_text(response.content)
+    assert not InteractionLogEntry.objects.exists()
+    page = sales_client.get(f"/interactions/new/?contact={person.pk}").content.decode()
+    assert "PDF conversion is not available on this server" in page
+
+
+@needs_libreoffice
+def test_the_preview_shows_the_merged_letter_as_a_pdf_and_logs_nothing(sales_client, person):
+    template = word_template()
+    response = sales_client.post(
+        f"/interactions/new/preview/?contact={person.pk}", _form(person, template, personal_note="Preview note")
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("inline;")
+    assert "Preview - " in unquote(response["Content-Disposition"]) and ".pdf" in response["Content-Disposition"]
+    text = pdf_text(response.content)
+    assert "Preview note" in text and "Ada Lovelace" in text
     assert not InteractionLogEntry.objects.exists()
 
 
@@ -226,7 +246,8 @@ def test_bidi_controls_in_a_contact_name_never_reach_the_download_file_name(sale
     response = sales_client.post(f"/interactions/new/preview/?contact={person.pk}", _form(person, word_template()))
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
-    assert "Ada Lovelacexcod.exe.docx" in disposition or "Ada Lovelacexcod.exe.docx" in unquote(disposition)
+    # The letter previews as .pdf where LibreOffice is installed, as .docx where it is not.
+    assert re.search(r"Ada Lovelacexcod\.exe\.(pdf|docx)", unquote(disposition))
     assert not [char for char in unquote(disposition) if char in BIDI_AND_FORMAT]
 
 
