@@ -6,8 +6,10 @@ then refuses to print with a clear message instead of failing at boot).
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 # WeasyPrint logs every layout step at INFO, and fontTools (which cuts the fonts where HarfBuzz's subsetter is not
 # installed: docs/DEPLOY.md) every step of every cut, about 140 lines a print; keep the server log for what matters.
@@ -26,6 +28,18 @@ FONT_CONFIG = None
 _lock = threading.Lock()
 _stylesheets: dict[tuple[str, float], object] = {}
 _fetcher = None
+_html_class = None
+
+# WeasyPrint's user-agent stylesheet styles ::marker, ::footnote-call, ::footnote-marker, ::note-call, ::note-marker
+# and ::note-callback with universal selectors, so every element gets six pseudo-element styles computed on each
+# render (654 of the 727 styles of a one-page invoice) and more objects for the garbage collector to walk
+# (docs/PERFORMANCE.md, "Print one invoice PDF"). Our PDF stylesheets use no footnotes or notes and our templates
+# no lists (tests/crm/test_document_printing.py holds both, and that the bytes printed do not change), so those
+# rules are dropped and ::marker is kept for <li> and <summary> only.
+_UNUSED_PSEUDO_RULE = re.compile(
+    r"^::(?:footnote-call|footnote-marker|note-call|note-marker|note-callback) \{[^}]*\}\n", re.M
+)
+_MARKER_RULE = re.compile(r"^::marker \{", re.M)
 
 
 def _weasyprint():
@@ -77,6 +91,44 @@ def _refusing_fetcher():
     return _fetcher
 
 
+def _lean_ua_stylesheet(weasyprint):
+    """WeasyPrint's user-agent stylesheet without the universal pseudo-element rules (see _UNUSED_PSEUDO_RULE);
+    None when this WeasyPrint's stylesheet does not have them in the expected form (then its own is used)."""
+    from importlib.resources import files
+
+    from weasyprint.css.counters import CounterStyle
+
+    text = (files("weasyprint.css") / "html5_ua.css").read_text("utf-8")
+    text, dropped = _UNUSED_PSEUDO_RULE.subn("", text)
+    text, markers = _MARKER_RULE.subn("li::marker, summary::marker {", text)
+    if dropped != 5 or markers != 1:
+        return None
+    return weasyprint.CSS(string=text, counter_style=CounterStyle())
+
+
+def _html_type(weasyprint):
+    """weasyprint.HTML, with the lean user-agent stylesheet where this WeasyPrint allows it.
+
+    `_ua_stylesheets` is the method WeasyPrint's HTML asks for its user-agent stylesheets; an upgrade that renames
+    it or changes those rules leaves printing on WeasyPrint's own stylesheet, which
+    tests/crm/test_document_printing.py reports.
+    """
+    global _html_class
+    if _html_class is None:
+        ua_sheet = _lean_ua_stylesheet(weasyprint)
+        if ua_sheet is None or not hasattr(weasyprint.HTML, "_ua_stylesheets"):
+            _html_class = weasyprint.HTML
+        else:
+            html_base: Any = weasyprint.HTML
+
+            class LeanHTML(html_base):
+                def _ua_stylesheets(self, forms=False):
+                    return [ua_sheet, *super()._ua_stylesheets(forms)[1:]]
+
+            _html_class = LeanHTML
+    return _html_class
+
+
 def _stylesheet(weasyprint, path: str):
     """Parsed once per file version (parsing the CSS costs more than laying out a one-page document)."""
     key = (path, os.path.getmtime(path))
@@ -105,7 +157,7 @@ def render_pdf_counted(html: str, *, base_url, stylesheets: Sequence[str] = ()) 
     with _lock:
         font_config = _font_config(weasyprint)
         sheets = [_stylesheet(weasyprint, path) for path in stylesheets]
-        document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
+        document = _html_type(weasyprint)(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
         rendered = document.render(stylesheets=sheets, font_config=font_config)
         return rendered.write_pdf(), len(rendered.pages)
 
@@ -131,7 +183,7 @@ def render_pdf_batches(
         with _lock:
             font_config = _font_config(weasyprint)
             sheets = [_stylesheet(weasyprint, path) for path in stylesheets]
-            document = weasyprint.HTML(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
+            document = _html_type(weasyprint)(string=html, base_url=str(base_url), url_fetcher=_refusing_fetcher())
             documents.append(document.render(stylesheets=sheets, font_config=font_config))
         if progress is not None:
             progress(len(documents), len(documents[-1].pages))

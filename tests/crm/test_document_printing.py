@@ -2,8 +2,10 @@
 
 import io
 import logging
+import re
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -326,6 +328,41 @@ def test_without_harfbuzz_subset_the_fonts_are_still_cut_and_the_log_keeps_only_
     assert "Line item 3" in pdf_text(pdf)
     assert not [record for record in caplog.records if record.name.startswith("fontTools")]
     assert any("HarfBuzz-Subset" in record.getMessage() for record in caplog.records if record.name == "weasyprint")
+
+
+def test_the_lean_user_agent_stylesheet_prints_the_same_bytes_as_weasyprints_own(monkeypatch):
+    # crm/pdf.py leaves WeasyPrint's universal ::marker, ::footnote-* and ::note-* rules out of its user-agent
+    # stylesheet (docs/PERFORMANCE.md, "Print one invoice PDF"): the printed PDF must not change by a byte, on one
+    # page and across pages. A WeasyPrint whose stylesheet no longer has those rules in the expected form falls back
+    # to its own stylesheet, which the first assertion notices.
+    import weasyprint
+
+    from crm import pdf
+    from crm.document_printing import stylesheet_path
+
+    lean = pdf._html_type(weasyprint)
+    assert lean is not weasyprint.HTML
+    stylesheet = stylesheet_path()
+    base_url = Path(stylesheet).parent.as_uri() + "/"
+    for lines in (6, 70):
+        html = document_html(SalesDocument.objects.get(pk=document_with_lines(lines=lines).pk), version_no=2)
+        monkeypatch.setattr(pdf, "_html_class", lean)
+        printed = pdf.render_pdf(html, base_url=base_url, stylesheets=[stylesheet])
+        monkeypatch.setattr(pdf, "_html_class", weasyprint.HTML)
+        reference = pdf.render_pdf(html, base_url=base_url, stylesheets=[stylesheet])
+        assert f"Line item {lines}" in pdf_text(printed)
+        assert printed == reference
+
+
+def test_the_printed_documents_use_no_footnotes_notes_or_list_markers_the_lean_stylesheet_leaves_out():
+    # What makes leaving those user-agent rules out safe (crm/pdf.py): no footnote or note in our PDF stylesheets,
+    # and no list item other than <li> (which keeps its ::marker rule).
+    from crm.cover_sheets import COVER_SHEET_STYLESHEET
+    from crm.document_printing import PDF_STYLESHEET, stylesheet_path
+
+    for name in (PDF_STYLESHEET, COVER_SHEET_STYLESHEET):
+        css = Path(stylesheet_path(name)).read_text(encoding="utf-8")
+        assert not re.search(r"float\s*:\s*(footnote|note)|::(footnote|note)|@(footnote|note)|list-item", css), name
 
 
 # --- the simple form's services ---------------------------------------------------------------------------------
