@@ -354,6 +354,17 @@ def test_the_lean_user_agent_stylesheet_prints_the_same_bytes_as_weasyprints_own
         assert printed == reference
 
 
+def test_the_document_html_has_no_whitespace_between_tags_and_the_words_keep_their_spaces(salesperson_user):
+    # templates/crm/pdf/sales_document.html is spaceless (docs/PERFORMANCE.md, "Print one invoice PDF").
+    document = document_with_lines(lines=2, your_reference="Order 7 of May")
+
+    html = document_html(SalesDocument.objects.get(pk=document.pk), version_no=0)
+    text = pdf_text(services.document_print(document, user=salesperson_user))
+
+    assert html.startswith("<!doctype html><html") and not re.search(r">\s+<", html)
+    assert f"Invoice {document.no}" in text and "Order 7 of May" in text and "Line item 2" in text
+
+
 def test_the_printed_documents_use_no_footnotes_notes_or_list_markers_the_lean_stylesheet_leaves_out():
     # What makes leaving those user-agent rules out safe (crm/pdf.py): no footnote or note in our PDF stylesheets,
     # and no list item other than <li> (which keeps its ::marker rule).
