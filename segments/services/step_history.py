@@ -148,7 +148,23 @@ def lines_insert(segment: Segment, step: SegmentCriteriaAction, contacts: QueryS
         # last id through the (segment, id) index, one index probe on both databases.
         last = SegmentLine.objects.filter(segment_id=segment.pk).aggregate(last=Max("id"))["last"]
         step_inserted(step, before + 1, last)
+    if inserted >= STATISTICS_REFRESH_LINES and connection.vendor == "postgresql":
+        _refresh_line_statistics()
     return inserted
+
+
+# A step adding at least this many lines refreshes PostgreSQL's statistics of the lines table at once (see below).
+STATISTICS_REFRESH_LINES = 1_000
+
+
+def _refresh_line_statistics() -> None:
+    """`ANALYZE` the segment lines table (PostgreSQL; it samples a bounded number of rows whatever the table's
+    size). Until autovacuum gets to it, the planner counts a segment just filled with thousands of lines as about
+    one line, and the worksheet's queries that test its lines against the resolved correspondence type (the lines
+    that cannot be e-mailed, the correspondence type and language filters) were then joined line by line: a
+    15,000-line worksheet's page ran for minutes (docs/PERFORMANCE.md, "Worksheet page after an add")."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(SegmentLine._meta.db_table)}")
 
 
 def lines_delete(step: SegmentCriteriaAction, lines: QuerySet) -> int:

@@ -52,7 +52,10 @@ def lines_without_email_address(segment: Segment) -> QuerySet:
     """The lines that logging with Send would refuse (docs/BEHAVIOUR.md §7): to be sent by e-mail, but their
     contact has no e-mail address. Resolved by the logging SQL itself, so the page and the refusal agree."""
     sql, params = email_lines_without_address_sql(segment)
-    return SegmentLine.objects.filter(segment=segment, pk__in=RawSQL(sql, params))
+    # The SQL keeps to the segment's lines itself. Filtering the outer query by segment as well let PostgreSQL,
+    # whose statistics still counted a just-filled segment as one line, semi-join the two scans of the segment
+    # line by line: 15,000 lines took minutes and timed the worksheet out (docs/PERFORMANCE.md, "Worksheet page").
+    return SegmentLine.objects.filter(pk__in=RawSQL(sql, params))
 
 
 def unsendable_lines(segment: Segment, *, limit: int = UNSENDABLE_NAMED) -> tuple[list[SegmentLine], int]:

@@ -19,6 +19,7 @@ from segments.services import (
     segment_reuse_criteria,
     segment_reuse_logged,
     segment_save_criteria,
+    step_history,
 )
 from tests.factories import (
     CompanyFactory,
@@ -202,6 +203,27 @@ def test_adding_does_not_run_more_queries_for_more_contacts(marketer):
         added = segment_add_contacts(segment, criteria={"city": "Leipzig"}, user=marketer)
     assert added == 43
     assert len(many) == len(few) <= 12
+
+
+def test_an_add_of_many_lines_refreshes_postgresqls_statistics_of_the_lines_table(marketer, monkeypatch):
+    # Stale statistics counted a just-filled segment as one line and its worksheet page ran for minutes
+    # (docs/PERFORMANCE.md, "Worksheet page after an add"); SQLite's planner does not depend on them this way.
+    monkeypatch.setattr(step_history, "STATISTICS_REFRESH_LINES", 3)
+    segment = SegmentFactory()
+    PersonFactory.create_batch(2, city="Leipzig")
+    PersonFactory.create_batch(3, city="Dresden")
+
+    with CaptureQueriesContext(connection) as below:
+        assert segment_add_contacts(segment, criteria={"city": "Leipzig"}, user=marketer) == 2
+    with CaptureQueriesContext(connection) as at:
+        assert segment_add_contacts(segment, criteria={"city": "Dresden"}, user=marketer) == 3
+
+    def analyzed(queries):
+        return [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+
+    assert analyzed(below) == []
+    expected = ['ANALYZE "segments_segmentline"'] if connection.vendor == "postgresql" else []
+    assert analyzed(at) == expected
 
 
 # --- reduce / refine ------------------------------------------------------------------------------------------------

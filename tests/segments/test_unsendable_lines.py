@@ -11,7 +11,7 @@ from interactions.models import InteractionLogEntry, LoggedSegment
 from segments.models import SegmentLine
 from segments.services import segment_log, segment_unsendable_lines_set_type
 from segments.services.entry_insert_sql import entries_insert
-from segments.services.unsendable_lines import unsendable_refusal
+from segments.services.unsendable_lines import lines_without_email_address, unsendable_refusal
 from tests.factories import PersonFactory, SegmentFactory, SegmentLineFactory
 from tests.segments.logging_helpers import template_with_letter
 
@@ -179,3 +179,14 @@ def test_log_without_sending_logs_them_with_a_blank_type(marketer_client, mailin
     logged = LoggedSegment.objects.get()
     entries = dict(logged.entries.values_list("contact_id", "correspondence_type"))
     assert [entries[line.contact_id] for line in without] == ["", "", ""]
+
+
+def test_the_lines_that_cannot_be_e_mailed_are_only_the_segments_own(mailing):
+    # The query tests the line ids alone (the SQL keeps to the segment): another worksheet's lines stay out.
+    segment, _, without = mailing
+    other = SegmentFactory(template=segment.template)
+    SegmentLineFactory(segment=other, contact=PersonFactory(name="Elsewhere", email=""))
+
+    assert sorted(lines_without_email_address(segment).values_list("pk", flat=True)) == sorted(
+        line.pk for line in without
+    )
