@@ -54,6 +54,11 @@ class SegmentHeaderEditForm(VersionedForm, SegmentHeaderForm):
         ),
     )
 
+    def service_fields(self) -> dict:
+        # The header's changed fields (SegmentHeaderForm), not VersionedForm's every cleaned value, which would
+        # pass "Update the lines too" and the unchanged fields to the services as header fields.
+        return SegmentHeaderForm.service_fields(self)
+
 
 def criteria_filter(data=None) -> ContactFilter:
     """The contact list's FilterSet as the worksheet's criteria form (prefixed: the header has fields of the
