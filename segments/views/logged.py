@@ -121,7 +121,12 @@ def _job_context(logged: LoggedSegment) -> dict:
     job = logged.log_jobs.order_by("-id").first()
     if job is not None and job.status == LogJob.Status.QUEUED:
         job.letters, job.email_texts, job.emails = log_job_plan(logged, send=job.send)
-    return {"job": job}
+    # A finished sending run "sent" its e-mails to the mail server; the card says how many of them failed
+    # (delivery status "error", docs/BEHAVIOUR.md §12) instead of leaving "73 e-mails sent" to stand alone.
+    failed_sends = 0
+    if job is not None and job.status == LogJob.Status.DONE and job.send and job.emails:
+        failed_sends = logged.entries.filter(delivery_status=DeliveryStatus.ERROR).count()
+    return {"job": job, "failed_sends": failed_sends}
 
 
 @require_POST

@@ -72,6 +72,8 @@ def test_a_failing_mail_server_marks_each_entry_and_a_retry_sends_them(
 
     page = marketer_client.get(f"/segments/logged/{logged.pk}/").content.decode()
     assert "Send failed e-mails again" in page
+    # The finished job's card says that its e-mails were not delivered, not only that they were "sent".
+    assert "2 e-mails could not be sent (delivery “Error” in the entries, with the reason)" in page
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
@@ -80,6 +82,7 @@ def test_a_failing_mail_server_marks_each_entry_and_a_retry_sends_them(
     assert len(mail.outbox) == 2
     assert set(logged.entries.values_list("delivery_status", flat=True)) == {""}
     assert set(logged.entries.values_list("delivery_error", flat=True)) == {""}
+    assert "could not be sent" not in marketer_client.get(f"/segments/logged/{logged.pk}/").content.decode()
 
 
 def test_a_retry_resends_by_the_entries_page_rule_a_canceled_entry_stays_as_it_is_and_it_is_recorded(
