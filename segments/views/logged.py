@@ -121,8 +121,9 @@ def _job_context(logged: LoggedSegment) -> dict:
     job = logged.log_jobs.order_by("-id").first()
     if job is not None and job.status == LogJob.Status.QUEUED:
         job.letters, job.email_texts, job.emails = log_job_plan(logged, send=job.send)
-    # A finished sending run "sent" its e-mails to the mail server; the card says how many of them failed
-    # (delivery status "error", docs/BEHAVIOUR.md §12) instead of leaving "73 e-mails sent" to stand alone.
+    # A finished sending run "sent" its e-mails to the mail server; the card also says how many of the logged
+    # segment's e-mails failed (delivery status "error", docs/BEHAVIOUR.md §12, this run's and any earlier one's)
+    # instead of leaving "73 e-mails sent" to stand alone.
     failed_sends = 0
     if job is not None and job.status == LogJob.Status.DONE and job.send and job.emails:
         failed_sends = logged.entries.filter(delivery_status=DeliveryStatus.ERROR).count()

@@ -72,8 +72,10 @@ def test_a_failing_mail_server_marks_each_entry_and_a_retry_sends_them(
 
     page = marketer_client.get(f"/segments/logged/{logged.pk}/").content.decode()
     assert "Send failed e-mails again" in page
-    # The finished job's card says that its e-mails were not delivered, not only that they were "sent".
-    assert "2 e-mails could not be sent (delivery “Error” in the entries, with the reason)" in page
+    # The finished job's card says that e-mails of the logged segment were not delivered, not only "sent".
+    assert (
+        "2 e-mails of this logged segment could not be sent (delivery “Error” in the entries, with the reason)" in page
+    )
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
