@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from crm.models import Contact
 from segments.models import SavedSegmentCriteria, Segment, SegmentLine
 from segments.services import segment_add_contacts, segment_line_update, segment_update_header
 from tests.factories import (
@@ -372,3 +373,13 @@ def test_scenario_32_the_worksheet_shows_line_numbers_in_company_order_across_pa
 def lines_html(response) -> str:
     """The Lines card's HTML without whitespace, so cells read as ">text<"."""
     return re.sub(r"\s+", "", response.content.decode().split("<h2>Lines</h2>")[1])
+
+
+def test_the_worksheet_counts_its_lines_with_thousands_separators(marketer_client, marketer):
+    segment = SegmentFactory(description="Big mailing")
+    Contact.objects.bulk_create(PersonFactory.build_batch(1_001, city="Leipzig", company=None))
+    segment_add_contacts(segment, criteria={"city": "Leipzig"}, user=marketer)
+
+    page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
+
+    assert '<span class="badge info">1,001 lines</span>' in page
