@@ -168,6 +168,9 @@ def segment_update_header(
     stored = segment_lock(segment)
     ensure_version(stored, row_version, what=f"The header of segment {stored.no}")
     fields, changed = _header_changes(stored, fields)
+    if not changed:
+        # Saving the header as it is changes nothing and is not recorded (the audit said "…: nothing").
+        return stored
     pushed, clear = _lines_pushed(stored, changed) if push_to_lines else (SegmentLine.objects.none(), {})
     for name, value in fields.items():
         setattr(stored, name, value)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm.models import Contact
+from crm.models import AuditEvent, Contact
 from segments.models import SavedSegmentCriteria, Segment, SegmentLine
 from segments.services import segment_add_contacts, segment_line_update, segment_update_header
 from tests.factories import (
@@ -383,3 +383,14 @@ def test_the_worksheet_counts_its_lines_with_thousands_separators(marketer_clien
     page = marketer_client.get(f"/segments/{segment.pk}/").content.decode()
 
     assert '<span class="badge info">1,001 lines</span>' in page
+
+
+def test_saving_the_header_as_it_is_changes_and_records_nothing(marketer):
+    segment = SegmentFactory(description="Spring mailing")
+    version = segment.row_version
+
+    segment_update_header(segment, user=marketer, description="Spring mailing", push_to_lines=True)
+
+    segment.refresh_from_db()
+    assert segment.row_version == version
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.SEGMENT_CHANGED).exists()
