@@ -17,6 +17,9 @@ workers = int(os.getenv("WEB_CONCURRENCY", str(multiprocessing.cpu_count() * 2 +
 threads = int(os.getenv("GUNICORN_THREADS", "1"))
 # A request that takes longer than this is killed (its worker restarted). Long work belongs in a task.
 timeout = int(os.getenv("GUNICORN_TIMEOUT", "60"))
+# ... and so is its database statement (PostgreSQL's statement_timeout, crm/settings.py): gunicorn's kill ends the
+# worker, not the query the server is running for it.
+os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT", str(timeout))
 # On SIGTERM (a rolling restart) workers finish the requests they have for up to this long, then stop.
 graceful_timeout = int(os.getenv("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.getenv("GUNICORN_KEEPALIVE", "5"))

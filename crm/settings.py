@@ -122,6 +122,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", envint("DATABASE_CONNECT_TIMEOUT", "5")
     )
+    # A statement may not outlive the request that ran it: gunicorn.conf.py sets this to its worker timeout for
+    # the web processes, so a query still running when gunicorn kills a stuck worker is cancelled by the server
+    # too, instead of holding a core for minutes (docs/DEPLOY.md). Workers and commands run without a limit.
+    if envint("DATABASE_STATEMENT_TIMEOUT", "0") > 0:
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"-c statement_timeout={envint('DATABASE_STATEMENT_TIMEOUT', '0') * 1000}"
+        )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so two writers
     # queue on the busy timeout instead of failing with "database is locked" half-way through a transaction.

@@ -108,6 +108,25 @@ def test_a_postgresql_database_fails_fast_with_a_connect_timeout():
     assert manage("shell", "-c", code, **env).stdout.split()[-1] == "2"
 
 
+def test_a_web_process_cancels_a_postgresql_statement_that_outlives_its_request():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://crm@db.invalid:5432/crm"}
+    assert manage("shell", "-c", code, **env).stdout.split()[-1] == "None"  # workers and commands: no limit
+    env["DATABASE_STATEMENT_TIMEOUT"] = "60"
+    assert manage("shell", "-c", code, **env).stdout.strip().splitlines()[-1] == "-c statement_timeout=60000"
+
+
+def test_gunicorn_gives_its_workers_a_statement_timeout_equal_to_its_worker_timeout(monkeypatch):
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)
+    monkeypatch.setenv("GUNICORN_TIMEOUT", "45")
+    try:
+        config = runpy.run_path(str(PROJECT_DIR / "gunicorn.conf.py"))
+        assert config["timeout"] == 45
+        assert os.environ["DATABASE_STATEMENT_TIMEOUT"] == "45"
+    finally:
+        os.environ.pop("DATABASE_STATEMENT_TIMEOUT", None)
+
+
 def request_lines(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name == "crm.request"]
 
