@@ -108,10 +108,11 @@ def test_a_postgresql_database_fails_fast_with_a_connect_timeout():
     assert manage("shell", "-c", code, **env).stdout.split()[-1] == "2"
 
 
-def test_a_web_process_cancels_a_postgresql_statement_that_outlives_its_request():
+def test_a_web_process_cancels_a_postgresql_statement_that_outlives_its_request(monkeypatch):
     code = "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'].get('options'))"
     env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://crm@db.invalid:5432/crm"}
-    assert manage("shell", "-c", code, **env).stdout.split()[-1] == "None"  # workers and commands: no limit
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)  # as a worker or a command starts: no limit
+    assert manage("shell", "-c", code, **env).stdout.split()[-1] == "None"
     env["DATABASE_STATEMENT_TIMEOUT"] = "60"
     assert manage("shell", "-c", code, **env).stdout.strip().splitlines()[-1] == "-c statement_timeout=60000"
 
@@ -119,12 +120,11 @@ def test_a_web_process_cancels_a_postgresql_statement_that_outlives_its_request(
 def test_gunicorn_gives_its_workers_a_statement_timeout_equal_to_its_worker_timeout(monkeypatch):
     monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)
     monkeypatch.setenv("GUNICORN_TIMEOUT", "45")
-    try:
+    with mock.patch.dict(os.environ):
         config = runpy.run_path(str(PROJECT_DIR / "gunicorn.conf.py"))
         assert config["timeout"] == 45
         assert os.environ["DATABASE_STATEMENT_TIMEOUT"] == "45"
-    finally:
-        os.environ.pop("DATABASE_STATEMENT_TIMEOUT", None)
+    assert "DATABASE_STATEMENT_TIMEOUT" not in os.environ
 
 
 def request_lines(caplog) -> list[logging.LogRecord]:
@@ -222,7 +222,9 @@ def test_every_control_character_is_escaped_so_a_value_cannot_forge_or_hide_part
 
 
 def load_gunicorn_config() -> dict:
-    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    """gunicorn.conf.py as gunicorn reads it; the environment variables it sets for its workers stay in here."""
+    with mock.patch.dict(os.environ):
+        return runpy.run_path(str(PROJECT_DIR / "gunicorn.conf.py"))
 
 
 def test_a_request_killed_by_gunicorns_timeout_is_logged_as_a_failure_not_200(caplog):
