@@ -152,7 +152,7 @@ def log_entries_resend_updated(entries: LoggedSegment | Iterable[Any], *, user: 
             InteractionLogEntry.objects.filter(logged_segment_id=logged.pk, id__gt=before)
         )
         summary = (
-            f"Resent {count_of(count, 'e-mail', 'e-mails')} of logged segment {logged.pk} ({logged.segment_no}) "
+            f"Resent {count_of(count, 'letter', 'letters')} of logged segment {logged.pk} ({logged.segment_no}) "
             f"with updated merge fields: entries {named_list(named, count)}, copied"
         )
         audit_record(

@@ -281,3 +281,12 @@ def test_a_salesperson_and_a_viewer_cannot_resend_selected_entries(logged, sales
 
 def test_resending_selected_entries_needs_a_post(marketer_client):
     assert marketer_client.get(ENTRIES_RESEND_URL).status_code == 405
+
+
+def test_the_audit_row_counts_the_resent_letters_printed_and_e_mailed_alike(
+    logged, marketer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        log_entries_resend_updated(logged, user=marketer)
+    row = AuditEvent.objects.filter(action=AuditEvent.Action.ENTRIES_RESENT).get()
+    assert row.summary.startswith(f"Resent 3 letters of logged segment {logged.pk} ({logged.segment_no})")
