@@ -146,8 +146,10 @@ def report(rows: list[dict], args, started: datetime.datetime, load_before: tupl
 
 def main() -> int:
     args = parse_args()
+    if shutil.which("wrk") is None:  # Debian's package, installed the way scripts/setup.sh installs the others
+        subprocess.run(["bash", str(Path(__file__).with_name("system_packages.sh")), "wrk"], check=False)
     if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed.")
+        sys.exit("wrk is not installed and could not be installed (needs root and apt-get).")
     env = stack.django_env(args.database_url)
     contact_id, template = prepare(env, args)
     base_url = f"http://127.0.0.1:{args.port}"

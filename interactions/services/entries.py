@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_date
 
 from crm.audit import audit_record
 from crm.models import AuditEvent, Contact, CorrespondenceType, Salesperson
+from crm.sqlite_wal import checkpoint_after_commit
 from crm.wording import NAMED_LIMIT, count_of, named_list
 
 from ..models import (
@@ -60,6 +61,9 @@ DOCUMENT_CHUNK = 500
 REBUILD_INDEXES_FROM_SHARE = {"sqlite": 0.3, "postgresql": None}
 # ... and only from this many entries: below it either way is quick, and a schema change is not worth it.
 REBUILD_INDEXES_MIN_ROWS = 50_000
+# A partial index holding fewer rows than this is kept through such a delete: taking at most this many entries out
+# of it one by one is cheaper than the table scan and sort of building it again (docs/PERFORMANCE.md).
+KEEP_PARTIAL_INDEX_BELOW_ROWS = 10_000
 
 
 def _entries_queryset(entries: Iterable[Any]) -> QuerySet:
@@ -383,17 +387,31 @@ def _delete_entries(doomed: QuerySet) -> int:
     return _delete_rebuilding_indexes(doomed, db=db)
 
 
+def _indexes_to_rebuild(db: str) -> list[models.Index]:
+    """The log entries' indexes (Meta.indexes) worth dropping for a large delete: every full index, and the partial
+    indexes holding at least KEEP_PARTIAL_INDEX_BELOW_ROWS rows (each counted up to that many, from the index)."""
+    model = InteractionLogEntry
+    return [
+        index
+        for index in model._meta.indexes
+        if index.condition is None
+        or model.all_objects.using(db).filter(index.condition).order_by()[:KEEP_PARTIAL_INDEX_BELOW_ROWS].count()
+        >= KEEP_PARTIAL_INDEX_BELOW_ROWS
+    ]
+
+
 def _delete_rebuilding_indexes(doomed: QuerySet, *, db: str) -> int:
-    """Drop the log entries' indexes (Meta.indexes), DELETE, create them again: building an index over the rows
-    that stay is one sort, where the plain DELETE takes each doomed row out of every index one by one."""
+    """Drop the log entries' large indexes (_indexes_to_rebuild), DELETE, create them again: building an index over
+    the rows that stay is one sort, where the plain DELETE takes each doomed row out of every index one by one."""
     connection = connections[db]
     model = InteractionLogEntry
+    indexes = _indexes_to_rebuild(db)
     # Not entered: only used to render the CREATE INDEX statements (entering it is not allowed inside a
     # transaction on SQLite, and no schema change other than these statements is made).
     editor = connection.schema_editor()
-    statements = [str(index.create_sql(model, editor)) for index in model._meta.indexes]
+    statements = [str(index.create_sql(model, editor)) for index in indexes]
     with connection.cursor() as cursor:
-        for index in model._meta.indexes:
+        for index in indexes:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(index.name)}")
         deleted = doomed._raw_delete(db)
         for statement in statements:
@@ -468,7 +486,7 @@ def log_entries_delete_canceled(
     doomed = canceled_entries_to_delete(**filters)
     if dry_run:
         return doomed.count()
-    with transaction.atomic():
+    with checkpoint_after_commit(router.db_for_write(InteractionLogEntry)) as checkpoint, transaction.atomic():
         candidates: set[int] = set()
         for column in ("document_id", "merge_template_id"):
             # `IS NOT NULL` (exclude() would write `NOT (… IS NULL)`): SQLite then reads the column's partial index,
@@ -478,6 +496,8 @@ def log_entries_delete_canceled(
         named = list(doomed.order_by("pk").values_list("pk", flat=True)[:NAMED_LIMIT])
         _detach_references_to_entries(doomed)
         deleted = _delete_entries(doomed)
+        # As many rows as make the indexes worth rebuilding: a WAL worth checkpointing on a thread (crm.sqlite_wal).
+        checkpoint.wanted = (deleted or 0) >= REBUILD_INDEXES_MIN_ROWS
         if expected is not None and (deleted or 0) != expected:
             raise ValidationError(
                 f"The canceled entries matching these filters changed since you looked: {deleted or 0:,} now "

@@ -286,6 +286,7 @@ def delete_path(request, monkeypatch):
     rebuild = request.param == "indexes rebuilt"
     monkeypatch.setattr(entries_service, "REBUILD_INDEXES_MIN_ROWS", 0)
     monkeypatch.setattr(entries_service, "REBUILD_INDEXES_FROM_SHARE", {connection.vendor: 0.0 if rebuild else None})
+    monkeypatch.setattr(entries_service, "KEEP_PARTIAL_INDEX_BELOW_ROWS", 0)  # every index, however few rows
     return rebuild
 
 
@@ -318,6 +319,33 @@ def test_both_ways_delete_the_same_entries_and_documents_and_keep_every_index(ma
     assert set(InteractionLogEntry.objects.values_list("pk", flat=True)) == {entry.pk for entry in kept}
     assert not InteractionLogEntry.objects.filter(pk__in=[entry.pk for entry in doomed]).exists()
     assert set(StoredDocument.objects.values_list("pk", flat=True)) == {shared.pk}
+    assert _index_names() == indexes_before
+
+
+def test_a_partial_index_holding_few_rows_is_kept_and_the_others_rebuilt(marketer, monkeypatch):
+    monkeypatch.setattr(entries_service, "REBUILD_INDEXES_MIN_ROWS", 0)
+    monkeypatch.setattr(entries_service, "REBUILD_INDEXES_FROM_SHARE", {connection.vendor: 0.0})
+    monkeypatch.setattr(entries_service, "KEEP_PARTIAL_INDEX_BELOW_ROWS", 2)
+    template = InteractionTemplateFactory(code="CALL")
+    salesperson = SalespersonFactory()
+    doomed = [
+        InteractionLogEntryFactory(canceled=True, template=template, salesperson=salesperson),
+        InteractionLogEntryFactory(canceled=True, template=template),
+    ]
+    kept = InteractionLogEntryFactory(canceled=False, template=template)
+    indexes_before = _index_names()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert log_entries_delete_canceled(user=marketer) == 2
+
+    dropped = {q["sql"].split()[-1].strip('"') for q in queries if q["sql"].startswith("DROP INDEX")}
+    # Three entries with a template, two canceled: rebuilt. One with a salesperson, none postponed: kept, and the
+    # DELETE takes the one doomed salesperson row out of its index.
+    assert {"ile_date_id", "ile_contact_date", "ile_template_date", "ile_canceled_date"} <= dropped
+    assert not {"ile_salesperson_date", "ile_postponed_user", "ile_delivery_pending"} & dropped
+    assert list(InteractionLogEntry.all_objects.values_list("pk", flat=True)) == [kept.pk]
+    assert not InteractionLogEntry.all_objects.filter(pk__in=[entry.pk for entry in doomed]).exists()
+    assert not InteractionLogEntry.all_objects.filter(salesperson__isnull=False).exists()
     assert _index_names() == indexes_before
 
 
