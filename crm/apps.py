@@ -12,3 +12,10 @@ class CrmConfig(AppConfig):
         from . import tables_speedup
 
         tables_speedup.install()
+
+        # Every database connection reports its writes, which keeps the pages of crm.page_cache current.
+        from django.db.backends.signals import connection_created
+
+        from .page_cache import install_write_watch
+
+        connection_created.connect(install_write_watch, dispatch_uid="crm.page_cache")

@@ -389,3 +389,13 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.object_repr}"
+
+
+class DataVersion(models.Model):
+    """One row: a number raised after every committed write to the product's tables (crm.page_cache). A page kept
+    for a user is served again only while this number is the one it was rendered under."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Data version {self.number}"

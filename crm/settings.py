@@ -262,6 +262,18 @@ COMPANY_NAME = os.getenv("COMPANY_NAME", "Northwind Traders Ltd")
 COMPANY_ADDRESS = os.getenv("COMPANY_ADDRESS", "1 Harbour Street\nLondon EC1A 1AA\nUnited Kingdom")
 COMPANY_VAT_ID = os.getenv("COMPANY_VAT_ID", "GB123456789")
 
+# Pages kept per user until the data changes (crm.page_cache): how long at most (0: off), and how many pages each
+# web process keeps in its memory (a list page is 20-60 KB).
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": envint("PAGE_CACHE_ENTRIES", "300")},
+    },
+}
+
 # Security: production defaults, relaxed only when DEBUG is on.
 SESSION_COOKIE_SECURE = not DEBUG and envbool("SECURE_COOKIES", "True")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -16,3 +16,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STATIC_ROOT = None  # no collectstatic in tests: WhiteNoise then serves through the finders only
 WHITENOISE_USE_FINDERS = True
+# Off: each test runs in a transaction that never commits, so the data version never moves. The tests of
+# crm.page_cache and the browser tests (which commit) turn it on.
+PAGE_CACHE_SECONDS = 0

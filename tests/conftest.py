@@ -8,6 +8,14 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_pages():
+    """No page kept by crm.page_cache outlives its test (a flushed database starts its data version again)."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+
+
 def _user_in(role: str | None, username: str):
     from tests.factories import UserFactory
 

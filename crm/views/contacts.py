@@ -10,6 +10,7 @@ from ..filters import ContactFilter
 from ..forms import ContactForm
 from ..interaction_summary import contact_interaction_summary, contacts_interaction_summaries
 from ..models import Contact
+from ..page_cache import cached_page
 from ..tables import ContactTable, contact_history_rows
 from .lists import ListPageView
 
@@ -81,6 +82,7 @@ def contact_search(request):
 
 
 @require_safe
+@cached_page  # kept per user until the data changes (crm.page_cache)
 def contact_detail(request, pk: int):
     require_perm(request, "crm.view_contact")
     contact = get_object_or_404(Contact.objects.select_related("company", "salesperson", "salutation_code"), pk=pk)

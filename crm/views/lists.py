@@ -26,12 +26,14 @@ from functools import cached_property
 from django.db import DatabaseError, connections
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
 from ..access import require_perm
 from ..filters import unknown_params
+from ..page_cache import cached_page
 
 PER_PAGE = 50
 MAX_PER_PAGE = 200
@@ -196,6 +198,8 @@ class ListPageView(SingleTableMixin, FilterView):
     table_pagination = LIST_PAGINATION
     http_method_names = ["get", "head"]
 
+    # Kept per user until the data changes (crm.page_cache); the permission is checked whenever the page is built.
+    @method_decorator(cached_page)
     def dispatch(self, request, *args, **kwargs):
         require_perm(request, self.permission)
         return super().dispatch(request, *args, **kwargs)

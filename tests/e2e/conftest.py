@@ -59,6 +59,9 @@ def browser(_allow_async_unsafe_in_browser_tests):
 @pytest.fixture
 def page(browser, live_server, settings, tmp_path):
     settings.DEBUG = False
+    # As in production: pages kept per user until the data changes (crm.page_cache). These tests commit, so
+    # every flow below also checks that what a user just did shows on the next page.
+    settings.PAGE_CACHE_SECONDS = 300
     context = browser.new_context(
         base_url=live_server.url, accept_downloads=True, viewport={"width": 1400, "height": 900}
     )
