@@ -76,11 +76,13 @@ def raise_data_version(using: str) -> None:
         if not DataVersion.objects.using(using).filter(pk=1).update(number=models.F("number") + 1):
             DataVersion.objects.using(using).get_or_create(pk=1)
     except DatabaseError:
-        # The migrations before the row's own (its table does not exist yet), or a database that refused the
-        # write: the commit stands, and this process forgets the pages it kept. Another process's kept pages
-        # live at most PAGE_CACHE_SECONDS.
-        logger.warning("could not raise the data version", exc_info=True, extra={"database": using})
+        # The commit stands, and this process forgets the pages it kept; another process's kept pages live at
+        # most PAGE_CACHE_SECONDS. Said only when the table is there: before its migration (a new database being
+        # migrated) there is nothing to keep current.
         caches["pages"].clear()
+        connection = connections[using]
+        if DataVersion._meta.db_table in connection.introspection.table_names():
+            logger.warning("could not raise the data version", exc_info=True, extra={"database": using})
 
 
 def _raises_data_version(callback: Any) -> bool:
@@ -96,7 +98,8 @@ def watch_writes(execute: Callable, sql: str, params: Any, many: bool, context: 
     if connection.alias in connections.settings and is_write(str(sql)):
         # Once per transaction: a rolled-back one drops its callbacks, so the next transaction registers again.
         if not any(_raises_data_version(callback) for _, callback, _ in connection.run_on_commit):
-            connection.on_commit(functools.partial(raise_data_version, connection.alias))
+            # Robust: a failure here must not make the committed change look failed to its caller.
+            connection.on_commit(functools.partial(raise_data_version, connection.alias), robust=True)
     return result
 
 
