@@ -117,6 +117,18 @@ def wrk(base_url: str, path: str, cookie: str | None, args) -> dict:
     return {"rate": rate, "requests": requests_done, "errors": errors, "median_ms": median_ms}
 
 
+def page_cache_sentence() -> str:
+    """What the logged-in rows measure: the page served again from crm.page_cache (as in production), or built."""
+    seconds = os.environ.get("PAGE_CACHE_SECONDS", "300")
+    if seconds.strip() in ("0", ""):
+        return "Pages kept per user (`crm/page_cache.py`) were off (`PAGE_CACHE_SECONDS=0`): each request built one."
+    return (
+        f"Pages kept per user (`crm/page_cache.py`) were on, as in production (`PAGE_CACHE_SECONDS={seconds}`): the "
+        "first request builds each page and the others are the same user asking for it again while nothing is "
+        "written. `PAGE_CACHE_SECONDS=0` measures every page as built."
+    )
+
+
 def report(rows: list[dict], args, started: datetime.datetime, load_before: tuple) -> str:
     by_label = {row["label"]: row for row in rows}
     login_rate = by_label.get("login page", {}).get("rate")
@@ -130,6 +142,8 @@ def report(rows: list[dict], args, started: datetime.datetime, load_before: tupl
         f"-c{args.connections} -d{args.duration}s` per page, one page after another, no think time, logged in as "
         f"the demo seller (the login page and /healthz anonymous). Load average before the run: "
         f"{', '.join(f'{value:.1f}' for value in load_before)} (other work on the machine competes for the cores).",
+        "",
+        page_cache_sentence(),
         "",
         "| page | requests/s | × login page | × /healthz | median latency | requests | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
