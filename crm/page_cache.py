@@ -40,6 +40,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.csrf import get_token
 from django.utils import timezone
 
+from .models import DataVersion
+
 logger = logging.getLogger(__name__)
 
 # Statements that read, or only steer the connection; anything else (INSERT, UPDATE, DELETE, CREATE, DROP,
@@ -70,8 +72,6 @@ def is_write(sql: str) -> bool:
 
 def raise_data_version(using: str) -> None:
     """Raise the data version by one (in autocommit, after the writing transaction committed)."""
-    from .models import DataVersion
-
     try:
         if not DataVersion.objects.using(using).filter(pk=1).update(number=models.F("number") + 1):
             DataVersion.objects.using(using).get_or_create(pk=1)
@@ -110,8 +110,6 @@ def install_write_watch(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 
 def data_version(using: str = "default") -> int:
-    from .models import DataVersion
-
     number = DataVersion.objects.using(using).filter(pk=1).values_list("number", flat=True).first()
     if number is None:  # a flushed database (the tests'): the row comes back
         number = DataVersion.objects.using(using).get_or_create(pk=1)[0].number

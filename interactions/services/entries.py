@@ -478,8 +478,9 @@ def log_entries_delete_canceled(
     2. Note the stored documents the doomed entries use (their ids only).
     3. Detach or delete whatever points at the entries, then one raw DELETE (no rows loaded, no per-row signals).
        When the doomed entries are a large share of the table (REBUILD_INDEXES_FROM_SHARE), the table's indexes
-       are dropped before the DELETE and built again after it, in the same transaction: same rows deleted, same
-       locks (SQLite's write lock is the whole database either way), and much less work for a large share.
+       (but partial ones holding few rows) are dropped before the DELETE and built again after it, in the same
+       transaction: same rows deleted, same locks (SQLite's write lock is the whole database either way), and much
+       less work for a large share. SQLite's checkpoint of such a commit then runs on a thread (crm.sqlite_wal).
     4. Delete the noted documents nothing references any more; their files go after commit, so a rollback never
        leaves rows pointing at missing files.
     """
