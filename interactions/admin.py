@@ -223,6 +223,21 @@ class InteractionTemplateAdmin(StatisticsColumnsMixin, ServiceAdmin):
             return redirect(request.get_full_path())
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The language row question is asked through a field error (it keeps the form from saving); when it is the
+        # form's only one, the admin's "Please correct the error below." would call a question an error.
+        adminform = context.get("adminform")
+        form = adminform.form if adminform else None
+        if (
+            form is not None
+            and form.language_row_question
+            and list(form.errors) == ["language_code"]
+            and len(form.errors["language_code"]) == 1
+            and not any(formset.formset.total_error_count() for formset in context.get("inline_admin_formsets", []))
+        ):
+            context["errors"] = []
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
     def save_model(self, request, obj, form, change):
         interaction_template_save(obj, create_language_row=getattr(form, "create_language_row", False))
 

@@ -85,9 +85,18 @@ def test_scenario_2_the_admin_asks_with_yes_and_no_buttons(staff_marketer, templ
     assert "Do you want to create Interaction Template Language de with the template&#x27;s description?" in page
     assert 'name="_language_row" value="yes"' in page
     assert 'name="_language_row" value="no"' in page
+    assert "Please correct the error" not in page  # a question, not an error
     template.refresh_from_db()
     assert (template.language_code, str(template.unit_cost)) == ("", unit_cost_before)
     assert not InteractionTemplateLanguage.objects.exists()
+
+
+def test_the_question_with_another_error_still_says_to_correct_it(staff_marketer, template):
+    response = staff_marketer.post(_change_url(template), _change_post(template, language_code="de", unit_cost="x"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="_language_row" value="yes"' in page
+    assert "Please correct the errors below." in page
 
 
 def test_scenario_2_yes_in_the_admin_creates_the_row_and_saves_the_template(staff_marketer, template):
