@@ -189,6 +189,13 @@ class SalesDocumentTable(BaseTable):
         order_by = ("-date",)
 
 
+def _detail_words(item) -> str:
+    """One value of an old audit row's details in words: a list of field names as "personal note, phone"."""
+    if isinstance(item, (list, tuple)):
+        return ", ".join(str(part).replace("_", " ") for part in item)
+    return str(item)
+
+
 class AuditEventTable(BaseTable):
     created_at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s")
     action = tables.Column(orderable=False)
@@ -215,4 +222,4 @@ class AuditEventTable(BaseTable):
         if value:
             return value
         details = record.details or {}
-        return "; ".join(f"{key.replace('_', ' ')}: {item}" for key, item in details.items()) or "—"
+        return "; ".join(f"{key.replace('_', ' ')}: {_detail_words(item)}" for key, item in details.items()) or "—"

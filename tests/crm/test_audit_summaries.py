@@ -97,13 +97,15 @@ def test_the_audit_page_shows_the_words_not_the_data(marketer, marketer_client):
     log_entries_set_canceled([entry.pk for entry in entries], canceled=True, user=marketer)
     # A row written before the services said what they did in words: its details, readably.
     AuditEvent.objects.create(action=AuditEvent.Action.ENTRIES_DELETED, count=4, details={"letters_removed": 1})
+    AuditEvent.objects.create(action=AuditEvent.Action.CONTACT_CHANGED, details={"fields": ["personal_note", "phone"]})
 
     page = marketer_client.get("/audit/").content.decode()
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     numbers = ", ".join(str(entry.pk) for entry in entries)
     assert "What happened" in text and f"Canceled 3 entries: {numbers}" in text
     assert "letters removed: 1" in text
-    assert "{" not in text.split("What happened", 1)[1], "no raw dicts on the page"
+    assert "fields: personal note, phone" in text
+    assert not set("{[") & set(text.split("What happened", 1)[1]), "no raw dicts or lists on the page"
 
 
 def test_a_line_change_names_the_contact(marketer):
