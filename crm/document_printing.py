@@ -23,6 +23,7 @@ from .audit import audit_record
 from .models import AuditEvent, Contact, SalesDocument, SalesDocumentLine
 from .numbering import next_number
 from .pdf import render_pdf
+from .salutations import SalutationFormulas
 from .signals import document_printed
 from .versioning import ensure_version
 from .wording import count_of, field_names
@@ -291,11 +292,22 @@ def document_email_draft(document: SalesDocument, *, user) -> dict:
     }
 
 
+# The language of the document e-mail's text below: its salutation is the contact's in that language.
+EMAIL_LANGUAGE = "en"
+
+
+def _email_salutation(contact: Contact) -> str:
+    """As in a letter (docs/BEHAVIOUR.md §1, "Salutations"): the contact's salutation code's formula in the
+    e-mail's language, else the contact's own text, else "Dear Sir or Madam"."""
+    formula = SalutationFormulas.for_contacts([contact]).salutation(contact, EMAIL_LANGUAGE)
+    return formula or contact.salutation or "Dear Sir or Madam"
+
+
 def _email_text(document: SalesDocument, *, user) -> tuple[str, str]:
     title = f"{document.get_kind_display()} {document.no}"
     sender = getattr(user, "get_full_name", lambda: "")() or settings.COMPANY_NAME
     body = (
-        f"{document.contact.salutation or 'Dear Sir or Madam'},\n\n"
+        f"{_email_salutation(document.contact)},\n\n"
         f"please find attached our {document.get_kind_display().lower()} {document.no} "
         f"of {document.date:%d %B %Y}.\n\n"
         f"Kind regards\n{sender}\n{settings.COMPANY_NAME}\n"
