@@ -262,9 +262,10 @@ COMPANY_NAME = os.getenv("COMPANY_NAME", "Northwind Traders Ltd")
 COMPANY_ADDRESS = os.getenv("COMPANY_ADDRESS", "1 Harbour Street\nLondon EC1A 1AA\nUnited Kingdom")
 COMPANY_VAT_ID = os.getenv("COMPANY_VAT_ID", "GB123456789")
 
-# Pages kept per user until the data changes (crm.page_cache): how long at most (0: off), and how many pages each
-# web process keeps in its memory (a list page is 20-60 KB).
-PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "300")
+# Pages kept per user until the data changes (crm.page_cache): how long at most (0: off; off by default with DEBUG,
+# where a changed template must show on the next reload), and how many pages each web process keeps in its memory
+# (a list page is 20-60 KB).
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", "0" if DEBUG else "300")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {

@@ -117,6 +117,14 @@ def test_a_web_process_cancels_a_postgresql_statement_that_outlives_its_request(
     assert manage("shell", "-c", code, **env).stdout.strip().splitlines()[-1] == "-c statement_timeout=60000"
 
 
+def test_pages_are_kept_per_user_in_production_and_not_with_debug(monkeypatch):
+    code = "from django.conf import settings; print(settings.PAGE_CACHE_SECONDS)"
+    monkeypatch.delenv("PAGE_CACHE_SECONDS", raising=False)
+    assert manage("shell", "-c", code, **PRODUCTION_ENV).stdout.split()[-1] == "300"
+    assert manage("shell", "-c", code, DEBUG="true").stdout.split()[-1] == "0"  # a changed template shows at once
+    assert manage("shell", "-c", code, **PRODUCTION_ENV, PAGE_CACHE_SECONDS="0").stdout.split()[-1] == "0"
+
+
 def test_gunicorn_gives_its_workers_a_statement_timeout_equal_to_its_worker_timeout(monkeypatch):
     monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT", raising=False)
     monkeypatch.setenv("GUNICORN_TIMEOUT", "45")
