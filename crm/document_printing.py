@@ -305,12 +305,13 @@ def _email_salutation(contact: Contact) -> str:
 
 def _email_text(document: SalesDocument, *, user) -> tuple[str, str]:
     title = f"{document.get_kind_display()} {document.no}"
-    sender = getattr(user, "get_full_name", lambda: "")() or settings.COMPANY_NAME
+    # The user's name above the company's; a user without a name signs with the company's alone (not twice).
+    signature = "\n".join(filter(None, [getattr(user, "get_full_name", lambda: "")(), settings.COMPANY_NAME]))
     body = (
         f"{_email_salutation(document.contact)},\n\n"
         f"please find attached our {document.get_kind_display().lower()} {document.no} "
         f"of {document.date:%d %B %Y}.\n\n"
-        f"Kind regards\n{sender}\n{settings.COMPANY_NAME}\n"
+        f"Kind regards\n{signature}\n"
     )
     return title, body
 

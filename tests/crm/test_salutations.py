@@ -287,20 +287,3 @@ def test_a_salesperson_cannot_change_salutations_in_the_admin(client, salesperso
     assert response.status_code == 403
     mr.refresh_from_db()
     assert mr.description == "Mister"
-
-
-def test_a_sales_document_email_greets_with_the_english_formula_then_the_own_text_then_the_default(
-    mr, salesperson_user
-):
-    from crm.services import document_email_draft
-    from tests.factories import SalesDocumentFactory
-
-    # The e-mail's text is English: a German contact with the code still gets the English formula.
-    with_code = _person("Hans Braun", mr, salutation="Hallo Hans", language_code="de")
-    own_text = _person("Ann Lee", salutation="Dear Ann")
-    neither = _person("Bo Chen", salutation="")
-    bodies = [
-        document_email_draft(SalesDocumentFactory(contact=contact), user=salesperson_user)["body"]
-        for contact in (with_code, own_text, neither)
-    ]
-    assert [body.split(",\n", 1)[0] for body in bodies] == ["Dear Mr Braun", "Dear Ann", "Dear Sir or Madam"]
