@@ -3,20 +3,11 @@
 
 import pytest
 
-from crm.models import Contact, Salutation
-from crm.salutation_services import salutation_formula_set, salutation_save
+from crm.models import Contact
 from crm.services import document_email_draft
 from tests.factories import PersonFactory, SalesDocumentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def mr():
-    salutation = salutation_save(Salutation(code="MR", description="Mister"))
-    salutation_formula_set(salutation, language_code="en", formula="Dear Mr {surname}")
-    salutation_formula_set(salutation, language_code="de", formula="Sehr geehrter Herr {surname}")
-    return salutation
 
 
 def _person(name: str, code=None, **fields) -> Contact:

@@ -22,15 +22,6 @@ from tests.segments.logging_helpers import add_variant, docx_bytes, docx_text, l
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def mr():
-    salutation = salutation_save(Salutation(code="MR", description="Mister"))
-    salutation_formula_set(salutation, language_code="en", formula="Dear Mr {surname}")
-    salutation_formula_set(salutation, language_code="de", formula="Sehr geehrter Herr {surname}")
-    salutation_formula_set(salutation, language_code="de", salutation_type="informal", formula="Lieber {first_name}")
-    return salutation
-
-
 def _person(name: str, code=None, **fields) -> Contact:
     person = PersonFactory(name=name, salutation_code=code, **fields)
     return Contact.objects.select_related("company", "salesperson").get(pk=person.pk)
