@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import io
-import itertools
 import json
 import os
 import tempfile
@@ -29,6 +28,7 @@ from .merge.pdf_converter import (
     PDF_CONTENT_TYPE,
     LibreOfficeConverter,
     PdfConversionError,
+    batched,
     join_pdfs,
     libreoffice_available,
     pdf_filename,
@@ -149,7 +149,7 @@ def named_letters_to_pdfs(
     converter = _require()
 
     def chunks():
-        for index, chunk in enumerate(_batches(letters, LETTERS_PER_BATCH)):
+        for index, chunk in enumerate(batched(letters, LETTERS_PER_BATCH)):
             name = _part_name(index, chunk, "zip")
             kept = parts.get(name) if parts is not None else None
             key = (name, [pdf_filename(letter_name) for letter_name, _letter in chunk], kept)
@@ -184,7 +184,7 @@ def write_combined_pdf(
     count = 0
 
     def chunks():
-        for index, chunk in enumerate(_batches(letters, LETTERS_PER_COMBINED_BATCH)):
+        for index, chunk in enumerate(batched(letters, LETTERS_PER_COMBINED_BATCH)):
             name = _part_name(index, chunk, "pdf")
             kept = parts.get(name) if parts is not None else None
             yield (name, len(chunk), kept), None if kept is not None else chunk
@@ -252,12 +252,6 @@ class KeptParts:
                 os.rmdir(path(directory))
             except (OSError, NotImplementedError):
                 pass
-
-
-def _batches(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
 
 
 def _part_name(index: int, chunk: Sequence[tuple[str, bytes] | bytes], extension: str) -> str:

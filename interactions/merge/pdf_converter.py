@@ -54,6 +54,7 @@ __all__ = [
     "PDF_CONTENT_TYPE",
     "LibreOfficeConverter",
     "PdfConversionError",
+    "batched",
     "join_pdfs",
     "libreoffice_available",
     "pdf_filename",
@@ -220,7 +221,7 @@ class LibreOfficeConverter:
 
     def convert_letters(self, letters: Iterable[bytes], *, batch_size: int = 100) -> Iterator[bytes]:
         """One PDF per letter, in order, converted a batch at a time (see the module's docstring)."""
-        chunks = ((None, chunk) for chunk in _chunks(letters, batch_size))
+        chunks = ((None, chunk) for chunk in batched(letters, batch_size))
         for _key, pdfs in self.convert_chunks(chunks, split=True):
             yield from pdfs or []
 
@@ -232,7 +233,7 @@ class LibreOfficeConverter:
         count = 0
         with tempfile.TemporaryDirectory(prefix="crm-pdf-combined-") as directory:
             parts: list[str] = []
-            chunks = ((len(chunk), chunk) for chunk in _chunks(letters, batch_size))
+            chunks = ((len(chunk), chunk) for chunk in batched(letters, batch_size))
             for size, pdfs in self.convert_chunks(chunks, split=False):
                 count += size
                 path = os.path.join(directory, f"part-{len(parts):06d}.pdf")
@@ -440,9 +441,9 @@ class _Flight:
     pdf: bytes | None = None
 
 
-def _chunks(letters: Iterable[bytes], size: int) -> Iterator[list[bytes]]:
-    """The letters in lists of `size` (itertools.batched from Python 3.12)."""
-    iterator = iter(letters)
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """The items in lists of `size`, the last one shorter (itertools.batched from Python 3.12, as lists)."""
+    iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk
 

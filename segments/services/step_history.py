@@ -178,12 +178,12 @@ def lines_delete(step: SegmentCriteriaAction, lines: QuerySet) -> int:
     history.update({name: F(name) for name in OVERRIDE_FIELDS})
     removed = _insert_select(SegmentHistory, history, lines.order_by())
     if removed:
-        _delete_recorded_lines(step, Kind.DELETION)
+        _delete_recorded_lines(step)
     return removed
 
 
-def _delete_recorded_lines(step: SegmentCriteriaAction, kind: str) -> int:
-    """Delete the lines whose ids the step's history rows of `kind` hold.
+def _delete_recorded_lines(step: SegmentCriteriaAction) -> int:
+    """Delete the lines whose ids the step's Deletion history rows hold.
 
     Raw SQL on purpose. Right after a big step the planner's statistics still say the history is empty, and
     PostgreSQL then planned `id IN (SELECT line_id …)` as a nested loop of 100,000 × 100,000 (minutes).
@@ -197,7 +197,7 @@ def _delete_recorded_lines(step: SegmentCriteriaAction, kind: str) -> int:
     # No "segment_id = …" here: it tempts the planner into the (segment, contact) index with the array as a
     # filter (100,000 × 100,000 again). Line ids are unique, and these were the step's own lines.
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {lines} WHERE id {match}", [step.pk, kind])
+        cursor.execute(f"DELETE FROM {lines} WHERE id {match}", [step.pk, Kind.DELETION])
         return max(cursor.rowcount, 0)
 
 

@@ -105,22 +105,27 @@ def logged_segment_progress(request, pk: int):
     return render(request, "segments/_log_job.html", {"logged": logged, **_job_context(logged)})
 
 
+def _counted(job: LogJob, logged: LoggedSegment) -> None:
+    """A queued job has not counted its letters and e-mails yet: they are counted here (not stored), so what it
+    says of itself uses the same words as a running one."""
+    if job.status == LogJob.Status.QUEUED:
+        job.letters, job.email_texts, job.emails = log_job_plan(logged, send=job.send)
+
+
 def _job_said(job: LogJob) -> str:
     """The job's state and what it does or did, counted as its card counts them ("queued): It merges 3 letters,
     then sends 3 e-mails."); the message after asking for it (docs/BEHAVIOUR.md §13a)."""
     job.refresh_from_db()  # as it stands now: usually queued, its task runs after the request's commit
-    if job.status == LogJob.Status.QUEUED:
-        job.letters, job.email_texts, job.emails = log_job_plan(job.logged_segment, send=job.send)
+    _counted(job, job.logged_segment)
     said = job.plan_text or job.error
     return f"{job.get_status_display().lower()}): {said}" if said else f"{job.get_status_display().lower()})."
 
 
 def _job_context(logged: LoggedSegment) -> dict:
-    """The logged segment's latest job. A queued one has not counted its letters and e-mails yet: they are
-    counted here (not stored), so its card says what it will do in the same words as a running one."""
+    """The logged segment's latest job, a queued one counted (_counted)."""
     job = logged.log_jobs.order_by("-id").first()
-    if job is not None and job.status == LogJob.Status.QUEUED:
-        job.letters, job.email_texts, job.emails = log_job_plan(logged, send=job.send)
+    if job is not None:
+        _counted(job, logged)
     # A finished sending run "sent" its e-mails to the mail server; the card also says how many of the logged
     # segment's e-mails failed (delivery status "error", docs/BEHAVIOUR.md §12, this run's and any earlier one's)
     # instead of leaving "73 e-mails sent" to stand alone.

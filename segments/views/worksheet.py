@@ -496,8 +496,7 @@ def segment_apply_mailing_group(request, segment: Segment, data: dict) -> str:
     added = services.segment_apply_mailing_group(
         segment, mailing_group=group, user=request.user, remove_old_assignments=data["remove_old_assignments"]
     )
-    plural = "s" if added != 1 else ""
-    return f"{added:,} contact{plural} added to mailing group {group.code}."
+    return f"{count_of(added, 'contact', 'contacts')} added to mailing group {group.code}."
 
 
 # The worksheet's contacts as CSV (reference 3, Export Contacts): one row per line, in line order.
